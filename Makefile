@@ -1,0 +1,30 @@
+# The two commands: `make run` and `make test`. Everything they need installs from here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@scripts/run.sh
+
+test: install
+	@scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	@scripts/bench.sh
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,161 @@
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerts import dismiss
+from alerts.evaluation import evaluate
+from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+from alerts.serializers import (
+    AlertDetailSerializer,
+    AlertGroupSerializer,
+    AlertSerializer,
+    AlertSettingsSerializer,
+    BulkDismissSerializer,
+    DismissSerializer,
+    EvaluationSerializer,
+)
+from tenancy import scoping
+from tenancy.models import Organization
+from uniview.api import ScopedViewSet
+
+
+class AlertFilter(filters.FilterSet):
+    state = filters.ChoiceFilter(choices=AlertState.choices + [("all", "all")], method="filter_state")
+    group = filters.CharFilter(field_name="group_key")
+    since = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
+
+    class Meta:
+        model = Alert
+        fields = ["state", "organization", "group", "kind", "category", "asset", "appliance", "since"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset if value == "all" else queryset.filter(state=value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("state"):
+            queryset = queryset.filter(state=AlertState.OPEN)  # API.md: state defaults to open
+        return queryset
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Alert.objects.all()
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    write_action = scoping.DISMISS
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                Prefetch("events", queryset=AlertEvent.objects.select_related("actor").prefetch_related("deliveries"))
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return AlertDetailSerializer if self.action == "retrieve" else AlertSerializer
+
+    @extend_schema(request=DismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        """R11.2: dismiss one alert, with an optional reason."""
+        alert = self.get_object()
+        body = DismissSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        count = dismiss.dismiss_alert(request.user, alert.pk, body.validated_data["reason"])
+        if not count:
+            return Response({"detail": "This alert is no longer open."}, status=status.HTTP_409_CONFLICT)
+        return Response({"dismissed": count})
+
+    @extend_schema(request=BulkDismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @action(detail=False, methods=["post"], url_path="dismiss")
+    def dismiss_many(self, request):
+        """R11.2 `{"all": true}`; R11.3 `{"organization": id, "group": key}` (superuser)."""
+        body = BulkDismissSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data["all"]:
+            count = dismiss.dismiss_all(request.user, data["reason"])
+        else:
+            org = data["organization"]
+            if org is not None and not scoping.scope(request.user, Organization.objects.all()).filter(pk=org).exists():
+                return Response({"errors": {"organization": [f"No such organization with id {org}."]}},
+                                status=status.HTTP_400_BAD_REQUEST)
+            count = dismiss.dismiss_selection(request.user, org, data["group"] or None, data["reason"])
+        return Response({"dismissed": count})
+
+
+class AlertGroupViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """R11.1: the open alerts grouped by organization and kind, with counts."""
+
+    queryset = Alert.objects.filter(state=AlertState.OPEN)
+    serializer_class = AlertGroupSerializer
+    pagination_class = None
+    write_action = scoping.DISMISS
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ["organization", "kind"]
+
+    def list(self, request, *args, **kwargs):
+        rows = (
+            self.filter_queryset(self.get_queryset())
+            .values("group_key", "organization", "kind")
+            .annotate(open_count=Count("id"))
+            .order_by("group_key")
+        )
+        labels = dict(
+            self.get_queryset().order_by("group_key", "-raised_at").values_list("group_key", "group_label")
+        )
+        data = [
+            {"key": r["group_key"], "organization": r["organization"], "kind": r["kind"],
+             "label": labels.get(r["group_key"], r["group_key"]), "open_count": r["open_count"]}
+            for r in rows
+        ]
+        return Response(AlertGroupSerializer(data, many=True).data)
+
+    @extend_schema(request=DismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @action(detail=True, methods=["post"], url_path="dismiss")
+    def dismiss(self, request, pk=None):
+        """R11.2: dismiss one group (admin or superuser)."""
+        body = DismissSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not self.get_queryset().filter(group_key=pk).exists():
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"dismissed": dismiss.dismiss_group(request.user, pk, body.validated_data["reason"])})
+
+
+class AlertSettingsView(APIView):
+    """Settings > Alerts: category toggles, purging, re-alert interval, email list."""
+
+    serializer_class = AlertSettingsSerializer
+
+    def _settings(self, request):
+        return AlertSettings.for_account(scoping.account_of(request.user))
+
+    @extend_schema(responses=AlertSettingsSerializer)
+    def get(self, request):
+        return Response(AlertSettingsSerializer(self._settings(request)).data)
+
+    @extend_schema(request=AlertSettingsSerializer, responses=AlertSettingsSerializer)
+    def patch(self, request):
+        serializer = AlertSettingsSerializer(self._settings(request), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+
+class EvaluationView(APIView):
+    """Run evaluation now for the account (optionally replayed at `now`)."""
+
+    @extend_schema(request=EvaluationSerializer, responses=EvaluationSerializer)
+    def post(self, request):
+        body = EvaluationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        now = body.validated_data.get("now") or timezone.now()
+        run = evaluate(scoping.account_of(request.user), now)
+        return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,137 @@
+"""Alerts, their append-only history, and the account's alert settings."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from alerts.categories import KINDS, default_category_toggles
+from inventory.models import Appliance, Asset
+from tenancy.models import Account, Organization
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class Alert(models.Model):
+    """The record of a condition: raised, then resolved (cleared) or dismissed (by a person)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
+    fingerprint = models.CharField(max_length=255)
+    kind = models.CharField(max_length=32, choices=list(KINDS.items()))
+    category = models.CharField(max_length=32, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    appliance = models.ForeignKey(Appliance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    subject = models.CharField(max_length=255)
+    title = models.CharField(max_length=300)
+    group_key = models.CharField(max_length=255)
+    group_label = models.CharField(max_length=300)
+    state = models.CharField(max_length=16, choices=AlertState.choices, default=AlertState.OPEN)
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_reason = models.CharField(max_length=32, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismiss_reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(default=dict, blank=True)
+
+    tenancy_organization_field = "organization"
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # Invariant 1 / R14.2: one open alert per fingerprint, held by the database.
+            models.UniqueConstraint(
+                fields=["account", "fingerprint"],
+                condition=Q(state="open"),
+                name="one_open_alert_per_fingerprint",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "state", "group_key"], name="alert_account_state_group"),
+            models.Index(fields=["account", "kind", "state"], name="alert_account_kind_state"),
+            models.Index(fields=["account", "fingerprint", "-dismissed_at"], name="alert_quiet_lookup"),
+        ]
+
+    def __str__(self):
+        return f"{self.ref} {self.title}"
+
+    @property
+    def ref(self) -> str:
+        """A short reference that travels into tickets and emails."""
+        return f"UV-{self.pk}"
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+
+class AlertEvent(models.Model):
+    """One lifecycle change of an alert (R13.1), append-only; the outbox hangs off it."""
+
+    class Type(models.TextChoices):
+        RAISED = "raised"
+        RESOLVED = "resolved"
+        DISMISSED = "dismissed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    tenancy_organization_field = "alert__organization"
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["alert", "at"], name="alert_event_by_alert")]
+
+
+class AlertSettings(models.Model):
+    """The account's alert settings: category toggles (R2.1), purging (R10.2), re-alert interval (R11.4), email list (R13.2)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="alert_settings")
+    categories = models.JSONField(default=default_category_toggles)
+    purging_alerts = models.BooleanField(default=True)
+    realert_hours = models.PositiveIntegerField(default=24)
+    emails = models.JSONField(default=list, blank=True)
+
+    tenancy_organization_field = None
+
+    @classmethod
+    def for_account(cls, account):
+        settings_row, _ = cls.objects.get_or_create(account=account)
+        return settings_row
+
+    def category_enabled(self, category: str) -> bool:
+        return self.categories.get(category, True)
+
+
+class Evaluation(models.Model):
+    """One run of the rules for an account at a `now` (R14.1): what it did and how long it took."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    now = models.DateTimeField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    raised = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    kept = models.PositiveIntegerField(default=0)
+    skipped = models.BooleanField(default=False, help_text="Another run held the account's lock.")
+
+    class Meta:
+        ordering = ["-started_at"]

@@ -1,0 +1,155 @@
+"""Diff the conditions a rule wants against the open alerts, in one transaction.
+
+Raise what is new, resolve what cleared, keep the rest (updating details that
+changed), and keep quiet for a fingerprint that a person dismissed within the
+re-alert interval (R11.4). The partial unique index makes a second writer's
+raise a no-op (R14.2); state changes are compare-and-swap, and only the winner
+writes the event.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+
+from alerts import events
+from alerts.conditions import Condition
+from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+
+
+@dataclass
+class Outcome:
+    raised: int = 0
+    resolved: int = 0
+    kept: int = 0
+
+    def add(self, other: "Outcome") -> None:
+        self.raised += other.raised
+        self.resolved += other.resolved
+        self.kept += other.kept
+
+
+def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outcome:
+    """Make the open alerts of `kinds` match `conditions` at `now`."""
+    wanted = {c.fingerprint: c for c in conditions if c.kind in kinds}
+    outcome = Outcome()
+    with transaction.atomic():
+        open_alerts = {
+            a.fingerprint: a
+            for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
+        }
+        cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
+        outcome.resolved = len(resolve(cleared, now, resolve_reason))
+
+        kept = [(open_alerts[fp], c) for fp, c in wanted.items() if fp in open_alerts]
+        outcome.kept = len(kept)
+        _refresh(kept)
+
+        new = [c for fp, c in wanted.items() if fp not in open_alerts]
+        new = _not_quiet(account, new, now)
+        outcome.raised = len(raise_alerts(account, new, now))
+    return outcome
+
+
+def resolve(alerts, now, reason="cleared", actor=None) -> list[Alert]:
+    """Resolve open alerts (compare-and-swap); answers those this call resolved."""
+    if not alerts:
+        return []
+    ids = [a.pk for a in alerts]
+    with transaction.atomic():
+        won = list(
+            Alert.objects.filter(pk__in=ids, state=AlertState.OPEN)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Alert.objects.filter(pk__in=won, state=AlertState.OPEN).update(
+            state=AlertState.RESOLVED, resolved_at=now, resolved_reason=reason
+        )
+        resolved = list(Alert.objects.filter(pk__in=won))
+        events.record(resolved, AlertEvent.Type.RESOLVED, now, actor=actor, reason=reason)
+    return resolved
+
+
+def _refresh(pairs) -> None:
+    """R5.3: a kept alert follows its condition's details (e.g. the count of missed starts)."""
+    changed = []
+    for alert, condition in pairs:
+        if alert.details != condition.details or alert.links != condition.links or alert.title != condition.title:
+            alert.details, alert.links, alert.title = condition.details, condition.links, condition.title
+            changed.append(alert)
+    if changed:
+        Alert.objects.bulk_update(changed, ["details", "links", "title"], batch_size=1000)
+
+
+def _not_quiet(account, conditions, now):
+    """Drop conditions whose fingerprint was dismissed within its quiet time (R11.4, R10.3)."""
+    if not conditions:
+        return []
+    default_hours = AlertSettings.for_account(account).realert_hours
+    longest = max([default_hours] + [c.quiet_hours or 0 for c in conditions])
+    recent = dict(
+        Alert.objects.filter(
+            account=account,
+            state=AlertState.DISMISSED,
+            fingerprint__in=[c.fingerprint for c in conditions],
+            dismissed_at__gt=now - timedelta(hours=longest),
+        )
+        .order_by("fingerprint", "dismissed_at")
+        .values_list("fingerprint", "dismissed_at")
+    )
+    loud = []
+    for condition in conditions:
+        dismissed_at = recent.get(condition.fingerprint)
+        quiet = timedelta(hours=condition.quiet_hours or default_hours)
+        if dismissed_at is None or dismissed_at + quiet <= now:
+            loud.append(condition)
+    return loud
+
+
+_COLUMNS = (
+    "account_id", "fingerprint", "kind", "category", "organization_id", "appliance_id", "asset_id",
+    "subject", "title", "group_key", "group_label", "state", "raised_at", "details", "links",
+    "dismiss_reason", "resolved_reason",
+)
+
+
+def raise_alerts(account, conditions: list[Condition], now) -> list[Alert]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: a fingerprint already open is skipped."""
+    if not conditions:
+        return []
+    fields = {f.attname: f for f in Alert._meta.concrete_fields}
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(fields[c].column) for c in _COLUMNS)
+    raised_ids = []
+    with transaction.atomic():
+        for start in range(0, len(conditions), 500):
+            batch = conditions[start:start + 500]
+            rows, params = [], []
+            for c in batch:
+                values = {
+                    "account_id": account.pk, "fingerprint": c.fingerprint, "kind": c.kind,
+                    "category": c.category, "organization_id": c.organization_id,
+                    "appliance_id": c.appliance_id, "asset_id": c.asset_id, "subject": c.subject,
+                    "title": c.title, "group_key": c.group_key or _group_key(c),
+                    "group_label": c.group_label or c.title, "state": AlertState.OPEN,
+                    "raised_at": now, "details": c.details, "links": c.links,
+                    "dismiss_reason": "", "resolved_reason": "",
+                }
+                rows.append("(" + ", ".join(["%s"] * len(_COLUMNS)) + ")")
+                params.extend(
+                    fields[col].get_db_prep_save(values[col], connection) for col in _COLUMNS
+                )
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} "
+                f"ON CONFLICT DO NOTHING RETURNING {connection.ops.quote_name('id')}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                raised_ids.extend(row[0] for row in cursor.fetchall())
+        raised = list(Alert.objects.filter(pk__in=raised_ids))
+        events.record(raised, AlertEvent.Type.RAISED, now)
+    return raised
+
+
+def _group_key(condition: Condition) -> str:
+    return f"{condition.organization_id or 0}:{condition.kind}"

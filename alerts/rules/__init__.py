@@ -1,0 +1,11 @@
+"""The rules, one module per alert kind. Each exports `conditions(account, now)`.
+
+The registry below says which kinds each rule owns, so the reconciler can
+resolve a kind's open alerts when its rule yields nothing for them.
+"""
+
+from alerts.rules import appliance
+
+RULES = [
+    (("appliance_offline",), appliance.conditions),
+]

@@ -1,0 +1,111 @@
+from rest_framework import serializers
+
+from alerts.categories import CATEGORIES
+from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    group = serializers.CharField(source="group_key")
+    ref = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "ref", "kind", "category", "title", "organization", "group", "subject", "appliance",
+            "asset", "state", "raised_at", "resolved_at", "resolved_reason", "dismissed_at",
+            "dismissed_by", "dismiss_reason", "details", "links",
+        ]
+
+
+class AlertEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="email", read_only=True)
+
+    class Meta:
+        model = AlertEvent
+        fields = ["uuid", "type", "at", "actor", "reason"]
+
+
+class AlertDetailSerializer(AlertSerializer):
+    events = AlertEventSerializer(many=True, read_only=True)
+    deliveries = serializers.SerializerMethodField()
+
+    class Meta(AlertSerializer.Meta):
+        fields = AlertSerializer.Meta.fields + ["events", "deliveries"]
+
+    def get_deliveries(self, alert) -> list[dict]:
+        # Read through the reverse relation: alerts does not import notifications.
+        rows = []
+        for event in alert.events.all():
+            for d in event.deliveries.all():
+                rows.append({
+                    "id": d.pk, "event": str(event.uuid), "channel": d.channel, "state": d.state,
+                    "attempts": d.attempts, "next_attempt_at": d.next_attempt_at,
+                    "last_error": d.last_error, "external_ref": d.external_ref,
+                })
+        return rows
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class BulkDismissSerializer(DismissSerializer):
+    all = serializers.BooleanField(required=False, default=False)
+    organization = serializers.IntegerField(required=False, allow_null=True, default=None)
+    group = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if not attrs["all"] and attrs["organization"] is None and not attrs["group"]:
+            raise serializers.ValidationError(
+                {"all": ['Send {"all": true}, or an "organization" and/or a "group".']}
+            )
+        if attrs["all"] and (attrs["organization"] is not None or attrs["group"]):
+            raise serializers.ValidationError({"all": ['"all" cannot be combined with a selection.']})
+        return attrs
+
+
+class AlertGroupSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    organization = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    open_count = serializers.IntegerField()
+
+
+class AlertSettingsSerializer(serializers.ModelSerializer):
+    emails = serializers.ListField(child=serializers.EmailField(), required=False, max_length=100)
+
+    class Meta:
+        model = AlertSettings
+        fields = ["categories", "purging_alerts", "realert_hours", "emails"]
+        extra_kwargs = {"realert_hours": {"min_value": 1, "max_value": 8760}}
+
+    def validate_categories(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Send an object of category name → true/false.")
+        unknown = sorted(set(value) - set(CATEGORIES))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown categories: {', '.join(unknown)}.")
+        if not all(isinstance(v, bool) for v in value.values()):
+            raise serializers.ValidationError("Each category takes true or false.")
+        merged = dict(self.instance.categories if self.instance else {})
+        merged.update(value)
+        return merged
+
+    def validate_emails(self, value):
+        # R13.2: unique case-insensitively.
+        seen, unique = set(), []
+        for address in value:
+            if address.lower() in seen:
+                raise serializers.ValidationError(f"{address} is listed twice.")
+            seen.add(address.lower())
+            unique.append(address)
+        return unique
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evaluation
+        fields = ["id", "now", "started_at", "duration_ms", "raised", "resolved", "kept", "skipped"]
+        read_only_fields = ["started_at", "duration_ms", "raised", "resolved", "kept", "skipped"]
+        extra_kwargs = {"now": {"required": False}}

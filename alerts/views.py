@@ -1,0 +1,156 @@
+"""The dashboard's alert pages (R11): list grouped by organization and kind, detail, dismissal."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from alerts import dismiss
+from alerts.categories import KINDS
+from alerts.models import Alert, AlertState
+from tenancy import scoping
+from tenancy.models import Organization
+
+ROWS_PER_GROUP = 200
+
+
+def _filters(request):
+    return {
+        "organization": request.GET.get("organization") or "",
+        "group": request.GET.get("group") or "",
+        "kind": request.GET.get("kind") or "",
+    }
+
+
+def _filtered(user, filters):
+    queryset = dismiss.open_alerts_for(user)
+    if filters["organization"].isdigit():
+        queryset = queryset.filter(organization_id=int(filters["organization"]))
+    if filters["group"]:
+        queryset = queryset.filter(group_key=filters["group"])
+    if filters["kind"] in KINDS:
+        queryset = queryset.filter(kind=filters["kind"])
+    return queryset
+
+
+@login_required
+def home(request):
+    return redirect("dashboard:alerts")
+
+
+@login_required
+def alert_list(request):
+    if scoping.membership_of(request.user) is None:
+        raise PermissionDenied("Your user is not a member of any account.")
+    filters = _filters(request)
+    open_alerts = dismiss.open_alerts_for(request.user)
+    queryset = _filtered(request.user, filters)
+    groups = list(
+        queryset.values("group_key", "group_label", "organization", "kind")
+        .annotate(open_count=Count("id"))
+        .order_by("group_label")
+    )
+    all_groups = (
+        open_alerts.values_list("group_key", "group_label").distinct().order_by("group_label")
+    )
+    context = {
+        "groups": groups,
+        "filters": filters,
+        "total": sum(g["open_count"] for g in groups),
+        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "group_choices": all_groups,
+        "kinds": KINDS,
+        "can_dismiss": scoping.can(request.user, scoping.DISMISS),
+        "can_dismiss_selection": scoping.can(request.user, scoping.DISMISS_SELECTION),
+    }
+    return render(request, "alerts/list.html", context)
+
+
+@login_required
+def group_rows(request):
+    """The rows of one group, loaded when the group is expanded."""
+    key = request.GET.get("group", "")
+    alerts = (
+        dismiss.open_alerts_for(request.user)
+        .filter(group_key=key)
+        .select_related("organization")
+        .order_by("-raised_at")[:ROWS_PER_GROUP]
+    )
+    return render(request, "alerts/_rows.html", {
+        "alerts": alerts, "can_dismiss": scoping.can(request.user, scoping.DISMISS), "limit": ROWS_PER_GROUP,
+    })
+
+
+@login_required
+def alert_detail(request, pk):
+    alert = get_object_or_404(
+        scoping.scope(request.user, Alert.objects.select_related("organization", "dismissed_by")), pk=pk
+    )
+    events = alert.events.select_related("actor").prefetch_related("deliveries")
+    return render(request, "alerts/detail.html", {
+        "alert": alert, "events": events,
+        "can_dismiss": scoping.can(request.user, scoping.DISMISS) and alert.state == AlertState.OPEN,
+    })
+
+
+def _reason(request):
+    return (request.headers.get("HX-Prompt") or request.POST.get("reason") or "").strip()[:2000]
+
+
+def _after(request, count, what):
+    messages.success(request, f"Dismissed {count} alert{'s' if count != 1 else ''}{what}.")
+    target = request.POST.get("next") or reverse("dashboard:alerts")
+    if not target.startswith("/"):
+        target = reverse("dashboard:alerts")
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def dismiss_one(request, pk):
+    alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)
+    count = dismiss.dismiss_alert(request.user, alert.pk, _reason(request))
+    if request.headers.get("HX-Request") and request.POST.get("inline"):
+        # The row goes; the bell follows through an out-of-band swap.
+        return render(request, "alerts/_dismissed_row.html", {"bell_count": dismiss.open_alerts_for(request.user).count()})
+    return _after(request, count, "")
+
+
+@login_required
+@require_POST
+def dismiss_group(request):
+    key = request.POST.get("group", "")
+    count = dismiss.dismiss_group(request.user, key, _reason(request))
+    return _after(request, count, " in the group")
+
+
+@login_required
+@require_POST
+def dismiss_all(request):
+    count = dismiss.dismiss_all(request.user, _reason(request))
+    return _after(request, count, "")
+
+
+@login_required
+@require_POST
+def dismiss_selection(request):
+    organization = request.POST.get("organization") or None
+    group = request.POST.get("group") or None
+    if organization is not None:
+        if not organization.isdigit() or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():
+            messages.error(request, "Organization: choose one from the list.")
+            return redirect("dashboard:alerts")
+        organization = int(organization)
+    if organization is None and not group:
+        messages.error(request, "Selection: choose an organization, a group, or both.")
+        return redirect("dashboard:alerts")
+    count = dismiss.dismiss_selection(request.user, organization, group, _reason(request))
+    return _after(request, count, " in the selection")

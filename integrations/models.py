@@ -1,0 +1,44 @@
+"""External systems an account connects: appliances, SaaS backup vendors, PSAs, the VSA."""
+
+from django.db import models
+
+from integrations.crypto import EncryptedJSONField, mask
+from tenancy.models import Account
+
+
+class Integration(models.Model):
+    """One configured connection; credentials are encrypted at rest and shown masked."""
+
+    class Kind(models.TextChoices):
+        UNITRENDS = "unitrends", "Unitrends appliance"
+        SPANNING_M365 = "spanning_m365", "Spanning Backup for Microsoft 365"
+        SPANNING_GWS = "spanning_gws", "Spanning Backup for Google Workspace"
+        SPANNING_SALESFORCE = "spanning_salesforce", "Spanning Backup for Salesforce"
+        DATTO = "datto", "Datto Portal (Backup for Microsoft Azure)"
+        CONNECTWISE = "connectwise", "ConnectWise Manage"
+        AUTOTASK = "autotask", "Autotask"
+        BMS = "bms", "Kaseya BMS"
+        VOREX = "vorex", "Vorex"
+        VSA9 = "vsa9", "Kaseya VSA 9"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integrations")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    base_url = models.URLField(blank=True)
+    credentials = EncryptedJSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_ok = models.BooleanField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        indexes = [models.Index(fields=["account", "kind"], name="integration_account_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+    def masked_credentials(self) -> dict:
+        return {key: mask(value) for key, value in (self.credentials or {}).items()}

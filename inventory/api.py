@@ -1,0 +1,66 @@
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.ingest import ingest_backups
+from inventory.models import Appliance, Asset
+from inventory.serializers import ApplianceSerializer, AssetSerializer
+from tenancy import scoping
+from uniview.api import ScopedViewSet
+
+
+class ApplianceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet,
+):
+    queryset = Appliance.objects.select_related("organization")
+    serializer_class = ApplianceSerializer
+    filterset_fields = ["organization", "status"]
+
+    def write_action(self, request):
+        return scoping.INGEST if self.action == "check_in" else scoping.MANAGE
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "account": self.account}
+
+    def perform_create(self, serializer):
+        serializer.save(account=self.account)
+
+    @extend_schema(request=None, responses=ApplianceSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        """The appliance (or a script on its behalf) is alive now."""
+        appliance = self.get_object()
+        appliance.last_contact_at = timezone.now()
+        appliance.status = Appliance.Status.ONLINE
+        appliance.save(update_fields=["last_contact_at", "status", "updated_at"])
+        return Response(self.get_serializer(appliance).data)
+
+
+class AssetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet,
+):
+    queryset = Asset.objects.select_related("backup_schedule", "appliance")
+    serializer_class = AssetSerializer
+    filterset_fields = ["appliance", "organization", "type", "hot_copy"]
+
+
+class IngestBackupsView(APIView):
+    """Bulk, idempotent ingestion of backups and copies (≤ 5,000 per request)."""
+
+    write_action = scoping.INGEST
+
+    @extend_schema(
+        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        responses={200: {"type": "object", "properties": {
+            "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"}}}},
+    )
+    def post(self, request):
+        result = ingest_backups(scoping.account_of(request.user), request.data)
+        if result.errors:
+            return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result.as_dict())

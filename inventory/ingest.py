@@ -1,0 +1,192 @@
+"""Bulk ingestion of backups and copies (POST /api/v1/ingest/backups/).
+
+Idempotent on the source's own ids: posting the same records twice changes
+nothing the second time. All or nothing: one bad item answers 400 naming the
+item and the field, and nothing is written.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from inventory.models import Appliance, Asset, Backup, BackupCopy
+
+MAX_ITEMS = 5000
+KINDS = ("backup", "hot_copy", "cold_copy")
+_FIELDS = ("type", "status", "started_at", "finished_at", "size_bytes", "error")
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _parse(item, index, errors):
+    def err(name, message):
+        errors.setdefault(f"{index}.{name}", []).append(message)
+
+    if not isinstance(item, dict):
+        err("item", "Each item must be an object.")
+        return None
+    clean = {}
+    for name in ("appliance", "asset", "external_id"):
+        value = item.get(name)
+        if value in (None, "") or not isinstance(value, str | int):
+            err(name, "This field is required (the source's own id, a string).")
+        else:
+            clean[name] = str(value)[:100]
+    kind = item.get("kind", "backup")
+    if kind not in KINDS:
+        err("kind", f"Must be one of {', '.join(KINDS)}.")
+    clean["kind"] = kind
+    if kind != "backup":
+        if not item.get("of_backup"):
+            err("of_backup", "A copy must name the external id of its backup.")
+        clean["of_backup"] = str(item.get("of_backup", ""))
+    backup_type = item.get("type", "full")
+    if backup_type not in Backup.Type.values:
+        err("type", f"Must be one of {', '.join(Backup.Type.values)}.")
+    clean["type"] = backup_type
+    if item.get("status") not in Backup.Status.values:
+        err("status", f"Must be one of {', '.join(Backup.Status.values)}.")
+    clean["status"] = item.get("status")
+    for name, required in (("started_at", True), ("finished_at", False)):
+        raw = item.get(name)
+        if raw in (None, ""):
+            if required:
+                err(name, "This field is required (ISO 8601 with offset).")
+            clean[name] = None
+            continue
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            err(name, "Must be an ISO 8601 time with an offset, e.g. 2026-11-01T22:00:00+00:00.")
+        clean[name] = parsed
+    size = item.get("size_bytes", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        err("size_bytes", "Must be a whole number of bytes, 0 or more.")
+    clean["size_bytes"] = size
+    error_text = item.get("error", "") or ""
+    if not isinstance(error_text, str):
+        err("error", "Must be a string.")
+    clean["error"] = str(error_text)[:5000]
+    if clean.get("finished_at") and clean.get("started_at") and clean["finished_at"] < clean["started_at"]:
+        err("finished_at", "Must not be before started_at.")
+    return clean
+
+
+def ingest_backups(account, items) -> IngestResult:
+    result = IngestResult()
+    if not isinstance(items, list):
+        result.errors["items"] = ["Send a list of backups and copies."]
+        return result
+    if len(items) > MAX_ITEMS:
+        result.errors["items"] = [f"At most {MAX_ITEMS} items per request."]
+        return result
+    parsed = [_parse(item, i, result.errors) for i, item in enumerate(items)]
+    if result.errors:
+        return result
+
+    appliances = dict(
+        Appliance.objects.filter(account=account, external_id__in={p["appliance"] for p in parsed})
+        .values_list("external_id", "pk")
+    )
+    assets = {
+        (a.appliance_id, a.external_id): a
+        for a in Asset.objects.filter(account=account, appliance_id__in=appliances.values(),
+                                      external_id__in={p["asset"] for p in parsed})
+    }
+    for i, p in enumerate(parsed):
+        appliance_id = appliances.get(p["appliance"])
+        if appliance_id is None:
+            result.errors[f"{i}.appliance"] = [f"No appliance with external id {p['appliance']!r}."]
+            continue
+        p["asset_obj"] = assets.get((appliance_id, p["asset"]))
+        if p["asset_obj"] is None:
+            result.errors[f"{i}.asset"] = [f"No asset with external id {p['asset']!r} on that appliance."]
+    if result.errors:
+        return result
+
+    with transaction.atomic():
+        backups = _upsert_backups(account, [p for p in parsed if p["kind"] == "backup"], result)
+        copies = [p for p in parsed if p["kind"] != "backup"]
+        if copies:
+            _upsert_copies(account, copies, parsed, backups, result)
+        if result.errors:
+            transaction.set_rollback(True)
+    return result
+
+
+def _upsert_backups(account, rows, result):
+    asset_ids = {p["asset_obj"].pk for p in rows}
+    existing = {
+        (b.asset_id, b.external_id): b
+        for b in Backup.objects.filter(asset_id__in=asset_ids, external_id__in={p["external_id"] for p in rows})
+    }
+    new, changed = {}, []
+    for p in rows:
+        key = (p["asset_obj"].pk, p["external_id"])
+        values = {name: p[name] for name in _FIELDS}
+        current = existing.get(key) or new.get(key)
+        if current is None:
+            new[key] = Backup(account=account, asset=p["asset_obj"], external_id=p["external_id"], **values)
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            if current.pk:
+                changed.append(current)
+        elif current.pk:
+            result.unchanged += 1
+    Backup.objects.bulk_create(new.values(), batch_size=1000)
+    Backup.objects.bulk_update(changed, list(_FIELDS), batch_size=1000)
+    result.created += len(new)
+    result.updated += len(changed)
+    existing.update(new)
+    return existing
+
+
+def _upsert_copies(account, rows, parsed, backups, result):
+    asset_ids = {p["asset_obj"].pk for p in rows}
+    wanted_backups = {(p["asset_obj"].pk, p["of_backup"]) for p in rows} - backups.keys()
+    if wanted_backups:
+        for b in Backup.objects.filter(asset_id__in=asset_ids, external_id__in={k[1] for k in wanted_backups}):
+            backups[(b.asset_id, b.external_id)] = b
+    existing = {
+        (c.asset_id, c.external_id): c
+        for c in BackupCopy.objects.filter(asset_id__in=asset_ids, external_id__in={p["external_id"] for p in rows})
+    }
+    new, changed = {}, []
+    copy_fields = ("status", "started_at", "finished_at", "error", "target", "backup")
+    for p in rows:
+        backup = backups.get((p["asset_obj"].pk, p["of_backup"]))
+        if backup is None:
+            index = parsed.index(p)
+            result.errors[f"{index}.of_backup"] = [f"No backup {p['of_backup']!r} of this asset."]
+            continue
+        key = (p["asset_obj"].pk, p["external_id"])
+        values = {
+            "status": p["status"], "started_at": p["started_at"], "finished_at": p["finished_at"],
+            "error": p["error"], "target": "hot" if p["kind"] == "hot_copy" else "cold", "backup": backup,
+        }
+        current = existing.get(key) or new.get(key)
+        if current is None:
+            new[key] = BackupCopy(account=account, asset=p["asset_obj"], external_id=p["external_id"], **values)
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            if current.pk:
+                changed.append(current)
+        elif current.pk:
+            result.unchanged += 1
+    if result.errors:
+        return
+    BackupCopy.objects.bulk_create(new.values(), batch_size=1000)
+    BackupCopy.objects.bulk_update(changed, list(copy_fields), batch_size=1000)
+    result.created += len(new)
+    result.updated += len(changed)

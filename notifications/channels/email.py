@@ -1,0 +1,57 @@
+"""Email to the account's list (R13.2), through Django's mail API and so any anymail backend."""
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from alerts.models import AlertSettings
+from notifications.channels.base import Channel, PermanentError, TransientError
+
+SUBJECTS = {
+    "raised": "[{ref}] Alert: {title}",
+    "resolved": "[{ref}] Resolved: {title}",
+    "dismissed": "[{ref}] Dismissed: {title}",
+}
+
+
+class EmailChannel(Channel):
+    kind = "email"
+
+    @classmethod
+    def targets_for(cls, account, events):
+        # One message per event to the whole list; the list is read at send time.
+        if not AlertSettings.for_account(account).emails:
+            return []
+        return [(event, "account") for event in events]
+
+    def send(self) -> str:
+        alert, event = self.alert, self.event
+        recipients = AlertSettings.for_account(alert.account).emails
+        if not recipients:
+            return "no recipients"
+        context = {
+            "alert": alert,
+            "event": event,
+            "alert_url": settings.PORTAL_URL + reverse("dashboard:alert-detail", args=[alert.pk]),
+        }
+        message = EmailMultiAlternatives(
+            subject=SUBJECTS[event.type].format(ref=alert.ref, title=alert.title)[:250],
+            body=render_to_string("notifications/email/alert.txt", context),
+            to=recipients,
+            headers={"X-Uniview-Event": str(event.uuid), "X-Uniview-Alert": alert.ref},
+        )
+        message.attach_alternative(render_to_string("notifications/email/alert.html", context), "text/html")
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentError(f"recipients refused: {exc}") from exc
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TransientError(f"mail server: {exc}") from exc
+        except Exception as exc:  # anymail raises its own errors, retryable or not
+            if getattr(exc, "status_code", None) and 400 <= exc.status_code < 500 and exc.status_code != 429:
+                raise PermanentError(str(exc)) from exc
+            raise TransientError(str(exc)) from exc
+        return f"email:{event.uuid}"

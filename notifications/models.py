@@ -1,0 +1,58 @@
+"""The outbox: one Delivery per (event, channel target), and one Attempt per try."""
+
+from django.db import models
+from django.db.models import Q
+
+from alerts.models import AlertEvent
+from tenancy.models import Account
+
+
+class Delivery(models.Model):
+    """Something that must reach a channel. PostgreSQL owns it; Celery only carries the nudge."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=32)
+    target = models.CharField(max_length=64, help_text="Which configured target of the channel.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    external_ref = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_organization_field = "event__alert__organization"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # Invariant 2: the idempotency key of a delivery.
+            models.UniqueConstraint(fields=["event", "channel", "target"], name="delivery_once_per_target"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due", condition=Q(state="pending")
+            ),
+            models.Index(fields=["account", "state"], name="delivery_account_state"),
+        ]
+
+
+class DeliveryAttempt(models.Model):
+    """One try of a delivery: when, how long, and what came back."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Embedded default: SQLite + file-system broker under var/, a worker with beat, and the web server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT="${PORT:-8000}"
+HOST="${HOST:-127.0.0.1}"
+export PORTAL_URL="${PORTAL_URL:-http://$HOST:$PORT}"
+
+$BIN/python manage.py migrate --noinput -v0
+if [ "$($BIN/python manage.py shell -c 'from tenancy.models import Account; print(Account.objects.exists())')" = "False" ]; then
+  $BIN/python manage.py seed_demo
+fi
+
+mkdir -p var/log
+$BIN/celery -A uniview worker -B --concurrency 2 --loglevel INFO \
+  --schedule var/celerybeat-schedule >var/log/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+
+echo
+echo "uniview is starting on $PORTAL_URL/  (worker and beat log: var/log/worker.log)"
+echo "Demo logins:"
+$BIN/python manage.py shell -c 'from demo.builder import logins
+for role, email, password in logins(): print(f"  {role}: {email} / {password}")'
+echo
+$BIN/python manage.py runserver --noreload "$HOST:$PORT"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole suite against real PostgreSQL and Redis, plus ruff, plus a real Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+if ! command -v chromium >/dev/null; then
+  echo "Installing Debian's Chromium for the browser tests" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+scripts/services.sh
+
+export UNIVIEW_VAR_DIR="${UNIVIEW_VAR_DIR:-$(mktemp -d)}"
+export SECRET_KEY="test-only-secret-key-not-for-production-use-0123456789"
+
+$BIN/ruff check .
+$BIN/python manage.py makemigrations --check --dry-run -v0  # every model change has its migration
+
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/uniview}"
+export CELERY_BROKER_URL="${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}"
+$BIN/python -m pytest "$@"

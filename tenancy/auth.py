@@ -1,0 +1,26 @@
+"""`Authorization: Bearer <token>` for the REST API."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from tenancy.models import ApiToken
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode(errors="replace")
+        if not header:
+            return None
+        keyword, _, plaintext = header.partition(" ")
+        if keyword != self.keyword:
+            return None
+        token = ApiToken.authenticate(plaintext.strip())
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -1,0 +1,126 @@
+"""Tenants, their customers and the people who work in them (R1)."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+class Account(models.Model):
+    """One tenant: an MSP's portal. Every other object belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    is_demo = models.BooleanField(default=False, help_text="The demo account built by seed_demo.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    """A customer of the MSP, inside one account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="organizations")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenancy_organization_field = "id"
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="organization_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    SUPERUSER = "superuser", "Superuser"
+    ADMIN = "admin", "Admin"
+    MONITOR = "monitor", "Monitor"
+
+
+class Membership(models.Model):
+    """A person's one role in one account, optionally limited to some organizations (R1.4)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MONITOR)
+    organizations = models.ManyToManyField(
+        Organization,
+        blank=True,
+        related_name="scoped_memberships",
+        help_text="Empty: every organization of the account. Ignored for superusers.",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "role"], name="membership_account_role")]
+
+    def __str__(self):
+        return f"{self.user} ({self.role} of {self.account})"
+
+
+class TokenScope(models.TextChoices):
+    FULL = "full", "Full rights of the user"
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+    INGEST = "ingest", "Read and ingest inventory"
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts. Only its hash is kept; the secret is shown once."""
+
+    PREFIX = "uv_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    key_id = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.FULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.PREFIX}{self.key_id}… ({self.scope})"
+
+    @staticmethod
+    def _digest(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, scope=TokenScope.FULL, name=""):
+        """Create a token and answer (token, plaintext); the plaintext is not stored."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user,
+            account=user.membership.account,
+            name=name,
+            key_id=key_id,
+            key_hash=cls._digest(secret),
+            scope=scope,
+        )
+        return token, f"{cls.PREFIX}{key_id}_{secret}"
+
+    @classmethod
+    def authenticate(cls, plaintext: str):
+        """The live token for `plaintext`, or None."""
+        if not plaintext.startswith(cls.PREFIX):
+            return None
+        key_id, _, secret = plaintext[len(cls.PREFIX):].partition("_")
+        token = (
+            cls.objects.select_related("user__membership__account")
+            .filter(key_id=key_id, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not hmac.compare_digest(token.key_hash, cls._digest(secret)):
+            return None
+        return token

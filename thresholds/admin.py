@@ -1,0 +1,6 @@
+from django.contrib import admin
+
+from thresholds.models import CustomThreshold, GlobalThreshold
+
+admin.site.register(GlobalThreshold)
+admin.site.register(CustomThreshold)

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, EvaluationView
+from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
+from notifications.api import DeliveryViewSet
+from tenancy.api import OrganizationViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("organizations", OrganizationViewSet)
+router.register("appliances", ApplianceViewSet)
+router.register("assets", AssetViewSet)
+router.register("alerts", AlertViewSet)
+router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
+router.register("deliveries", DeliveryViewSet)
+
+api_patterns = [
+    path("ingest/backups/", IngestBackupsView.as_view(), name="ingest-backups"),
+    path("settings/alerts/", AlertSettingsView.as_view(), name="alert-settings"),
+    path("evaluations/", EvaluationView.as_view(), name="evaluations"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_patterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include(("alerts.urls", "dashboard"))),
+]
