@@ -1,12 +1,44 @@
+from django.db import transaction
 from rest_framework import serializers
 
 from tenancy.models import Organization
+
+
+class OrganizationExtension:
+    """A field another room adds to an organization (custom threshold, PSA company)
+    without tenancy importing that room. Register with `ORGANIZATION_EXTENSIONS.append`."""
+
+    name = ""
+
+    def field(self) -> serializers.Field:
+        raise NotImplementedError
+
+    def read(self, organization):
+        raise NotImplementedError
+
+    def write(self, organization, value) -> None:
+        raise NotImplementedError
+
+
+ORGANIZATION_EXTENSIONS: list[OrganizationExtension] = []
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for extension in ORGANIZATION_EXTENSIONS:
+            fields[extension.name] = extension.field()
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for extension in ORGANIZATION_EXTENSIONS:
+            data[extension.name] = extension.read(instance)
+        return data
 
     def validate_name(self, value):
         value = value.strip()
@@ -18,3 +50,22 @@ class OrganizationSerializer(serializers.ModelSerializer):
         if clash.exists():
             raise serializers.ValidationError("An organization with this name exists.")
         return value
+
+    def _save_extensions(self, organization, values):
+        for extension in ORGANIZATION_EXTENSIONS:
+            if extension.name in values:
+                extension.write(organization, values[extension.name])
+
+    @transaction.atomic
+    def create(self, validated_data):
+        extra = {e.name: validated_data.pop(e.name) for e in ORGANIZATION_EXTENSIONS if e.name in validated_data}
+        organization = super().create(validated_data)
+        self._save_extensions(organization, extra)
+        return organization
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        extra = {e.name: validated_data.pop(e.name) for e in ORGANIZATION_EXTENSIONS if e.name in validated_data}
+        organization = super().update(instance, validated_data)
+        self._save_extensions(organization, extra)
+        return organization

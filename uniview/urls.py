@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, EvaluationView
+from integrations.api import IntegrationViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from notifications.api import DeliveryViewSet
 from tenancy.api import OrganizationViewSet
@@ -16,6 +17,7 @@ router.register("assets", AssetViewSet)
 router.register("alerts", AlertViewSet)
 router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
 router.register("deliveries", DeliveryViewSet)
+router.register("integrations", IntegrationViewSet)
 
 api_patterns = [
     path("ingest/backups/", IngestBackupsView.as_view(), name="ingest-backups"),

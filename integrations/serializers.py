@@ -1,0 +1,43 @@
+from rest_framework import serializers
+
+from integrations.models import Integration
+from integrations.registry import CREDENTIAL_FIELDS
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    """Credentials are write-only; reads show them masked (never in full)."""
+
+    credentials = serializers.DictField(child=serializers.CharField(allow_blank=True), write_only=True, required=False)
+    credentials_masked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id", "kind", "name", "base_url", "credentials", "credentials_masked", "options", "enabled",
+            "last_sync_at", "last_sync_ok", "last_error", "created_at",
+        ]
+        read_only_fields = ["last_sync_at", "last_sync_ok", "last_error", "created_at"]
+
+    def get_credentials_masked(self, integration) -> dict:
+        return integration.masked_credentials()
+
+    def validate_options(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Send an object.")
+        return value
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        if self.instance and "kind" in attrs and attrs["kind"] != self.instance.kind:
+            raise serializers.ValidationError({"kind": ["The kind of an integration cannot change."]})
+        if "credentials" in attrs:
+            merged = dict(self.instance.credentials if self.instance else {})
+            # A blank value keeps the stored secret, so a form can leave it untouched.
+            merged.update({k: v for k, v in attrs["credentials"].items() if v != ""})
+            attrs["credentials"] = merged
+        needed = CREDENTIAL_FIELDS.get(kind, ())
+        have = attrs.get("credentials", getattr(self.instance, "credentials", {}) or {})
+        missing = [name for name in needed if not have.get(name)]
+        if missing:
+            raise serializers.ValidationError({"credentials": [f"Missing: {', '.join(missing)}."]})
+        return attrs
