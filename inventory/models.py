@@ -31,6 +31,12 @@ class Appliance(models.Model):
     logical_capacity_bytes = models.BigIntegerField(default=0)
     logical_free_bytes = models.BigIntegerField(default=0)
     purge_eligible_backups = models.IntegerField(default=0)
+    # When the portal last completed a sync with the appliance (R7.2 "appliance
+    # offline / portal cannot reach it"), why the last attempt failed, and where
+    # an interrupted sync resumes (integrations.appliance_sync).
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error = models.TextField(blank=True)
+    sync_cursor = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,6 +51,31 @@ class Appliance(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApplianceAlert(models.Model):
+    """An alert the appliance itself reports, in one of the R2.3 categories; `active` while it still lists it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    appliance = models.ForeignKey(Appliance, on_delete=models.CASCADE, related_name="appliance_alerts")
+    external_id = models.CharField(max_length=100)
+    category = models.CharField(max_length=32)
+    severity = models.CharField(max_length=16, default="warning")
+    message = models.TextField()
+    reported_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_organization_field = "appliance__organization"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appliance", "external_id"], name="appliance_alert_external_id_unique"),
+        ]
+        indexes = [models.Index(fields=["account", "active"], name="appliance_alert_active")]
+
+    def __str__(self):
+        return f"{self.appliance}: {self.message}"
 
 
 class AssetType(models.TextChoices):
