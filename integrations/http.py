@@ -1,0 +1,85 @@
+"""The one outbound HTTP session factory for every vendor client.
+
+Why one place: every client gets the same timeouts, the same retry policy on
+idempotent calls, the same user agent, and the same refusal to follow a
+redirect to another host (a redirect must never carry our vendor credentials
+to a host we did not configure).
+"""
+
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+USER_AGENT = "uniview/1.0 (+backup alerting portal)"
+# (connect, read) seconds: a vendor slower than this counts as unreachable for this poll.
+DEFAULT_TIMEOUT = (5.0, 30.0)
+RETRY_AFTER_CAP = 10.0
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class _SameHostSession(requests.Session):
+    """A session that follows redirects only within the scheme+host+port it was sent to."""
+
+    def __init__(self, timeout):
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, **kwargs)
+
+    def should_strip_auth(self, old_url, new_url):
+        return True if _origin(old_url) != _origin(new_url) else super().should_strip_auth(old_url, new_url)
+
+    def resolve_redirects(self, resp, req, **kwargs):
+        target = resp.headers.get("location", "")
+        absolute = requests.compat.urljoin(resp.url, target)
+        if _origin(absolute) != _origin(resp.url):
+            # Answer the redirect itself; the client treats a 3xx as an error.
+            return iter(())
+        return super().resolve_redirects(resp, req, **kwargs)
+
+
+class _CappedRetry(Retry):
+    """Honour `Retry-After`, but never sleep longer than RETRY_AFTER_CAP inside one poll."""
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, RETRY_AFTER_CAP)
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port)
+
+
+def session(retries: int = 3, backoff: float = 0.5, timeout=DEFAULT_TIMEOUT) -> requests.Session:
+    """A session for one vendor client.
+
+    Idempotent calls are retried on connection errors and on 429/502/503/504,
+    honouring `Retry-After` (capped, so a poll never sleeps for long); a POST is
+    never retried by the transport because it may already have acted.
+    """
+    retry = _CappedRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        allowed_methods=IDEMPOTENT,
+        status_forcelist=(429, 502, 503, 504),
+        backoff_factor=backoff,
+        backoff_max=10,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+    s = _SameHostSession(timeout)
+    adapter = HTTPAdapter(max_retries=retry)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    s.headers["User-Agent"] = USER_AGENT
+    s.headers["Accept"] = "application/json"
+    s.max_redirects = 3
+    return s
