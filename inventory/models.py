@@ -273,6 +273,13 @@ class SaasSource(models.Model):
     external_id = models.CharField(max_length=200)
     integration_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Figures the vendor API gives (M365 `/tenant`, Google `/users`); null where it gives none.
+    licenses = models.PositiveIntegerField(null=True, blank=True)
+    users = models.PositiveIntegerField(null=True, blank=True)
+    assigned = models.PositiveIntegerField(null=True, blank=True)
+    license_status = models.CharField(max_length=32, blank=True)
+    # R8.7 "module" link: the Spanning app this source lives in (region-specific).
+    app_url = models.URLField(blank=True)
 
     tenancy_organization_field = "organization"
 
@@ -320,6 +327,9 @@ class AzureAsset(models.Model):
     name = models.CharField(max_length=200)
     module = models.CharField(max_length=100, default="Datto Backup for Microsoft Azure")
     last_successful_backup_at = models.DateTimeField(null=True, blank=True)
+    resource_group = models.CharField(max_length=200, blank=True)
+    last_backup_status = models.CharField(max_length=32, blank=True)
+    last_backup_at = models.DateTimeField(null=True, blank=True)
 
     tenancy_organization_field = "organization"
 
@@ -327,4 +337,45 @@ class AzureAsset(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["account", "external_id"], name="azure_asset_unique"),
+        ]
+
+
+class DattoClient(models.Model):
+    """A Datto Portal client and the organization it maps to (R9.1: auto-mapped once, then editable)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="datto_clients"
+    )
+    integration_id = models.BigIntegerField(null=True, blank=True)
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+
+    tenancy_organization_field = "organization"
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "integration_id", "external_id"], name="datto_client_unique"),
+        ]
+
+
+class SyncHealth(models.Model):
+    """Why an integration's polls fail, as inventory facts the rules can read (R9.2).
+
+    `open_reasons` gathers `invalid_credentials` / `quota` failures since the last
+    successful sync; only a successful sync empties it.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    integration_id = models.BigIntegerField()
+    integration_kind = models.CharField(max_length=32)
+    integration_name = models.CharField(max_length=200)
+    open_reasons = models.JSONField(default=list, blank=True)
+    last_error = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "integration_id"], name="sync_health_unique"),
         ]
