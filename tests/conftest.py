@@ -11,8 +11,16 @@ from inventory.models import Appliance, Asset, BackupSchedule
 from tenancy.accounts import add_member, create_account
 from tenancy.models import ApiToken, Organization, Role, TokenScope
 
+pytest_plugins = ["tests.browser"]
+
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The cast logs in with passwords; a slow hash only slows the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_appliance(account, organization, name="appliance-1", **fields):
