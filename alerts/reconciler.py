@@ -39,7 +39,8 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outc
             for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
         }
         cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
-        outcome.resolved = len(resolve(cleared, now, resolve_reason))
+        for reason, alerts in _reasons(account, cleared, resolve_reason).items():
+            outcome.resolved += len(resolve(alerts, now, reason))
 
         kept = [(open_alerts[fp], c) for fp, c in wanted.items() if fp in open_alerts]
         outcome.kept = len(kept)
@@ -68,6 +69,18 @@ def resolve(alerts, now, reason="cleared", actor=None) -> list[Alert]:
         resolved = list(Alert.objects.filter(pk__in=won))
         events.record(resolved, AlertEvent.Type.RESOLVED, now, actor=actor, reason=reason)
     return resolved
+
+
+def _reasons(account, cleared, default) -> dict[str, list[Alert]]:
+    """R2.1: an alert whose category is switched off is withdrawn (`category_disabled`), not cleared."""
+    if not cleared:
+        return {}
+    toggles = AlertSettings.for_account(account) if default == "cleared" else None
+    by_reason: dict[str, list[Alert]] = {}
+    for alert in cleared:
+        withdrawn = toggles is not None and alert.category and not toggles.category_enabled(alert.category)
+        by_reason.setdefault("category_disabled" if withdrawn else default, []).append(alert)
+    return by_reason
 
 
 def _refresh(pairs) -> None:

@@ -4,8 +4,11 @@ The registry below says which kinds each rule owns, so the reconciler can
 resolve a kind's open alerts when its rule yields nothing for them.
 """
 
-from alerts.rules import appliance
+from alerts.rules import appliance, appliance_alerts, purging, upgrade
 
 RULES = [
     (("appliance_offline",), appliance.conditions),
+    (("appliance_alert",), appliance_alerts.conditions),
+    (("appliance_upgrade",), upgrade.conditions),
+    (("purging",), purging.conditions),
 ]
