@@ -1,10 +1,11 @@
 """The outbox: one Delivery per (event, channel target), and one Attempt per try."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from alerts.models import AlertEvent
-from tenancy.models import Account
+from tenancy.models import Account, Organization
 
 
 class Delivery(models.Model):
@@ -56,3 +57,33 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+
+
+class PsaCompanyMapping(models.Model):
+    """R13.3: the PSA company an organization's tickets go to (else the integration's default)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="psa_company_mapping")
+    company = models.CharField(max_length=100, help_text="The company's id in the PSA.")
+
+    tenancy_organization_field = "organization"
+
+
+class VsaEmailAction(models.Model):
+    """R13.4: a user's VSA email action for one area; only its creator sees it."""
+
+    class Area(models.TextChoices):
+        BACKUPS = "backups", "Backups"
+        REPLICATION_OFFSITE = "replication_offsite", "Replication Offsite"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    area = models.CharField(max_length=32, choices=Area.choices)
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenancy_organization_field = None
+
+    class Meta:
+        ordering = ["area", "id"]
+        indexes = [models.Index(fields=["account", "owner"], name="vsa_email_action_owner")]

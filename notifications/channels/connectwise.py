@@ -1,0 +1,73 @@
+"""ConnectWise Manage tickets (R13.3), per VENDOR_APIS.md § ConnectWise Manage."""
+
+import base64
+
+from notifications.channels.base import PermanentError
+from notifications.psa import PsaChannel, PsaClient, call, connection_test
+
+CREDENTIALS = ("company_id", "public_key", "private_key", "client_id")
+
+
+class ConnectWiseClient(PsaClient):
+    title_limit = 100  # CW's summary holds 100 characters
+
+    def __init__(self, integration):
+        super().__init__(integration)
+        c = self.credentials
+        token = base64.b64encode(f"{c['company_id']}+{c['public_key']}:{c['private_key']}".encode()).decode()
+        self.http.headers.update({"Authorization": f"Basic {token}", "clientId": c.get("client_id", "")})
+        self.site = (integration.base_url or "https://api-na.myconnectwise.net").rstrip("/")
+        self._base = None
+
+    def base(self) -> str:
+        """The codebase is found without auth (it moves between releases)."""
+        if self._base is None:
+            url = f"{self.site}/login/companyinfo/{self.credentials['company_id']}"
+            info = call(self.http, "GET", url, "ConnectWise company info").json()
+            self._base = f"{self.site}/{info.get('Codebase', 'v4_6_release/')}apis/3.0"
+        return self._base
+
+    def test(self) -> str:
+        boards = self.request("GET", f"{self.base()}/service/boards", "ConnectWise boards",
+                              params={"pageSize": 1000}).json()
+        return f"Connected to ConnectWise Manage ({len(boards)} boards)."
+
+    def find(self, ref):
+        conditions = f'summary like "%[{ref}]%"'
+        found = self.request("GET", f"{self.base()}/service/tickets", "ConnectWise ticket lookup",
+                             params={"conditions": conditions, "pageSize": 2}).json()
+        return found[0]["id"] if found else None
+
+    def create(self, ticket):
+        body = {
+            "summary": ticket.title,
+            "initialDescription": ticket.description,
+            "company": {"id": _int(ticket.company, "company")},
+            "board": {"id": _int(self.options.get("board"), "board")},
+        }
+        for key in ("status", "priority"):
+            if self.options.get(key):
+                body[key] = {"id": _int(self.options[key], key)}
+        if self.options.get("ticket_type"):
+            body["type"] = {"id": _int(self.options["ticket_type"], "ticket_type")}
+        return self.request("POST", f"{self.base()}/service/tickets", "ConnectWise create", json=body).json()["id"]
+
+    def close(self, ticket_id, status):
+        patch = [{"op": "replace", "path": "status", "value": {"id": _int(status, "closed_status")}}]
+        self.request("PATCH", f"{self.base()}/service/tickets/{ticket_id}", "ConnectWise close", json=patch)
+
+
+def _int(value, name) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise PermanentError(f"ConnectWise option {name} must be a numeric id") from exc
+
+
+class ConnectWiseChannel(PsaChannel):
+    kind = "connectwise"
+    client_class = ConnectWiseClient
+
+
+def test_connection(integration) -> str:
+    return connection_test(ConnectWiseClient, integration)
