@@ -67,6 +67,7 @@ def _parse(item, index, errors):
         parsed = parse_datetime(raw) if isinstance(raw, str) else None
         if parsed is None or parsed.tzinfo is None:
             err(name, "Must be an ISO 8601 time with an offset, e.g. 2026-11-01T22:00:00+00:00.")
+            parsed = None
         clean[name] = parsed
     size = item.get("size_bytes", 0)
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
