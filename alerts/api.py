@@ -58,6 +58,10 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             )
         return queryset
 
+    def filter_queryset(self, queryset):
+        # The list's filters (state defaults to open) never hide one alert asked for by id.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def get_serializer_class(self):
         return AlertDetailSerializer if self.action == "retrieve" else AlertSerializer
 
@@ -73,7 +77,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             return Response({"detail": "This alert is no longer open."}, status=status.HTTP_409_CONFLICT)
         return Response({"dismissed": count})
 
-    @extend_schema(request=BulkDismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @extend_schema(operation_id="alerts_dismiss_selection", request=BulkDismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
     @action(detail=False, methods=["post"], url_path="dismiss")
     def dismiss_many(self, request):
         """R11.2 `{"all": true}`; R11.3 `{"organization": id, "group": key}` (superuser)."""

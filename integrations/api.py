@@ -27,13 +27,13 @@ class IntegrationViewSet(
     def perform_create(self, serializer):
         serializer.save(account=self.account)
 
-    @extend_schema(request=None, responses=RESULT)
+    @extend_schema(request=None, responses={200: RESULT})
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         ok, message = test_connection(self.get_object())
         return Response({"ok": ok, "message": message})
 
-    @extend_schema(request=None, responses=RESULT)
+    @extend_schema(request=None, responses={200: RESULT})
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         integration = self.get_object()

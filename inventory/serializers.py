@@ -62,6 +62,7 @@ class AssetSerializer(serializers.ModelSerializer):
         model = Asset
         fields = ["id", "appliance", "organization", "name", "type", "external_id", "backup_schedule", "hot_copy"]
         read_only_fields = ["organization"]
+        validators = []  # uniqueness is checked in validate(), naming external_id
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
