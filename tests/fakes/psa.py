@@ -1,0 +1,193 @@
+"""Fake PSAs on loopback speaking VENDOR_APIS.md: ConnectWise Manage, Autotask, Kaseya BMS / Vorex.
+
+Each keeps `tickets` (id → dict with at least `title`, `company`, `status`) so tests
+read the same facts whichever vendor they drive.
+"""
+
+import base64
+import itertools
+import re
+
+from tests.fakes.http import FakeServer
+
+
+class PsaFake(FakeServer):
+    def __init__(self):
+        super().__init__()
+        self.tickets: dict[int, dict] = {}
+        self._ids = itertools.count(1001)
+
+    def add_ticket(self, **fields) -> int:
+        with self.lock:
+            ticket_id = next(self._ids)
+            self.tickets[ticket_id] = {"id": ticket_id, **fields}
+        return ticket_id
+
+    def titles(self):
+        return sorted(t["title"] for t in self.tickets.values())
+
+    def matching(self, needle):
+        return [t for t in self.tickets.values() if needle in t["title"]]
+
+
+class ConnectWiseFake(PsaFake):
+    company_id, public_key, private_key, client_id = "msp", "pub", "priv", "0f0e-guid"
+    codebase = "v4_6_release/"
+
+    def credentials(self):
+        return {"company_id": self.company_id, "public_key": self.public_key,
+                "private_key": self.private_key, "client_id": self.client_id}
+
+    def _authorized(self, request):
+        token = base64.b64encode(f"{self.company_id}+{self.public_key}:{self.private_key}".encode()).decode()
+        return request.headers.get("Authorization") == f"Basic {token}" and request.headers.get("clientId") == self.client_id
+
+    def route(self, request):
+        if request.path == f"/login/companyinfo/{self.company_id}":
+            return 200, {"CompanyName": "MSP", "Codebase": self.codebase, "VersionCode": "v2024.1"}
+        prefix = f"/{self.codebase}apis/3.0"
+        if not request.path.startswith(prefix):
+            return 404, {"code": "NotFound", "message": "no such route"}
+        if not self._authorized(request):
+            return 401, {"code": "Unauthorized", "message": "Invalid credentials"}
+        path, method = request.path[len(prefix):], request.method
+        if path == "/service/boards" and method == "GET":
+            return 200, [{"id": 1, "name": "Help Desk"}]
+        if path == "/service/tickets" and method == "GET":
+            match = re.fullmatch(r'summary like "%(.*)%"', request.arg("conditions"))
+            needle = match.group(1) if match else ""
+            return 200, [{"id": t["id"], "summary": t["title"]} for t in self.matching(needle)]
+        if path == "/service/tickets" and method == "POST":
+            return self._create(request.json())
+        found = re.fullmatch(r"/service/tickets/(\d+)", path)
+        if found and method == "PATCH":
+            return self._patch(int(found.group(1)), request.json())
+        return 404, {"code": "NotFound", "message": "no such route"}
+
+    def _create(self, body):
+        summary = body.get("summary") or ""
+        if not summary or len(summary) > 100 or "board" not in body or "company" not in body:
+            return 400, {"code": "InvalidObject", "message": "ticket object is invalid",
+                         "errors": [{"code": "InvalidField", "field": "summary", "resource": "ticket"}]}
+        ticket_id = self.add_ticket(
+            title=summary, description=body.get("initialDescription", ""), company=str(body["company"]["id"]),
+            board=body["board"]["id"], status=(body.get("status") or {}).get("id", "new"),
+        )
+        self.after_create()
+        return 201, {"id": ticket_id, "summary": summary}
+
+    def _patch(self, ticket_id, operations):
+        if ticket_id not in self.tickets:
+            return 404, {"code": "NotFound", "message": "ticket not found"}
+        for op in operations:
+            if op.get("op") == "replace" and op.get("path") == "status":
+                self.tickets[ticket_id]["status"] = op["value"]["id"]
+        return 200, {"id": ticket_id}
+
+
+class AutotaskFake(PsaFake):
+    username, secret, code = "api@msp.example", "s3cret", "TRACKING-CODE"
+
+    def credentials(self):
+        return {"username": self.username, "secret": self.secret, "integration_code": self.code}
+
+    def route(self, request):
+        path, method = request.path, request.method
+        if path == "/atservicesrest/v1.0/zoneInformation":
+            if request.arg("user") != self.username:
+                return 404, {"errors": ["unknown user"]}
+            return 200, {"zoneName": "Fake Zone", "url": f"{self.url}/ATServicesRest/", "webUrl": self.url, "ci": 1}
+        if not path.startswith("/ATServicesRest/V1.0/"):
+            return 404, {"errors": ["no such route"]}
+        h = request.headers
+        if (h.get("ApiIntegrationCode"), h.get("UserName"), h.get("Secret")) != (self.code, self.username, self.secret):
+            return 401, {"errors": ["Unauthorized"]}
+        path = path[len("/ATServicesRest/V1.0"):]
+        if path == "/Tickets/entityInformation/fields":
+            return 200, {"fields": [{"name": "status"}, {"name": "priority"}, {"name": "queueID"}]}
+        if path == "/Tickets/query" and method == "POST":
+            needle = next((f["value"] for f in request.json().get("filter", []) if f.get("field") == "title"), "")
+            items = [{"id": t["id"], "title": t["title"]} for t in self.matching(needle)]
+            return 200, {"items": items, "pageDetails": {"count": len(items)}}
+        if path == "/Tickets" and method == "POST":
+            body = request.json()
+            if not body.get("title") or not body.get("companyID"):
+                return 500, {"errors": ["companyID and title are required"]}
+            ticket_id = self.add_ticket(title=body["title"], description=body.get("description", ""),
+                                        company=str(body["companyID"]), status=body.get("status"),
+                                        queue=body.get("queueID"))
+            self.after_create()
+            return 200, {"itemId": ticket_id}
+        if path == "/Tickets" and method == "PATCH":
+            body = request.json()
+            if body.get("id") not in self.tickets:
+                return 404, {"errors": ["ticket not found"]}
+            self.tickets[body["id"]]["status"] = body.get("status")
+            return 200, {"itemId": body["id"]}
+        return 404, {"errors": ["no such route"]}
+
+
+class BmsFake(PsaFake):
+    """Kaseya BMS and Vorex: one API."""
+
+    username, password, tenant = "api-user", "pa55", "msp-tenant"
+    token = "bms-access-token"
+
+    def credentials(self):
+        return {"username": self.username, "password": self.password, "tenant": self.tenant}
+
+    def route(self, request):
+        path, method = request.path, request.method
+        if path == "/v2/security/authenticate" and method == "POST":
+            body = request.json() or {}
+            if (body.get("UserName"), body.get("Password"), body.get("TenantName")) != (
+                self.username, self.password, self.tenant
+            ):
+                return 401, {"Message": "Invalid credentials"}
+            return 200, {"Result": {"AccessToken": self.token, "RefreshToken": "r", "ExpiresIn": 3600}}
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, {"Message": "Authorization has been denied for this request."}
+        if path == "/v2/servicedesk/tickets/search" and method == "POST":
+            needle = (request.json().get("Filter") or {}).get("Title", "")
+            rows = [{"Id": t["id"], "Title": t["title"]} for t in self.matching(needle)]
+            return 200, {"Result": rows, "TotalRecords": len(rows)}
+        if path == "/v2/servicedesk/tickets" and method == "POST":
+            body = request.json()
+            if not body.get("Title") or not body.get("AccountId"):
+                return 400, {"Message": "Title and AccountId are required"}
+            ticket_id = self.add_ticket(title=body["Title"], description=body.get("Details", ""),
+                                        company=str(body["AccountId"]), status=body.get("StatusId"),
+                                        source=body.get("SourceId"))
+            self.after_create()
+            return 200, {"Result": {"Id": ticket_id, "TicketNumber": f"T{ticket_id}"}}
+        found = re.fullmatch(r"/v2/servicedesk/tickets/(\d+)", path)
+        if found and method == "PATCH":
+            ticket_id = int(found.group(1))
+            if ticket_id not in self.tickets:
+                return 404, {"Message": "not found"}
+            for op in request.json():
+                if op.get("path") == "/StatusId":
+                    self.tickets[ticket_id]["status"] = op["value"]
+            return 200, {"Result": {"Id": ticket_id}}
+        return 404, {"Message": "no such route"}
+
+
+FAKES = {"connectwise": ConnectWiseFake, "autotask": AutotaskFake, "bms": BmsFake, "vorex": BmsFake}
+
+
+def integration_base_url(kind, fake) -> str:
+    """What a user would type as the integration's base URL, pointed at the fake."""
+    return f"{fake.url}/atservicesrest/" if kind == "autotask" else fake.url
+
+
+def make_psa(account, kind, fake, **options):
+    """A PSA integration of `account` pointed at `fake`, with a default company and board."""
+    from integrations.models import Integration  # noqa: PLC0415
+
+    values = {"default_company": "77", "board": "1", "status": "1", "priority": "3", "closed_status": "9",
+              "rate_per_minute": "60000"}
+    values.update(options)
+    return Integration.objects.create(
+        account=account, kind=kind, name=f"{kind} fake", base_url=integration_base_url(kind, fake),
+        credentials=fake.credentials(), options=values,
+    )

@@ -1,0 +1,155 @@
+"""PSA tickets (R13.3) against fake ConnectWise, Autotask, BMS and Vorex servers on loopback."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts.conditions import Condition
+from alerts.dismiss import dismiss_alert
+from alerts.evaluation import evaluate
+from alerts.models import Alert
+from alerts.reconciler import reconcile
+from integrations import registry
+from inventory.models import Appliance
+from notifications import outbox
+from notifications.models import Delivery, PsaCompanyMapping
+from tests.conftest import NOW, api_client, make_appliance
+from tests.fakes.psa import FAKES, make_psa
+
+KINDS = ["connectwise", "autotask", "bms", "vorex"]
+
+
+@pytest.fixture(params=KINDS)
+def psa(request, cast):
+    fake = FAKES[request.param]().start()
+    yield request.param, fake
+    fake.stop()
+
+
+def deliver_all(channel):
+    states = []
+    for delivery in Delivery.objects.filter(channel=channel, state="pending").order_by("id"):
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        states.append(outbox.deliver(delivery.pk))
+    return states
+
+
+def raise_offline(cast, name="silent", org=None):
+    make_appliance(cast.account_a, org or cast.org_a1, name, last_contact_at=NOW - timedelta(hours=1))
+    evaluate(cast.account_a, NOW)
+    return Alert.objects.filter(state="open").latest("id")
+
+
+def bring_back_online(cast):
+    Appliance.objects.filter(account=cast.account_a).update(last_contact_at=NOW + timedelta(minutes=5))
+    evaluate(cast.account_a, NOW + timedelta(minutes=5))
+
+
+def test_r13_3_a_raised_alert_opens_one_ticket_that_says_what_where_since_when_and_links_back(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    alert = raise_offline(cast)
+    assert deliver_all(kind) == ["sent"]
+
+    [ticket] = fake.tickets.values()
+    assert ticket["title"].endswith(f"[{alert.ref}]")
+    assert ticket["company"] == "77"  # no mapping: the default company
+    assert "Acme" in ticket["description"] and "silent" in ticket["description"]
+    assert "2026-11-02" in ticket["description"]  # since when
+    assert f"/alerts/{alert.pk}/" in ticket["description"]
+    delivery = Delivery.objects.get(channel=kind)
+    assert delivery.external_ref == str(ticket["id"])
+
+
+def test_r13_3_the_ticket_goes_to_the_company_mapped_to_the_organization(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    response = api_client(cast.superuser_a).patch(
+        f"/api/v1/organizations/{cast.org_a1.pk}/", {"psa_company": "4242"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["psa_company"] == "4242"
+    raise_offline(cast)
+    deliver_all(kind)
+    assert [t["company"] for t in fake.tickets.values()] == ["4242"]
+
+
+def test_r13_3_resolving_closes_the_ticket_only_when_the_option_is_on(cast, psa):
+    kind, fake = psa
+    integration = make_psa(cast.account_a, kind, fake, close_on_resolve=False)
+    raise_offline(cast)
+    deliver_all(kind)
+    bring_back_online(cast)
+    assert Alert.objects.get().state == "resolved"
+    assert deliver_all(kind) == []  # option off: no close delivery at all
+    [ticket] = fake.tickets.values()
+    assert ticket["status"] != 9 and ticket["status"] != "9"
+
+    integration.options["close_on_resolve"] = True
+    integration.save()
+    raise_offline(cast, "silent-2")
+    deliver_all(kind)
+    bring_back_online(cast)
+    assert deliver_all(kind) == ["sent"]
+    closed = fake.matching(f"[{Alert.objects.latest('id').ref}]")[0]
+    assert int(closed["status"]) == 9
+    assert int(ticket["status"]) != 9
+
+
+def test_r9_2_an_integration_alert_opens_no_ticket_but_is_still_emailed(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    condition = Condition(kind="dbma_integration", subject="integration:1:quota", title="Datto Portal quota reached",
+                          organization_id=None, category="integration")
+    reconcile(cast.account_a, ["dbma_integration"], [condition], NOW)
+    assert Alert.objects.get().kind == "dbma_integration"
+    assert not Delivery.objects.filter(channel=kind).exists()
+    assert Delivery.objects.filter(channel="email").count() == 1
+    assert fake.tickets == {}
+
+
+def test_r13_3_dismissal_leaves_the_ticket_alone(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake, close_on_resolve=True)
+    alert = raise_offline(cast)
+    deliver_all(kind)
+    calls_before = len(fake.log)
+    assert dismiss_alert(cast.superuser_a, alert.pk) == 1
+    assert not Delivery.objects.filter(channel=kind, event__type="dismissed").exists()
+    assert deliver_all(kind) == []
+    assert len(fake.log) == calls_before
+    [ticket] = fake.tickets.values()
+    assert int(ticket["status"]) == 1
+
+
+def test_r13_3_an_account_without_a_psa_writes_no_ticket_delivery(cast):
+    raise_offline(cast)
+    assert set(Delivery.objects.values_list("channel", flat=True)) == {"email"}
+
+
+def test_r13_3_connection_test_succeeds_and_names_bad_credentials(cast, psa):
+    kind, fake = psa
+    integration = make_psa(cast.account_a, kind, fake)
+    ok, message = registry.test_connection(integration)
+    assert ok, message
+    secret = {"connectwise": "private_key", "autotask": "secret", "bms": "password", "vorex": "password"}[kind]
+    integration.credentials = {**integration.credentials, secret: "wrong"}
+    integration.save()
+    ok, message = registry.test_connection(integration)
+    assert not ok and "credentials refused (401)" in message
+
+
+def test_r13_3_missing_credentials_are_refused_by_the_api(cast):
+    response = api_client(cast.superuser_a).post(
+        "/api/v1/integrations/", {"kind": "connectwise", "name": "cw", "credentials": {"company_id": "x"}},
+        format="json",
+    )
+    assert response.status_code == 400 and "credentials" in response.json()["errors"]
+
+
+def test_r13_3_mapping_is_removed_with_a_blank_company(cast):
+    client = api_client(cast.superuser_a)
+    client.patch(f"/api/v1/organizations/{cast.org_a1.pk}/", {"psa_company": "12"}, format="json")
+    assert PsaCompanyMapping.objects.count() == 1
+    client.patch(f"/api/v1/organizations/{cast.org_a1.pk}/", {"psa_company": ""}, format="json")
+    assert PsaCompanyMapping.objects.count() == 0
