@@ -4,11 +4,13 @@ The registry below says which kinds each rule owns, so the reconciler can
 resolve a kind's open alerts when its rule yields nothing for them.
 """
 
-from alerts.rules import appliance, appliance_alerts, purging, upgrade
+from alerts.rules import appliance, appliance_alerts, backup_alarm, hot_copy_alarm, purging, upgrade
 
 RULES = [
     (("appliance_offline",), appliance.conditions),
     (("appliance_alert",), appliance_alerts.conditions),
     (("appliance_upgrade",), upgrade.conditions),
     (("purging",), purging.conditions),
+    (("backup_alarm",), backup_alarm.conditions),
+    (("hot_copy_alarm",), hot_copy_alarm.conditions),
 ]

@@ -1,0 +1,236 @@
+"""What a conditional alarm records (R7): the facts both rules read, set-wise,
+the five checks, one root cause and the next step.
+
+Queries are per account, never per asset: one for the assets with everything
+a rule decides on (schedule, appliance, newest good backup, newest hot copy),
+and one more only for the assets that alarm (their last backup and last hot
+copy, for the checklist). Every query stops at `now`, so a replay at a past
+time sees what was known then (R14.1).
+
+Details hold nothing that moves by itself (no ages, no "last contact" of an
+online appliance), so an evaluation with nothing changed writes nothing.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from alerts.categories import KINDS
+from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy
+from inventory.schedules import RecurrenceCache, describe_local
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOT = BackupCopy.Target.HOT
+
+ASSET_FIELDS = (
+    "id", "name", "organization_id", "organization__name", "appliance_id", "appliance__name",
+    "appliance__timezone", "appliance__status", "appliance__last_contact_at", "hot_copy",
+    "backup_schedule__rrule", "backup_schedule__dtstart",
+)
+
+
+def _good_backups(now):
+    return Backup.objects.filter(asset=OuterRef("pk"), status__in=GOOD_STATUSES, finished_at__lte=now)
+
+
+def _good_hot_copies(now):
+    return BackupCopy.objects.filter(
+        asset=OuterRef("pk"), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
+    )
+
+
+def asset_rows(account, now, backup_schedule=False, hot_copy=False):
+    """One query: the account's assets with the newest good backup's end (R5), and for
+    hot-copied assets the end of the newest backup that has a good hot copy and the end
+    of the first good backup after it, i.e. the oldest one not yet hot-copied (R6)."""
+    assets = Asset.objects.filter(account=account)
+    if backup_schedule:
+        assets = assets.filter(backup_schedule__isnull=False)  # R4.4
+    if hot_copy:
+        assets = assets.filter(hot_copy=True)
+    assets = assets.annotate(
+        last_good_end=Subquery(_good_backups(now).order_by("-finished_at").values("finished_at")[:1]),
+    )
+    fields = ASSET_FIELDS + ("last_good_end",)
+    if hot_copy:
+        copied = _good_hot_copies(now).order_by().values("asset").annotate(m=Max("backup__finished_at"))
+        assets = assets.annotate(hot_copied_end=Subquery(copied.values("m")))
+        oldest_uncopied = _good_backups(now).filter(
+            finished_at__gt=Coalesce(OuterRef("hot_copied_end"), Value(_EPOCH))
+        ).order_by("finished_at").values("finished_at")[:1]
+        assets = assets.annotate(first_uncopied_end=Subquery(oldest_uncopied))
+        fields += ("hot_copied_end", "first_uncopied_end")
+    return assets.order_by().values(*fields).iterator(chunk_size=5000)
+
+
+def _latest(queryset, field):
+    return Subquery(queryset.order_by("-started_at", "-id").values(field)[:1])
+
+
+def checklist_rows(asset_ids, now) -> dict[int, dict]:
+    """One query for the alarming assets only: last backup, last hot copy, newest good hot copy."""
+    if not asset_ids:
+        return {}
+    backups = Backup.objects.filter(asset=OuterRef("pk"), started_at__lte=now)
+    copies = BackupCopy.objects.filter(asset=OuterRef("pk"), target=HOT, started_at__lte=now)
+    rows = Asset.objects.filter(pk__in=asset_ids).annotate(
+        last_backup_status=_latest(backups, "status"),
+        last_backup_error=_latest(backups, "error"),
+        last_backup_finished=_latest(backups, "finished_at"),
+        last_copy_status=_latest(copies, "status"),
+        last_copy_error=_latest(copies, "error"),
+        last_copy_finished=_latest(copies, "finished_at"),
+        last_good_copy_end=Subquery(
+            _good_hot_copies(now).order_by("-finished_at").values("finished_at")[:1]
+        ),
+    ).values(
+        "id", "last_backup_status", "last_backup_error", "last_backup_finished",
+        "last_copy_status", "last_copy_error", "last_copy_finished", "last_good_copy_end",
+    )
+    return {row["id"]: row for row in rows}
+
+
+def _status_at(status, finished, now):
+    """A job that had not finished at `now` was running then, whatever it became later."""
+    if status and (finished is None or finished > now):
+        return Backup.Status.RUNNING
+    return status
+
+
+def appliance_online(row, now) -> bool:
+    contact = row["appliance__last_contact_at"]
+    cutoff = now - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
+    return row["appliance__status"] != Appliance.Status.OFFLINE and contact is not None and contact >= cutoff
+
+
+ROOT_CAUSES = {
+    # R7.2, in order: the first that applies is the root cause; each names the check it fails.
+    "appliance_offline": ("Appliance offline", "appliance"),
+    "no_backup_schedule": ("No backup schedule", "backup_schedule"),
+    "last_backup_failed": ("Last backup failed", "last_good_backup"),
+    "scheduled_backup_did_not_run": ("Scheduled backup did not run", "last_good_backup"),
+    "backup_running": ("Backup still running past the threshold", "last_good_backup"),
+    "no_hot_copy_target": ("No hot copy target", "hot_copy_schedule"),
+    "last_hot_copy_failed": ("Last hot copy failed", "last_good_hot_copy"),
+    "hot_copy_did_not_run": ("Hot copy did not run", "last_good_hot_copy"),
+}
+
+NEXT_STEPS = {
+    "appliance_offline": "Bring appliance {appliance} back online (power, network, portal connection); its alarms clear once it reports a good backup.",
+    "no_backup_schedule": "Add {asset} to a backup schedule on appliance {appliance}.",
+    "last_backup_failed": "Read the error of the failed backup on appliance {appliance}, fix its cause and run a backup of {asset} now.",
+    "scheduled_backup_did_not_run": "Check that the schedule on appliance {appliance} is enabled and includes {asset}, then run a backup now.",
+    "backup_running": "Look at the running backup of {asset} on appliance {appliance}; if it is stuck, cancel it and start it again.",
+    "no_hot_copy_target": "Set up a hot copy target (Unitrends Cloud or a secondary appliance) on appliance {appliance}.",
+    "last_hot_copy_failed": "Read the error of the failed hot copy, check the connection from appliance {appliance} to its hot copy target and retry the copy.",
+    "hot_copy_did_not_run": "Check the hot copy queue of appliance {appliance} and its connection to the target; start the copy of {asset} by hand if it is not queued.",
+}
+
+_FAILED = (Backup.Status.FAILED, Backup.Status.CANCELLED)
+
+
+def root_cause(kind, row, extra, now, due_start) -> tuple[str, str]:
+    """R7.2: the first cause that applies, with the error where there is one."""
+    if not appliance_online(row, now):
+        return "appliance_offline", ""
+    if kind == "backup_alarm":
+        backup_status = _status_at(extra.get("last_backup_status"), extra.get("last_backup_finished"), now)
+        if not row["backup_schedule__rrule"]:
+            return "no_backup_schedule", ""
+        if backup_status in _FAILED:
+            return "last_backup_failed", extra.get("last_backup_error") or ""
+        if backup_status == Backup.Status.RUNNING:
+            return "backup_running", ""
+        return "scheduled_backup_did_not_run", ""
+    copy_status = _status_at(extra.get("last_copy_status"), extra.get("last_copy_finished"), now)
+    if copy_status is None:
+        return "no_hot_copy_target", ""
+    if copy_status in _FAILED:
+        return "last_hot_copy_failed", extra.get("last_copy_error") or ""
+    return "hot_copy_did_not_run", ""
+
+
+def _iso(moment):
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def schedule_facts(cache: RecurrenceCache, row, now, backups_hours, due_start=None) -> dict:
+    """The backup schedule as the checklist shows it: last and next start, and whether
+    a good backup finished since the start that is due (R5.1)."""
+    if not row["backup_schedule__rrule"]:
+        return {"due_start": None, "last_start": None, "next_start": None, "backup_ok": False}
+    args = (row["backup_schedule__rrule"], row["backup_schedule__dtstart"], row["appliance__timezone"])
+    recurrence = cache.get(*args)
+    if due_start is None:
+        due_start = cache.latest_due_start(*args, now, backups_hours)
+    last_good = row["last_good_end"]
+    return {
+        "due_start": due_start,
+        "last_start": recurrence.latest_start(now),
+        "next_start": recurrence.next_start(now),
+        "backup_ok": due_start is None or (last_good is not None and last_good >= due_start),
+    }
+
+
+def checks(row, extra, now, schedule) -> list[dict]:
+    """R7.1: the five things checked, each with a plain value and whether it is fine
+    (`ok` is None where it does not apply, e.g. hot copy of an asset that is not hot-copied)."""
+    zone = row["appliance__timezone"]
+    online = appliance_online(row, now)
+    contact = row["appliance__last_contact_at"]
+    good_copy = extra.get("last_good_copy_end")
+    return [
+        {"key": "appliance", "label": "Appliance status", "ok": online,
+         "value": f"{row['appliance__name']}: online" if online else
+         f"{row['appliance__name']}: offline, last contact {describe_local(contact, zone)}"},
+        {"key": "last_good_backup", "label": "Last good backup", "ok": schedule["backup_ok"],
+         "value": describe_local(row["last_good_end"], zone), "at": _iso(row["last_good_end"])},
+        {"key": "backup_schedule", "label": "Backup schedule", "ok": bool(row["backup_schedule__rrule"]),
+         "value": (f"{row['backup_schedule__rrule']} — last start {describe_local(schedule['last_start'], zone)},"
+                   f" next start {describe_local(schedule['next_start'], zone)}")
+         if row["backup_schedule__rrule"] else "none",
+         "last_start": _iso(schedule["last_start"]), "next_start": _iso(schedule["next_start"])},
+        {"key": "last_good_hot_copy", "label": "Last good hot copy",
+         "ok": schedule["hot_copy_ok"] if row["hot_copy"] else None,
+         "value": describe_local(good_copy, zone), "at": _iso(good_copy)},
+        {"key": "hot_copy_schedule", "label": "Hot copy schedule",
+         "ok": (extra.get("last_copy_status") is not None) if row["hot_copy"] else None,
+         "value": "backups are hot-copied" if row["hot_copy"] else "backups are not hot-copied"},
+    ]
+
+
+def alarm_details(kind, row, extra, now, threshold_label, threshold_source, schedule, **more) -> dict:
+    """Everything the alarm shows: threshold and origin, the checklist, root cause and next step."""
+    cause, error = root_cause(kind, row, extra, now, schedule.get("due_start"))
+    label, failing = ROOT_CAUSES[cause]
+    names = {"asset": row["name"], "appliance": row["appliance__name"]}
+    return {
+        "asset": row["name"],
+        "threshold": threshold_label,
+        "threshold_source": threshold_source,
+        **more,
+        "root_cause": cause,
+        "root_cause_label": label + (f": {error}" if error else ""),
+        "failing_check": failing,
+        "next_step": NEXT_STEPS[cause].format(**names),
+        "checks": checks(row, extra, now, schedule),
+    }
+
+
+def alarm_links(row) -> dict:
+    return {
+        "organization": settings.PORTAL_URL + reverse("dashboard:alerts") + f"?organization={row['organization_id']}",
+        "asset": settings.PORTAL_URL + reverse("api:asset-detail", args=[row["id"]]),
+    }
+
+
+def group_fields(kind, row) -> dict:
+    """Alerts group by organization and kind (R11.1)."""
+    return {
+        "group_key": f"{row['organization_id']}:{kind}",
+        "group_label": f"{row['organization__name']} — {KINDS[kind]}",
+    }
+
