@@ -8,9 +8,7 @@ HOST="${HOST:-127.0.0.1}"
 export PORTAL_URL="${PORTAL_URL:-http://$HOST:$PORT}"
 
 $BIN/python manage.py migrate --noinput -v0
-if [ "$($BIN/python manage.py shell -c 'from tenancy.models import Account; print(Account.objects.exists())')" = "False" ]; then
-  $BIN/python manage.py seed_demo
-fi
+LOGINS="$($BIN/python manage.py seed_demo --if-empty)"
 
 mkdir -p var/log
 $BIN/celery -A uniview worker -B --concurrency 2 --loglevel INFO \
@@ -20,8 +18,6 @@ trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 
 echo
 echo "uniview is starting on $PORTAL_URL/  (worker and beat log: var/log/worker.log)"
-echo "Demo logins:"
-$BIN/python manage.py shell -c 'from demo.builder import logins
-for role, email, password in logins(): print(f"  {role}: {email} / {password}")'
+echo "$LOGINS"
 echo
 $BIN/python manage.py runserver --noreload "$HOST:$PORT"

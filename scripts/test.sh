@@ -4,13 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-if ! command -v chromium >/dev/null; then
-  echo "Installing Debian's Chromium for the browser tests" >&2
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+# Debian packages the suite drives: Chromium for the browser tests, docker-compose to check the compose file.
+needed=()
+command -v chromium >/dev/null || needed+=(chromium)
+command -v docker-compose >/dev/null || needed+=(docker-compose)
+if ((${#needed[@]})); then
+  echo "Installing ${needed[*]} from Debian's packages" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${needed[@]}" >/dev/null
 fi
 
 scripts/services.sh

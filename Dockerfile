@@ -1,0 +1,12 @@
+# One image for web, worker and beat (docker-compose.yml).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UNIVIEW_VAR_DIR=/var/lib/uniview
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install --no-cache-dir . && useradd --system --home /app uniview \
+    && mkdir -p /var/lib/uniview && chown uniview /var/lib/uniview
+USER uniview
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+EXPOSE 8000
+CMD ["gunicorn", "uniview.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
