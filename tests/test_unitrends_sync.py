@@ -1,0 +1,165 @@
+"""The appliance poller (issue 5 item 1): a real client over HTTP against the fake appliance."""
+
+from datetime import timedelta
+
+import pytest
+
+from alerts.evaluation import evaluate
+from alerts.models import Alert
+from integrations.appliance_sync import SyncFailed, sync
+from integrations.pollers import poll
+from integrations.unitrends import UnitrendsClient
+from inventory.models import Appliance, ApplianceAlert, Asset, Backup, BackupCopy, Job
+from tests.conftest import NOW, api_client
+from tests.fakes.unitrends import fake_unitrends, unitrends_integration  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def integration(cast, fake_unitrends):  # noqa: F811
+    return unitrends_integration(cast.account_a, cast.org_a1, fake_unitrends)
+
+
+def quick(integration, **kwargs):
+    """The production client, with no transport retries so failure tests stay fast."""
+    return UnitrendsClient.for_integration(integration, retries=0, **kwargs)
+
+
+def test_the_first_sync_fills_inventory_from_the_appliance(cast, integration):
+    summary = sync(integration, NOW, quick(integration))
+
+    appliance = Appliance.objects.get(account=cast.account_a)
+    assert "synced" in summary and integration.options["appliance"] == appliance.pk
+    assert (appliance.organization, appliance.version, appliance.status) == (cast.org_a1, "10.8.2", "online")
+    assert appliance.logical_capacity_bytes == 4_000_000 * 1024**2 and appliance.purge_eligible_backups == 5
+    assert appliance.last_sync_at == NOW == appliance.last_contact_at and appliance.last_sync_error == ""
+    fs, sql = Asset.objects.filter(appliance=appliance).order_by("name")
+    assert (fs.name, fs.type, fs.hot_copy, sql.type, sql.hot_copy) == ("fs-01", "windows", True, "sql", False)
+    assert fs.backup_schedule.rrule == "FREQ=DAILY;BYHOUR=22;BYMINUTE=0"
+    assert fs.backup_schedule.dtstart == "2026-10-01T22:00:00"
+    full = Backup.objects.get(asset=fs, external_id="1000")
+    assert (full.type, full.status, full.size_bytes) == ("full", "success", 2048 * 1024**2)
+    assert full.finished_at - full.started_at == timedelta(minutes=30)
+    assert full.certified_at == full.started_at + timedelta(hours=5)  # the backup the certification ran on
+    assert Backup.objects.get(asset=sql, external_id="2002").error == "VSS writer timed out"
+    assert Backup.objects.filter(asset=fs).exclude(certified_at=None).count() == 1
+    assert BackupCopy.objects.filter(asset=fs, target="hot").count() == 3
+    assert BackupCopy.objects.get(asset=sql).target == "cold"
+    job = Job.objects.get(appliance=appliance)
+    assert (job.external_id, job.state, job.progress_percent, job.asset) == ("501", "running", 35, sql)
+    assert set(ApplianceAlert.objects.values_list("category", flat=True)) == {"storage", "license"}
+
+
+def test_a_second_sync_asks_only_for_what_changed_since_the_last_one(cast, integration, fake_unitrends):  # noqa: F811
+    sync(integration, NOW, quick(integration))
+    fake_unitrends.appliance.requests.clear()
+    summary = sync(integration, NOW + timedelta(minutes=5), quick(integration))
+
+    dated = {path: query for method, path, query in fake_unitrends.appliance.requests if "start_date" in query}
+    assert set(dated) == {"/api/jobs/history", "/api/catalog", "/api/replication/queue", "/api/archive/history"}
+    assert dated["/api/jobs/history"]["start_date"] == "11/01/2026"  # the last sync's day, less a day of overlap
+    assert summary.endswith(", 0 changes")
+
+
+def test_changes_on_the_appliance_arrive_at_the_next_sync(cast, integration, fake_unitrends):  # noqa: F811
+    sync(integration, NOW, quick(integration))
+    appliance = fake_unitrends.appliance
+    appliance.history[-1]["status"] = "Success"
+    appliance.active_jobs.clear()
+    appliance.alerts.pop(0)
+    appliance.system["version"] = "10.10.0"
+    sync(integration, NOW + timedelta(minutes=5), quick(integration))
+
+    assert Backup.objects.get(external_id="2002").status == "success"
+    assert Job.objects.get().state == "finished"
+    assert ApplianceAlert.objects.get(external_id="9001").active is False
+    assert Appliance.objects.get().version == "10.10.0"
+
+
+def test_a_sync_interrupted_halfway_keeps_inventory_consistent_and_resumes(cast, integration, fake_unitrends):  # noqa: F811
+    appliance = fake_unitrends.appliance
+    appliance.fail_paths.add("/api/replication/queue")
+    message = poll(integration, NOW)
+
+    integration.refresh_from_db()
+    synced = Appliance.objects.get()
+    assert "failed" in message and integration.last_sync_ok is False and "hot_copies" in integration.last_error
+    assert synced.sync_cursor["run"]["done"] == ["system", "storage", "assets", "schedules", "backups"]
+    assert synced.last_sync_at is None and synced.status == "online"  # it answered: not offline
+    assert Backup.objects.count() == 6 and BackupCopy.objects.count() == 0  # whole steps, nothing half-written
+    assert all(b.asset.appliance_id == synced.pk for b in Backup.objects.select_related("asset"))
+
+    appliance.fail_paths.clear()
+    appliance.requests.clear()
+    message = poll(integration, NOW + timedelta(minutes=5))
+
+    synced.refresh_from_db()
+    paths = [path for _, path, _ in appliance.requests]
+    assert "(resumed)" in message and "/api/assets" not in paths and "/api/replication/queue" in paths
+    assert BackupCopy.objects.count() == 4 and Job.objects.count() == 1
+    assert synced.last_sync_at == NOW + timedelta(minutes=5) and synced.sync_cursor["run"] is None
+    assert synced.sync_cursor["since"] == NOW.isoformat()  # the window starts where the interrupted run did
+
+
+def test_an_appliance_that_stops_answering_is_offline_and_keeps_its_data(cast, integration, fake_unitrends):  # noqa: F811
+    sync(integration, NOW, quick(integration))
+    fake_unitrends.stop()
+
+    with pytest.raises(SyncFailed):
+        sync(integration, NOW + timedelta(minutes=40), quick(integration))
+
+    appliance = Appliance.objects.get()
+    assert appliance.status == "offline" and "could not be reached" in appliance.last_sync_error
+    assert appliance.last_sync_at == NOW == appliance.last_contact_at  # when the portal last reached it
+    assert Backup.objects.count() == 6 and Asset.objects.count() == 2
+    evaluate(cast.account_a, NOW + timedelta(minutes=40))
+    assert Alert.objects.get(kind="appliance_offline", state="open").appliance_id == appliance.pk
+
+
+def test_an_outage_answer_or_a_slow_appliance_counts_as_unreachable(cast, integration, fake_unitrends):  # noqa: F811
+    sync(integration, NOW, quick(integration))
+    fake_unitrends.appliance.outage = True
+    with pytest.raises(SyncFailed, match="503"):
+        sync(integration, NOW + timedelta(minutes=5), quick(integration))
+    assert Appliance.objects.get().status == "offline"
+
+    fake_unitrends.appliance.outage = False
+    fake_unitrends.appliance.delay = 1.0
+    with pytest.raises(SyncFailed, match="could not be reached"):
+        sync(integration, NOW + timedelta(minutes=10), quick(integration, timeout=(1.0, 0.3)))
+    fake_unitrends.appliance.delay = 0
+    sync(integration, NOW + timedelta(minutes=15), quick(integration))
+    assert Appliance.objects.get().status == "online"
+
+
+def test_wrong_credentials_fail_the_sync_without_marking_the_appliance_offline(cast, fake_unitrends):  # noqa: F811
+    integration = unitrends_integration(cast.account_a, cast.org_a1, fake_unitrends, password="wrong")
+    message = poll(integration, NOW)
+    assert "refused the credentials" in message and "wrong" not in message
+    assert Appliance.objects.get().status == "online" and Asset.objects.count() == 0
+
+
+def test_a_body_that_is_not_json_fails_the_step_and_loses_nothing(cast, integration, fake_unitrends):  # noqa: F811
+    sync(integration, NOW, quick(integration))
+    fake_unitrends.appliance.garbage_paths.add("/api/jobs/history")
+    with pytest.raises(SyncFailed, match="not JSON"):
+        sync(integration, NOW + timedelta(minutes=5), quick(integration))
+    assert Backup.objects.count() == 6 and Appliance.objects.get().status == "online"
+
+
+def test_malformed_rows_are_skipped_and_the_rest_syncs(cast, integration, fake_unitrends):  # noqa: F811
+    appliance = fake_unitrends.appliance
+    appliance.history.append({"instance_id": 101, "backup_id": 77, "status": "Success"})  # no start time
+    appliance.history.append({"instance_id": 999, "backup_id": 78, "status": "Success", "sort_start_time": 1})
+    appliance.history.append("not a record")
+    appliance.alerts.append({"id": 5, "message": ""})
+    sync(integration, NOW, quick(integration))
+    assert Backup.objects.count() == 6 and ApplianceAlert.objects.count() == 2
+
+
+def test_the_connection_test_and_sync_now_work_through_the_integrations_api(cast, integration):
+    client = api_client(cast.superuser_a)
+    response = client.post(f"/api/v1/integrations/{integration.pk}/test/")
+    assert response.json() == {"ok": True, "message": "Connected to ueb-01 (version 10.8.2)."}
+    response = client.post(f"/api/v1/integrations/{integration.pk}/sync/")
+    assert response.json()["ok"] is True and Asset.objects.filter(account=cast.account_a).count() == 2
+    assert api_client(cast.superuser_b).post(f"/api/v1/integrations/{integration.pk}/sync/").status_code == 404
