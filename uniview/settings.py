@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.tasks.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     # The demo account's appliances check in while `make run` is up.
     "demo-heartbeat": {"task": "demo.tasks.heartbeat", "schedule": 60.0},
+    # Issue 5: each registered Unitrends appliance syncs into inventory every 5 minutes.
+    "sync-appliances": {"task": "integrations.appliance_sync.sync_all", "schedule": 300.0},
 }
 
 # --- REST API -----------------------------------------------------------------
