@@ -18,6 +18,9 @@ class Condition:
     links: dict = field(default_factory=dict, hash=False, compare=False)
     # R10.3-style quiet time for this kind after a dismissal; None: the account's interval.
     quiet_hours: int | None = None
+    # R8.5: fingerprints this condition replaces; the reconciler resolves their open alerts
+    # with reason `superseded` in the same transaction.
+    supersedes: tuple = field(default=(), hash=False, compare=False)
 
     @property
     def fingerprint(self) -> str:

@@ -39,6 +39,9 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outc
             for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
         }
         cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
+        replaced = {fp for c in wanted.values() for fp in c.supersedes}  # R8.5
+        outcome.resolved += len(resolve([a for a in cleared if a.fingerprint in replaced], now, "superseded"))
+        cleared = [a for a in cleared if a.fingerprint not in replaced]
         for reason, alerts in _reasons(account, cleared, resolve_reason).items():
             outcome.resolved += len(resolve(alerts, now, reason))
 

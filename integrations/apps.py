@@ -5,6 +5,13 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self):
+        # The SaaS vendors register their connection tests, credential names and pollers.
+        from integrations import pollers, registry, saas_pollers
+
+        for kind in (*saas_pollers.SPANNING_KINDS, "datto"):
+            registry.CONNECTION_TESTS[kind] = saas_pollers.connection_test
+            registry.CREDENTIAL_FIELDS[kind] = saas_pollers.CREDENTIAL_FIELDS[kind]
+            pollers.POLLERS[kind] = saas_pollers.poll_datto if kind == "datto" else saas_pollers.poll_spanning
         from integrations import appliance_sync
 
         appliance_sync.register()  # Unitrends appliances

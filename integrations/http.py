@@ -83,3 +83,46 @@ def session(retries: int = 3, backoff: float = 0.5, timeout=DEFAULT_TIMEOUT) -> 
     s.headers["Accept"] = "application/json"
     s.max_redirects = 3
     return s
+
+
+class VendorError(Exception):
+    """A vendor call that did not give us usable data; `reason` is what alerts and people see."""
+
+    reason = "error"
+
+    def __init__(self, message, status=None, retry_after=None):
+        super().__init__(message)
+        self.status, self.retry_after = status, retry_after
+
+
+class InvalidCredentials(VendorError):
+    reason = "invalid_credentials"  # 401/403 (R9.2)
+
+
+class QuotaReached(VendorError):
+    reason = "quota"  # 429 after our own retries (R9.2)
+
+
+def json_or_raise(response, vendor: str):
+    """The body of a 2xx JSON answer, or the VendorError that says why not (never the secret)."""
+    status = response.status_code
+    if status in (401, 403):
+        raise InvalidCredentials(f"{vendor} refused the credentials (HTTP {status}).", status)
+    if status == 429:
+        retry_after = response.headers.get("Retry-After")
+        raise QuotaReached(f"{vendor} API quota reached (HTTP 429, Retry-After {retry_after}).", 429, retry_after)
+    if not 200 <= status < 300:
+        raise VendorError(f"{vendor} answered HTTP {status}.", status)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise VendorError(f"{vendor} answered with a body that is not JSON.", status) from exc
+
+
+def get_json(http, url, vendor: str, **kwargs):
+    """GET and decode, turning transport failures into a VendorError too."""
+    try:
+        response = http.get(url, allow_redirects=False, **kwargs)
+    except requests.RequestException as exc:
+        raise VendorError(f"{vendor} could not be reached: {type(exc).__name__}.") from exc
+    return json_or_raise(response, vendor)

@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
     "demo-heartbeat": {"task": "demo.tasks.heartbeat", "schedule": 60.0},
     # Issue 5: each registered Unitrends appliance syncs into inventory every 5 minutes.
     "sync-appliances": {"task": "integrations.appliance_sync.sync_all", "schedule": 300.0},
+    # R14.1: Spanning daily statuses (new days only) and Datto clients/assets, hourly.
+    "poll-saas": {"task": "integrations.saas_pollers.poll_saas", "schedule": 3600.0},
 }
 
 # --- REST API -----------------------------------------------------------------

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, EvaluationView
 from integrations.api import IntegrationViewSet
+from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from notifications.api import DeliveryViewSet
 from tenancy.api import OrganizationViewSet
@@ -18,9 +19,11 @@ router.register("alerts", AlertViewSet)
 router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
 router.register("deliveries", DeliveryViewSet)
 router.register("integrations", IntegrationViewSet)
+router.register("saas-sources", SaasSourceViewSet)
 
 api_patterns = [
     path("ingest/backups/", IngestBackupsView.as_view(), name="ingest-backups"),
+    path("ingest/saas-status/", IngestSaasStatusView.as_view(), name="ingest-saas-status"),
     path("settings/alerts/", AlertSettingsView.as_view(), name="alert-settings"),
     path("evaluations/", EvaluationView.as_view(), name="evaluations"),
     *router.urls,
@@ -32,5 +35,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("protect/", include(("integrations.saas_views", "protect"))),
     path("", include(("alerts.urls", "dashboard"))),
 ]

@@ -4,7 +4,16 @@ The registry below says which kinds each rule owns, so the reconciler can
 resolve a kind's open alerts when its rule yields nothing for them.
 """
 
-from alerts.rules import appliance, appliance_alerts, backup_alarm, hot_copy_alarm, purging, upgrade
+from alerts.rules import (
+    appliance,
+    appliance_alerts,
+    backup_alarm,
+    dbma,
+    hot_copy_alarm,
+    purging,
+    spanning,
+    upgrade,
+)
 
 RULES = [
     (("appliance_offline",), appliance.conditions),
@@ -13,4 +22,6 @@ RULES = [
     (("purging",), purging.conditions),
     (("backup_alarm",), backup_alarm.conditions),
     (("hot_copy_alarm",), hot_copy_alarm.conditions),
+    (("spanning_m365", "spanning_gws", "spanning_salesforce"), spanning.conditions),
+    (("dbma_integration", "dbma_backup"), dbma.conditions),
 ]

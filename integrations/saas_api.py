@@ -1,0 +1,116 @@
+"""`saas-sources/` (M365 tenants, Google domains, Salesforce orgs, with their mapping) and
+`ingest/saas-status/` (pushed daily statuses, R8.2). Writing a source evaluates the
+account at once, so mapping and unmapping take effect now (R8.1, R14.1).
+"""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerts.evaluation import evaluate
+from inventory.models import SaasDailyStatus, SaasSource
+from tenancy import scoping
+from tenancy.models import Organization
+from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
+
+MAX_STATUSES = 5000
+
+
+class SaasSourceSerializer(serializers.ModelSerializer):
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), allow_null=True, required=False)
+    latest_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SaasSource
+        fields = [
+            "id", "kind", "name", "external_id", "organization", "integration_id", "licenses", "users",
+            "assigned", "license_status", "latest_status", "created_at",
+        ]
+        read_only_fields = ["integration_id", "licenses", "users", "assigned", "license_status", "created_at"]
+
+    def get_latest_status(self, source) -> dict | None:
+        latest = source.daily_statuses.order_by("-date").first()
+        return {"date": latest.date.isoformat(), "status": latest.status} if latest else None
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            for name in ("kind", "external_id"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError({name: ["This cannot change; register a new source."]})
+            return attrs
+        account = self.context["account"]
+        if SaasSource.objects.filter(account=account, kind=attrs["kind"], external_id=attrs["external_id"]).exists():
+            raise serializers.ValidationError({"external_id": ["A source of this kind with this id exists."]})
+        return attrs
+
+
+class SaasSourceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    queryset = SaasSource.objects.select_related("organization")
+    serializer_class = SaasSourceSerializer
+    filterset_fields = ["kind", "organization"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "account": self.account}
+
+    def perform_create(self, serializer):
+        serializer.save(account=self.account)
+        evaluate(self.account, timezone.now())
+
+    def perform_update(self, serializer):
+        serializer.save()
+        evaluate(self.account, timezone.now())  # R8.1: unmapping resolves now
+
+
+class SaasStatusItem(serializers.Serializer):
+    source = serializers.IntegerField()
+    date = serializers.DateField()
+    status = serializers.ChoiceField(choices=SaasDailyStatus.Status.choices)
+    services = serializers.DictField(required=False, default=dict)
+
+
+class IngestSaasStatusView(APIView):
+    """Pushed daily statuses; a known (source, date) is updated, a new one created."""
+
+    write_action = scoping.INGEST
+
+    @extend_schema(request=SaasStatusItem(many=True), responses={200: {"type": "object"}})
+    def post(self, request):
+        account = scoping.account_of(request.user)
+        items = request.data if isinstance(request.data, list) else None
+        if items is None or len(items) > MAX_STATUSES:
+            return Response({"errors": {"items": [f"Send a list of at most {MAX_STATUSES} statuses."]}},
+                            status=status.HTTP_400_BAD_REQUEST)
+        parsed = SaasStatusItem(data=items, many=True)
+        if not parsed.is_valid():
+            errors = {str(i): e for i, e in enumerate(parsed.errors) if e}
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        sources = {s.pk: s for s in scoping.scope(request.user, SaasSource.objects.all())}
+        unknown = {str(i): {"source": ["No such source."]} for i, row in enumerate(parsed.validated_data)
+                   if row["source"] not in sources}
+        if unknown:
+            return Response({"errors": unknown}, status=status.HTTP_400_BAD_REQUEST)
+        counts = _store(account, sources, parsed.validated_data)
+        evaluate(account, timezone.now())  # R14.1: SaaS evaluation runs when a status arrives
+        return Response(counts)
+
+
+def _store(account, sources, rows) -> dict:
+    counts = {"created": 0, "updated": 0}
+    with transaction.atomic():
+        for row in rows:
+            day: date = row["date"]
+            _, created = SaasDailyStatus.objects.update_or_create(
+                source=sources[row["source"]], date=day,
+                defaults={"account": account, "status": row["status"], "services": row["services"]},
+            )
+            counts["created" if created else "updated"] += 1
+    return counts

@@ -1,0 +1,207 @@
+"""Pollers for Spanning (daily statuses, new days only) and Datto (clients, Azure assets, backups).
+
+Each reads everything from the vendor first and writes in one transaction, so a
+failed poll leaves the previous data as it was; `integrations.pollers.poll`
+records the failure on the Integration, and `SyncHealth` keeps the R9.2 reason.
+After new statuses or assets are stored the account is evaluated (R14.1).
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from integrations import datto, mapping, spanning
+from integrations.http import InvalidCredentials, QuotaReached, VendorError
+from inventory.models import AzureAsset, SaasDailyStatus, SaasSource, SyncHealth
+
+log = logging.getLogger(__name__)
+
+SPANNING_KINDS = {"spanning_m365": "m365", "spanning_gws": "gws", "spanning_salesforce": "salesforce"}
+CREDENTIAL_FIELDS = {
+    "spanning_m365": ("admin_email", "api_token"),
+    "spanning_gws": ("domain", "access_token"),
+    "spanning_salesforce": ("admin_email", "api_token"),
+    "datto": ("public_key", "secret_key"),
+}
+FIRST_POLL_DAYS = 7  # R8.3 needs a week of history
+
+
+def client_for(integration):
+    creds = integration.credentials or {}
+    user, secret = (creds.get(name, "") for name in CREDENTIAL_FIELDS[integration.kind])
+    if integration.kind == "datto":
+        return datto.DattoClient(user, secret, base_url=integration.base_url)
+    cls = {"spanning_m365": spanning.M365Client, "spanning_gws": spanning.GoogleClient,
+           "spanning_salesforce": spanning.SalesforceClient}[integration.kind]
+    return cls(user, secret, region=(integration.options or {}).get("region", "us"), base_url=integration.base_url)
+
+
+def _with_health(poller):
+    """Record R9.2 reasons around a poll: failures add theirs, only a success clears them."""
+
+    def run(integration, now):
+        try:
+            summary, changed = poller(integration, now)
+        except VendorError as exc:
+            _record(integration, now, exc)
+            _evaluate(integration.account, now)
+            raise
+        _record(integration, now, None)
+        _evaluate(integration.account, now)  # also when nothing changed: a cleared reason resolves
+        return summary
+
+    return run
+
+
+def _record(integration, now, error):
+    health, _ = SyncHealth.objects.get_or_create(
+        account=integration.account, integration_id=integration.pk,
+        defaults={"integration_kind": integration.kind, "integration_name": integration.name},
+    )
+    reasons = [] if error is None else list(health.open_reasons)
+    if isinstance(error, (InvalidCredentials, QuotaReached)) and error.reason not in reasons:
+        reasons.append(error.reason)
+    health.open_reasons, health.last_error, health.checked_at = reasons, "" if error is None else str(error), now
+    health.integration_kind, health.integration_name = integration.kind, integration.name
+    health.save()
+
+
+def _evaluate(account, now):
+    from alerts.evaluation import evaluate  # integrations → alerts is the allowed direction
+
+    evaluate(account, now)
+
+
+def _store_days(source, days) -> int:
+    rows = [
+        SaasDailyStatus(account_id=source.account_id, source=source, date=d.date, status=d.status, services=d.services)
+        for d in days
+    ]
+    return len(SaasDailyStatus.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def _source(integration, kind, external_id, name, figures) -> SaasSource:
+    source, created = SaasSource.objects.get_or_create(
+        account=integration.account, kind=kind, external_id=external_id,
+        defaults={"name": name, "integration_id": integration.pk, **figures},
+    )
+    if not created:
+        for key, value in {"name": name, "integration_id": integration.pk, **figures}.items():
+            setattr(source, key, value)
+        source.save()
+    return source
+
+
+def _new_days_range(source, today):
+    """New days only: from the day after the newest stored status (R8.2: one per day)."""
+    newest = source.daily_statuses.order_by("-date").values_list("date", flat=True).first() if source else None
+    start = newest + timedelta(days=1) if newest else today - timedelta(days=FIRST_POLL_DAYS - 1)
+    return max(start, today - timedelta(days=FIRST_POLL_DAYS - 1)), today
+
+
+def _existing(integration, kind, external_id):
+    return SaasSource.objects.filter(account=integration.account, kind=kind, external_id=external_id).first()
+
+
+@_with_health
+def poll_spanning(integration, now):
+    client, kind, today = client_for(integration), SPANNING_KINDS[integration.kind], now.date()
+    creds = integration.credentials or {}
+    if kind == "m365":
+        tenant = client.tenant()
+        external_id = creds["admin_email"].rpartition("@")[2].lower() or creds["admin_email"]
+        figures = {k: _count(tenant.get(k)) for k in ("licenses", "users", "assigned")}
+        figures["license_status"] = str(tenant.get("status") or "")[:32]
+        batches = [(external_id, external_id, figures, None)]
+    elif kind == "gws":
+        users = client.users()
+        licensed = sum(1 for u in users if u.get("licensed") is True and u.get("archived") is not True)
+        figures = {"users": len(users), "assigned": licensed}
+        batches = [(creds["domain"].lower(), creds["domain"].lower(), figures, None)]
+    else:
+        batches = [(o["orgId"], o["name"], {}, o["orgId"]) for o in client.orgs()]
+    fetched = []
+    for external_id, name, figures, org_id in batches:
+        start, end = _new_days_range(_existing(integration, kind, external_id), today)
+        if start > end:
+            days = []
+        elif org_id is None:
+            days = client.daily_statuses(start, end)
+        else:
+            days = client.daily_statuses(org_id, start, end)
+        fetched.append((external_id, name, figures, [d for d in days if start <= d.date <= end]))
+    stored = 0
+    with transaction.atomic():
+        for external_id, name, figures, days in fetched:
+            source = _source(integration, kind, external_id, name, {**figures, "app_url": client.app_url})
+            stored += _store_days(source, days)
+    return f"{len(fetched)} source(s), {stored} new daily status(es)", stored > 0
+
+
+def _count(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+@_with_health
+def poll_datto(integration, now):
+    client = client_for(integration)
+    feed = [(c, client.dbma_assets(c["id"])) for c in client.dbma_clients()]
+    seen = []
+    with transaction.atomic():
+        for row, assets in feed:
+            datto_client = mapping.client_for(integration.account, integration.pk, row["id"], row["name"])
+            for a in assets:
+                _store_asset(integration, datto_client, a)
+                seen.append(a.external_id)
+        # Assets Datto no longer lists are gone; their alerts resolve on evaluation.
+        gone = AzureAsset.objects.filter(account=integration.account, integration_id=integration.pk).exclude(
+            external_id__in=seen
+        )
+        removed = gone.delete()[0]
+    return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed", True
+
+
+def _store_asset(integration, datto_client, row):
+    asset = AzureAsset.objects.filter(account=integration.account, external_id=row.external_id).first()
+    asset = asset or AzureAsset(account=integration.account, external_id=row.external_id)
+    asset.integration_id, asset.organization_id = integration.pk, datto_client.organization_id
+    asset.client_external_id, asset.client_name = datto_client.external_id, datto_client.name
+    asset.name, asset.module, asset.resource_group = row.name[:200], row.module[:100], row.resource_group[:200]
+    asset.last_backup_status, asset.last_backup_at = row.last_status, row.last_ended_at or row.last_started_at
+    if row.last_status == "Succeeded" and row.last_ended_at:
+        if asset.last_successful_backup_at is None or row.last_ended_at > asset.last_successful_backup_at:
+            asset.last_successful_backup_at = row.last_ended_at
+    asset.save()
+
+
+def connection_test(integration) -> str:
+    """The integration's connection test (registry.CONNECTION_TESTS)."""
+    from integrations.registry import ConnectionFailed
+
+    client = client_for(integration)
+    try:
+        if integration.kind == "datto":
+            return f"Connected to Datto: {len(client.dbma_clients())} client(s)."
+        if integration.kind == "spanning_m365":
+            tenant = client.tenant()
+            return f"Connected to Spanning Microsoft 365: {tenant.get('licenses')} licenses."
+        if integration.kind == "spanning_gws":
+            return f"Connected to Spanning Google Workspace: {len(client.users())} user(s)."
+        return f"Connected to Spanning Salesforce: {len(client.orgs())} org(s)."
+    except VendorError as exc:
+        raise ConnectionFailed(str(exc)) from exc
+
+
+@shared_task
+def poll_saas():
+    """Hourly (beat): every enabled Spanning and Datto integration."""
+    from integrations.models import Integration
+    from integrations.pollers import poll
+
+    now = timezone.now()
+    kinds = [*SPANNING_KINDS, "datto"]
+    for integration in Integration.objects.filter(kind__in=kinds, enabled=True).select_related("account"):
+        log.info(poll(integration, now))

@@ -1,0 +1,143 @@
+"""Protect pages: Microsoft 365 tenants, Google Workspace domains, Salesforce orgs, Microsoft Azure assets.
+
+Each source shows its mapping (a superuser changes it), its license figures where
+the vendor gives them, and its recent daily results per service (R8.2). Mapping
+changes evaluate the account at once (R8.1: unmapping resolves).
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alerts.evaluation import evaluate
+from integrations import mapping
+from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
+from tenancy import scoping
+from tenancy.models import Organization
+
+RECENT_DAYS = 7
+KINDS = {
+    "m365": ("Microsoft 365 tenants", ["Mail", "Calendar", "Contact", "Drive", "SharePoint", "Teams Channel"]),
+    "gws": ("Google Workspace domains", ["Site", "Document", "Mail", "Calendar", "Contact"]),
+    "salesforce": ("Salesforce organizations", []),
+}
+
+
+def _member(request):
+    if scoping.membership_of(request.user) is None:
+        raise PermissionDenied("Your user is not a member of any account.")
+    return scoping.account_of(request.user)
+
+
+def _rows(user, sources):
+    """Each source with its recent days, newest first, and per-service cells (R8.2)."""
+    statuses = {}
+    for status in scoping.scope(user, SaasDailyStatus.objects.filter(source__in=sources)).order_by("-date"):
+        statuses.setdefault(status.source_id, [])
+        if len(statuses[status.source_id]) < RECENT_DAYS:
+            statuses[status.source_id].append(status)
+    return [(source, statuses.get(source.pk, [])) for source in sources]
+
+
+@login_required
+def index(request):
+    _member(request)
+    sources = scoping.scope(request.user, SaasSource.objects.all())
+    counts = {kind: sources.filter(kind=kind).count() for kind in KINDS}  # scoped
+    azure = scoping.scope(request.user, AzureAsset.objects.all()).count()
+    return render(request, "protect/index.html", {"kinds": KINDS, "counts": counts, "azure_count": azure})
+
+
+@login_required
+def source_list(request, kind):
+    if kind not in KINDS:
+        raise Http404
+    _member(request)
+    sources = list(scoping.scope(request.user, SaasSource.objects.filter(kind=kind).select_related("organization")))
+    return render(request, "protect/sources.html", {
+        "kind": kind, "title": KINDS[kind][0], "services": KINDS[kind][1],
+        "rows": _rows(request.user, sources), "can_map": scoping.can(request.user, scoping.MANAGE),
+        "organizations": scoping.scope(request.user, Organization.objects.all()),
+    })
+
+
+@login_required
+def source_detail(request, pk):
+    _member(request)
+    source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.select_related("organization")), pk=pk)
+    since = timezone.now().date() - timedelta(days=30)
+    days = source.daily_statuses.filter(date__gte=since).order_by("-date")
+    return render(request, "protect/source.html", {
+        "source": source, "days": days, "services": KINDS[source.kind][1],
+        "can_map": scoping.can(request.user, scoping.MANAGE),
+        "organizations": scoping.scope(request.user, Organization.objects.all()),
+    })
+
+
+def _organization_from(request):
+    """The posted organization id (scoped), None for "unmapped"; a foreign id is 404."""
+    value = request.POST.get("organization", "")
+    if value == "":
+        return None
+    if not value.isdigit():
+        raise Http404
+    return get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=int(value))
+
+
+@login_required
+@require_POST
+def map_source(request, pk):
+    account = _member(request)
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser changes mappings.")
+    source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.all()), pk=pk)
+    source.organization = _organization_from(request)
+    source.save(update_fields=["organization"])
+    evaluate(account, timezone.now())  # R8.1: mapping raises, unmapping resolves, now
+    messages.success(request, f"{source.name} is now {'mapped to ' + source.organization.name if source.organization else 'unmapped'}.")
+    return redirect("protect:sources", kind=source.kind)
+
+
+@login_required
+def azure(request):
+    _member(request)
+    clients = list(scoping.scope(request.user, DattoClient.objects.select_related("organization")))
+    assets = scoping.scope(request.user, AzureAsset.objects.select_related("organization")).order_by("module", "name")
+    by_client = {}
+    for asset in assets:
+        by_client.setdefault((asset.integration_id, asset.client_external_id), []).append(asset)
+    rows = [(c, by_client.get((c.integration_id, c.external_id), [])) for c in clients]
+    return render(request, "protect/azure.html", {
+        "rows": rows, "can_map": scoping.can(request.user, scoping.MANAGE),
+        "organizations": scoping.scope(request.user, Organization.objects.all()),
+    })
+
+
+@login_required
+@require_POST
+def map_datto_client(request, pk):
+    account = _member(request)
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser changes mappings.")
+    client = get_object_or_404(scoping.scope(request.user, DattoClient.objects.all()), pk=pk)
+    mapping.remap(client, _organization_from(request))
+    evaluate(account, timezone.now())  # R9.3: only mapped clients' assets alert
+    messages.success(request, f"Datto client {client.name} mapping saved.")
+    return redirect("protect:azure")
+
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("azure/", azure, name="azure"),
+    path("azure/clients/<int:pk>/map/", map_datto_client, name="map-datto-client"),
+    path("sources/<int:pk>/", source_detail, name="source"),
+    path("sources/<int:pk>/map/", map_source, name="map-source"),
+    path("<str:kind>/", source_list, name="sources"),
+]
