@@ -18,6 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.http import session as shared_session
 from integrations.models import Integration
 from notifications.channels.base import Channel, PermanentError, TransientError
 from notifications.models import Delivery, PsaCompanyMapping
@@ -44,15 +45,9 @@ OPTION_FIELDS = (
 
 
 def session() -> requests.Session:
-    """The outbound session; integrations.http (timeouts, no cross-host redirects) when present."""
-    try:
-        from integrations.http import session as shared_session  # noqa: PLC0415
-    except ImportError:
-        s = requests.Session()
-        s.headers["User-Agent"] = "uniview"
-        s.max_redirects = 0
-        return s
-    return shared_session()
+    """The shared outbound session, without transport retries: the outbox owns retries and
+    their back-off (R13.5), and a 429's Retry-After must reach it, not be slept through."""
+    return shared_session(retries=0)
 
 
 def psa_integration(account) -> Integration | None:

@@ -54,6 +54,12 @@ class Worker:
             time.sleep(0.2)
         raise RuntimeError("worker not ready:\n" + Path(self.log_path).read_text(errors="replace"))
 
+    def kill(self):
+        """SIGKILL the worker and its pool: no shutdown, no ack, a crash mid-task."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

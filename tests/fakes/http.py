@@ -66,7 +66,7 @@ class Request:
 
 class FakeServer:
     def __init__(self):
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.down = False
         self.rate_limited = 0
         self.retry_after = 2
