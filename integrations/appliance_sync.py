@@ -29,6 +29,7 @@ from integrations import http
 from integrations.models import Integration
 from integrations.unitrends import UnitrendsClient, Unreachable
 from integrations.unitrends_steps import STEPS
+from inventory.asset_detail import CancelFailed
 from inventory.models import Appliance, Job
 from tenancy.models import Organization
 
@@ -120,7 +121,7 @@ def cancel_job(job, now=None) -> Job:
     integration = Integration.objects.filter(
         account_id=job.account_id, kind=Integration.Kind.UNITRENDS, options__appliance=job.appliance_id).first()
     if integration is None:
-        raise SyncFailed("This appliance is not connected through an integration, so its jobs cannot be cancelled here.")
+        raise CancelFailed("This appliance is not connected through an integration, so its jobs cannot be cancelled here.")
     client = UnitrendsClient.for_integration(integration)
     try:
         client.cancel_job(job.external_id)
@@ -131,10 +132,10 @@ def cancel_job(job, now=None) -> Job:
     try:
         still_active = {str(row.get("id")) for row in client.active_jobs()}
     except http.VendorError as exc:
-        raise SyncFailed(f"The cancel could not be confirmed: {exc}") from exc
+        raise CancelFailed(f"The cancel could not be confirmed: {exc}") from exc
     if job.external_id in still_active:
         if sent_error is not None:
-            raise SyncFailed(f"The appliance did not cancel the job: {sent_error}")
+            raise CancelFailed(f"The appliance did not cancel the job: {sent_error}")
         Job.objects.filter(pk=job.pk).update(state=Job.State.CANCELLING)
     else:
         Job.objects.filter(pk=job.pk).update(state=Job.State.CANCELLED, finished_at=now)
@@ -168,7 +169,9 @@ def register():
     from integrations.pollers import POLLERS
     from integrations.registry import CONNECTION_TESTS, CREDENTIAL_FIELDS
     from integrations.unitrends import test_connection
+    from inventory.asset_detail import register_job_canceller
 
     POLLERS[Integration.Kind.UNITRENDS] = poll
+    register_job_canceller(cancel_job)
     CONNECTION_TESTS[Integration.Kind.UNITRENDS] = test_connection
     CREDENTIAL_FIELDS[Integration.Kind.UNITRENDS] = ("username", "password")

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory.detail_api import AssetDetailMixin
 from inventory.ingest import ingest_backups
 from inventory.models import Appliance, Asset
 from inventory.serializers import ApplianceSerializer, AssetSerializer
@@ -41,7 +42,7 @@ class ApplianceViewSet(
 
 
 class AssetViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    AssetDetailMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet,
 ):
     queryset = Asset.objects.select_related("backup_schedule", "appliance")

@@ -7,6 +7,7 @@ from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, Evalu
 from integrations.api import IntegrationViewSet
 from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
+from inventory.detail_api import JobViewSet
 from notifications.api import DeliveryViewSet
 from tenancy.api import OrganizationViewSet
 
@@ -19,6 +20,7 @@ router.register("alerts", AlertViewSet)
 router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
 router.register("deliveries", DeliveryViewSet)
 router.register("integrations", IntegrationViewSet)
+router.register("jobs", JobViewSet)
 router.register("saas-sources", SaasSourceViewSet)
 
 api_patterns = [
