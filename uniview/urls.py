@@ -10,6 +10,7 @@ from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
 from notifications.api import DeliveryViewSet
 from tenancy.api import OrganizationViewSet
+from thresholds.api import CustomThresholdViewSet, GlobalThresholdView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -17,6 +18,7 @@ router.register("organizations", OrganizationViewSet)
 router.register("appliances", ApplianceViewSet)
 router.register("assets", AssetViewSet)
 router.register("alerts", AlertViewSet)
+router.register("thresholds/custom", CustomThresholdViewSet, basename="custom-threshold")
 router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
 router.register("deliveries", DeliveryViewSet)
 router.register("integrations", IntegrationViewSet)
@@ -28,6 +30,7 @@ api_patterns = [
     path("ingest/saas-status/", IngestSaasStatusView.as_view(), name="ingest-saas-status"),
     path("settings/alerts/", AlertSettingsView.as_view(), name="alert-settings"),
     path("evaluations/", EvaluationView.as_view(), name="evaluations"),
+    path("thresholds/global/", GlobalThresholdView.as_view(), name="global-threshold"),
     *router.urls,
 ]
 
@@ -37,6 +40,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("thresholds/", include(("thresholds.urls", "thresholds"))),
     path("protect/", include(("integrations.saas_views", "protect"))),
     path("", include(("alerts.urls", "dashboard"))),
 ]
