@@ -170,7 +170,7 @@ class FakeApplianceServer:
         self.appliances = appliances if appliances is not None else {"": FakeAppliance()}
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def appliance(self) -> FakeAppliance:
@@ -199,6 +199,7 @@ class FakeApplianceServer:
 def _handler(fake_server):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = -1  # headers and body leave in one write (no Nagle/delayed-ACK stall per request)
 
         def _serve(self):
             parts = urlsplit(self.path)
