@@ -16,6 +16,8 @@ class ConnectionFailed(Exception):
 
 CONNECTION_TESTS: dict[str, Callable] = {}
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {}
+# `SAVE_CHECKS[kind](unsaved_integration)` raises ConnectionFailed to refuse a save (e.g. R13.4's VSA 10).
+SAVE_CHECKS: dict[str, Callable] = {}
 
 
 def test_connection(integration) -> tuple[bool, str]:

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from integrations.models import Integration
-from integrations.registry import CREDENTIAL_FIELDS
+from integrations.registry import CREDENTIAL_FIELDS, SAVE_CHECKS, ConnectionFailed
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -40,4 +40,17 @@ class IntegrationSerializer(serializers.ModelSerializer):
         missing = [name for name in needed if not have.get(name)]
         if missing:
             raise serializers.ValidationError({"credentials": [f"Missing: {', '.join(missing)}."]})
+        self._save_check(kind, attrs)
         return attrs
+
+    def _save_check(self, kind, attrs):
+        check = SAVE_CHECKS.get(kind)
+        if check is None:
+            return
+        probe = Integration(kind=kind, credentials=attrs.get("credentials", getattr(self.instance, "credentials", {})),
+                            base_url=attrs.get("base_url", getattr(self.instance, "base_url", "")),
+                            options=attrs.get("options", getattr(self.instance, "options", {})))
+        try:
+            check(probe)
+        except ConnectionFailed as exc:
+            raise serializers.ValidationError({"base_url": [str(exc)]}) from exc

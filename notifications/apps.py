@@ -15,12 +15,16 @@ class NotificationsConfig(AppConfig):
 
 def _register_integrations():
     """Connection tests and credential names of the kinds this room speaks to (R13.3, R13.4)."""
-    from integrations.registry import CONNECTION_TESTS, CREDENTIAL_FIELDS
+    from integrations import vsa
+    from integrations.registry import CONNECTION_TESTS, CREDENTIAL_FIELDS, SAVE_CHECKS
     from notifications.channels import autotask, bms, connectwise, vorex
 
     for kind, module in (("connectwise", connectwise), ("autotask", autotask), ("bms", bms), ("vorex", vorex)):
         CONNECTION_TESTS[kind] = module.test_connection
         CREDENTIAL_FIELDS[kind] = module.CREDENTIALS
+    CONNECTION_TESTS["vsa9"] = vsa.test_connection
+    CREDENTIAL_FIELDS["vsa9"] = vsa.CREDENTIALS
+    SAVE_CHECKS["vsa9"] = vsa.test_connection  # R13.4: a VSA 10 is refused on save too
 
 
 def _register_organization_fields():

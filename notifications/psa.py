@@ -100,8 +100,8 @@ def ticket_for(integration, alert, limit=100) -> Ticket:
     return Ticket(title, "\n".join(lines), company_for(integration, alert.organization), alert.ref)
 
 
-def retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After")
+def retry_after_value(value) -> float | None:
+    """Seconds from a Retry-After header: a number or an HTTP date."""
     if not value:
         return None
     try:
@@ -111,6 +111,10 @@ def retry_after(response) -> float | None:
             return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
         except (TypeError, ValueError):
             return None
+
+
+def retry_after(response) -> float | None:
+    return retry_after_value(response.headers.get("Retry-After"))
 
 
 def call(http, method, url, what, **kwargs) -> requests.Response:

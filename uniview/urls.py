@@ -9,6 +9,7 @@ from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
 from notifications.api import DeliveryViewSet
+from notifications.vsa_actions import VsaEmailActionViewSet
 from tenancy.api import OrganizationViewSet
 from thresholds.api import CustomThresholdViewSet, GlobalThresholdView
 
@@ -22,6 +23,7 @@ router.register("thresholds/custom", CustomThresholdViewSet, basename="custom-th
 router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
 router.register("deliveries", DeliveryViewSet)
 router.register("integrations", IntegrationViewSet)
+router.register("vsa-email-actions", VsaEmailActionViewSet)
 router.register("jobs", JobViewSet)
 router.register("saas-sources", SaasSourceViewSet)
 

@@ -5,6 +5,7 @@ from notifications.channels.bms import BmsChannel
 from notifications.channels.connectwise import ConnectWiseChannel
 from notifications.channels.email import EmailChannel
 from notifications.channels.vorex import VorexChannel
+from notifications.channels.vsa import VsaChannel
 
 CHANNELS = {
     EmailChannel.kind: EmailChannel,
@@ -12,4 +13,5 @@ CHANNELS = {
     AutotaskChannel.kind: AutotaskChannel,
     BmsChannel.kind: BmsChannel,
     VorexChannel.kind: VorexChannel,
+    VsaChannel.kind: VsaChannel,
 }
