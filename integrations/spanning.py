@@ -65,22 +65,39 @@ def _service_status(counts: dict) -> str:
 
 
 def summarise(rows, services: dict) -> list[DailyStatus]:
-    """Per-service summary rows → one status per day: Failed if any service failed, else Partial if any, else Successful."""
+    """Per-service summary rows → one status per day: Failed if any service failed, else Partial if any, else Successful.
+
+    A row without a readable date is skipped; a row with a date but unreadable
+    counts taints its whole day, which is then skipped: a day judged on part of its
+    services could read Successful when it was not (never a wrong alert). An
+    unknown service code is kept under its code, so a new vendor service still counts.
+    """
     if not isinstance(rows, list):
         raise VendorError("Spanning answered a summary that is not a list.")
     days: dict[date, dict] = defaultdict(dict)
+    tainted = set()
     for row in rows:
         try:
             day = parse_date(row["date"])
-            name = services[row["type"]]
-            counts = row["backup"]
-            if not isinstance(counts, dict):
-                raise ValueError("backup is not an object")
-            days[day][name] = {"status": _service_status(counts), **{k: counts[k] for k in ("total", "partial", "failed", "successful")}}
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("Spanning summary row skipped (%s): %r", exc, row)
+            continue
+        try:
+            code, counts = row["type"], row["backup"]
+            if not isinstance(code, str) or not isinstance(counts, dict):
+                raise ValueError("type or backup missing")
+            if code not in services:
+                log.warning("Spanning summary: unknown service %r on %s, kept under its code", code, day)
+            days[day][services.get(code, code)] = {
+                "status": _service_status(counts), **{k: counts[k] for k in ("total", "partial", "failed", "successful")}
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("Spanning summary day %s skipped, a row is unreadable (%s): %r", day, exc, row)
+            tainted.add(day)
     result = []
     for day, per_service in sorted(days.items()):
+        if day in tainted:
+            continue
         statuses = {s["status"] for s in per_service.values()}
         overall = FAILED if FAILED in statuses else PARTIAL if PARTIAL in statuses else SUCCESSFUL
         result.append(DailyStatus(day, overall, per_service))
@@ -177,19 +194,20 @@ class SalesforceClient(_Client):
         body = self.get(f"/orgs/{org_id}/backups", **self.summary_range(start, end))
         if not isinstance(body, list):
             raise VendorError("Spanning answered backups that are not a list.")
-        days = {}
+        days, tainted = {}, set()
         for row in body:
             try:
-                day, status = parse_date(row["date"]), row["status"]
-                if status not in (SUCCESSFUL, PARTIAL, FAILED):
-                    raise ValueError(f"unknown status {status!r}")
+                day = parse_date(row["date"])
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("Spanning Salesforce backup row skipped (%s): %r", exc, row)
                 continue
-            # Several runs in a day: the worst one is the day's status.
-            if _rank(status) >= _rank(days.get(day, SUCCESSFUL)):
-                days[day] = status
-        return [DailyStatus(day, status, {}) for day, status in sorted(days.items())]
+            status = row.get("status")
+            if status not in (SUCCESSFUL, PARTIAL, FAILED):
+                log.warning("Spanning Salesforce day %s skipped, unknown status %r", day, status)
+                tainted.add(day)
+            elif _rank(status) >= _rank(days.get(day, SUCCESSFUL)):
+                days[day] = status  # several runs in a day: the worst one is the day's status
+        return [DailyStatus(day, status, {}) for day, status in sorted(days.items()) if day not in tainted]
 
 
 def _rank(status: str) -> int:
