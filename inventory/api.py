@@ -51,7 +51,11 @@ class AssetViewSet(
 
 
 class IngestBackupsView(APIView):
-    """Bulk, idempotent ingestion of backups and copies (≤ 5,000 per request)."""
+    """Bulk, idempotent ingestion of backups and copies (≤ 5,000 per request).
+
+    All or nothing by default (400 naming item and field). With `?partial=true`
+    the good items land and the answer lists the bad ones by index and field.
+    """
 
     write_action = scoping.INGEST
 
@@ -61,7 +65,9 @@ class IngestBackupsView(APIView):
             "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"}}}},
     )
     def post(self, request):
-        result = ingest_backups(scoping.account_of(request.user), request.data)
-        if result.errors:
+        partial = request.query_params.get("partial", "").lower() in ("1", "true", "yes")
+        result = ingest_backups(scoping.account_of(request.user), request.data, partial=partial)
+        if result.errors and (not partial or "items" in result.errors):
             return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(result.as_dict())
+        # ?partial=true: the good items landed; the bad ones are reported by index and field.
+        return Response({**result.as_dict(), "errors": result.errors} if partial else result.as_dict())

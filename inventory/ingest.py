@@ -82,7 +82,15 @@ def _parse(item, index, errors):
     return clean
 
 
-def ingest_backups(account, items) -> IngestResult:
+def _bad_indexes(errors) -> set[int]:
+    return {int(key.split(".", 1)[0]) for key in errors if key[0].isdigit()}
+
+
+def ingest_backups(account, items, partial=False) -> IngestResult:
+    """All or nothing by default; with `partial`, good items land and bad ones are reported.
+
+    Either way an item is applied whole or not at all.
+    """
     result = IngestResult()
     if not isinstance(items, list):
         result.errors["items"] = ["Send a list of backups and copies."]
@@ -91,9 +99,29 @@ def ingest_backups(account, items) -> IngestResult:
         result.errors["items"] = [f"At most {MAX_ITEMS} items per request."]
         return result
     parsed = [_parse(item, i, result.errors) for i, item in enumerate(items)]
-    if result.errors:
+    for i, p in enumerate(parsed):
+        if p is not None:
+            p["index"] = i
+    if result.errors and not partial:
         return result
+    parsed = [p for p in parsed if p is not None and p["index"] not in _bad_indexes(result.errors)]
+    _resolve_assets(account, parsed, result)
+    if result.errors and not partial:
+        return result
+    parsed = [p for p in parsed if p["index"] not in _bad_indexes(result.errors)]
 
+    with transaction.atomic():
+        backups = _upsert_backups(account, [p for p in parsed if p["kind"] == "backup"], result)
+        copies = [p for p in parsed if p["kind"] != "backup"]
+        if copies:
+            _upsert_copies(account, copies, backups, result, partial)
+        if result.errors and not partial:
+            transaction.set_rollback(True)
+    return result
+
+
+def _resolve_assets(account, parsed, result):
+    """Attach each item's asset; an unknown appliance or asset is an error on that item."""
     appliances = dict(
         Appliance.objects.filter(account=account, external_id__in={p["appliance"] for p in parsed})
         .values_list("external_id", "pk")
@@ -103,25 +131,14 @@ def ingest_backups(account, items) -> IngestResult:
         for a in Asset.objects.filter(account=account, appliance_id__in=appliances.values(),
                                       external_id__in={p["asset"] for p in parsed})
     }
-    for i, p in enumerate(parsed):
+    for p in parsed:
         appliance_id = appliances.get(p["appliance"])
         if appliance_id is None:
-            result.errors[f"{i}.appliance"] = [f"No appliance with external id {p['appliance']!r}."]
+            result.errors[f"{p['index']}.appliance"] = [f"No appliance with external id {p['appliance']!r}."]
             continue
         p["asset_obj"] = assets.get((appliance_id, p["asset"]))
         if p["asset_obj"] is None:
-            result.errors[f"{i}.asset"] = [f"No asset with external id {p['asset']!r} on that appliance."]
-    if result.errors:
-        return result
-
-    with transaction.atomic():
-        backups = _upsert_backups(account, [p for p in parsed if p["kind"] == "backup"], result)
-        copies = [p for p in parsed if p["kind"] != "backup"]
-        if copies:
-            _upsert_copies(account, copies, parsed, backups, result)
-        if result.errors:
-            transaction.set_rollback(True)
-    return result
+            result.errors[f"{p['index']}.asset"] = [f"No asset with external id {p['asset']!r} on that appliance."]
 
 
 def _upsert_backups(account, rows, result):
@@ -152,7 +169,7 @@ def _upsert_backups(account, rows, result):
     return existing
 
 
-def _upsert_copies(account, rows, parsed, backups, result):
+def _upsert_copies(account, rows, backups, result, partial):
     asset_ids = {p["asset_obj"].pk for p in rows}
     wanted_backups = {(p["asset_obj"].pk, p["of_backup"]) for p in rows} - backups.keys()
     if wanted_backups:
@@ -167,8 +184,7 @@ def _upsert_copies(account, rows, parsed, backups, result):
     for p in rows:
         backup = backups.get((p["asset_obj"].pk, p["of_backup"]))
         if backup is None:
-            index = parsed.index(p)
-            result.errors[f"{index}.of_backup"] = [f"No backup {p['of_backup']!r} of this asset."]
+            result.errors[f"{p['index']}.of_backup"] = [f"No backup {p['of_backup']!r} of this asset."]
             continue
         key = (p["asset_obj"].pk, p["external_id"])
         values = {
@@ -185,7 +201,7 @@ def _upsert_copies(account, rows, parsed, backups, result):
                 changed.append(current)
         elif current.pk:
             result.unchanged += 1
-    if result.errors:
+    if result.errors and not partial:
         return
     BackupCopy.objects.bulk_create(new.values(), batch_size=1000)
     BackupCopy.objects.bulk_update(changed, list(copy_fields), batch_size=1000)

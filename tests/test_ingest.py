@@ -102,3 +102,23 @@ def test_another_accounts_appliance_ids_are_unknown_here(cast, asset):
 def test_ingest_needs_the_ingest_scope_or_a_superuser(cast, asset):
     assert api_client(cast.admin_a).post("/api/v1/ingest/backups/", [item()], format="json").status_code == 403
     assert api_client(cast.superuser_a).post("/api/v1/ingest/backups/", [item()], format="json").status_code == 200
+
+
+def test_partial_mode_lands_the_good_items_and_reports_the_bad_by_index_and_field(cast, asset):
+    payload = [
+        item(external_id="b-1"),
+        item(external_id="b-2", status="great"),
+        item(external_id="b-3", asset="nope"),
+        item(external_id="c-1", kind="hot_copy", of_backup="b-1"),
+        item(external_id="c-2", kind="hot_copy", of_backup="b-2"),  # its backup was refused
+        item(external_id="b-4", started_at="2026-11-02T22:00:00+00:00", finished_at=None, status="running"),
+    ]
+    response = api_client(cast.superuser_a, TokenScope.INGEST).post(
+        "/api/v1/ingest/backups/?partial=true", payload, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["updated"]) == (3, 0)
+    assert set(body["errors"]) == {"1.status", "2.asset", "4.of_backup"}
+    assert sorted(Backup.objects.values_list("external_id", flat=True)) == ["b-1", "b-4"]
+    assert list(BackupCopy.objects.values_list("external_id", flat=True)) == ["c-1"]
