@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, EvaluationView
+from alerts.settings_views import alert_settings
 from integrations.api import IntegrationViewSet
 from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
@@ -44,5 +45,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("thresholds/", include(("thresholds.urls", "thresholds"))),
     path("protect/", include(("integrations.saas_views", "protect"))),
+    path("settings/alerts/", alert_settings, name="alert-settings-page"),
+    path("", include(("inventory.urls", "inventory"))),
     path("", include(("alerts.urls", "dashboard"))),
 ]

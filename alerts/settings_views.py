@@ -1,0 +1,82 @@
+"""Settings > Alerts in the dashboard (R2.1, R10.2, R11.4, R13.2): superuser writes, everyone else reads.
+
+The form goes through the API's `AlertSettingsSerializer`, so the rules (known
+categories, 1–8760 hours, valid addresses unique case-insensitively) live in
+one place. Switching a category or purging off withdraws the open alerts at
+once by evaluating the account now, rather than at the next scheduled run.
+"""
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from alerts.categories import CATEGORIES
+from alerts.evaluation import evaluate
+from alerts.models import AlertSettings
+from alerts.serializers import AlertSettingsSerializer
+from tenancy import scoping
+
+
+def save_alert_settings(account, data, now) -> tuple[AlertSettings, dict]:
+    """Validate and save; answers (settings, errors). Nothing changes when there are errors."""
+    current = AlertSettings.for_account(account)
+    before = (dict(current.categories), current.purging_alerts)
+    serializer = AlertSettingsSerializer(current, data=data, partial=True)
+    if not serializer.is_valid():
+        return current, {field: [str(m) for m in _messages(msgs)] for field, msgs in serializer.errors.items()}
+    saved = serializer.save()
+    switched_off = any(before[0].get(c, True) and not saved.category_enabled(c) for c in CATEGORIES)
+    if switched_off or (before[1] and not saved.purging_alerts):
+        evaluate(account, now)  # R2.1: withdraw now (resolved, reason category_disabled)
+    return saved, {}
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _messages(v)]
+    return value if isinstance(value, list) else [value]
+
+
+def _form_data(post) -> dict:
+    emails = [e for e in re.split(r"[\s,;]+", post.get("emails", "")) if e]
+    return {
+        "categories": {name: f"category_{name}" in post for name in CATEGORIES},
+        "purging_alerts": "purging_alerts" in post,
+        "realert_hours": post.get("realert_hours", "").strip(),
+        "emails": emails,
+    }
+
+
+@login_required
+def alert_settings(request):
+    account = scoping.account_of(request.user)
+    if account is None:
+        raise PermissionDenied("Your user is not a member of any account.")
+    can_edit = scoping.can(request.user, scoping.MANAGE)
+    current = AlertSettings.for_account(account)
+    errors, submitted = {}, None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only a superuser changes alert settings.")  # R1.3
+        submitted = _form_data(request.POST)
+        current, errors = save_alert_settings(account, submitted, timezone.now())
+        if not errors:
+            messages.success(request, "Alert settings saved.")
+            return redirect("alert-settings-page")
+    shown = submitted if errors else {
+        "categories": current.categories, "purging_alerts": current.purging_alerts,
+        "realert_hours": current.realert_hours, "emails": current.emails,
+    }
+    rows = [
+        {"name": name, "label": name.replace("_", " ").capitalize(), "sentence": sentence,
+         "on": shown["categories"].get(name, True)}
+        for name, sentence in CATEGORIES.items()
+    ]
+    return render(request, "alerts/settings.html", {
+        "rows": rows, "shown": shown, "emails_text": "\n".join(shown["emails"]), "errors": errors,
+        "can_edit": can_edit,
+    }, status=400 if errors else 200)
