@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Account(models.Model):
@@ -13,6 +14,9 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     is_demo = models.BooleanField(default=False, help_text="The demo account built by seed_demo.")
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Every user must log in with a TOTP code (a superuser sets this)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -87,6 +91,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
 
     def __str__(self):
         return f"{self.PREFIX}{self.key_id}… ({self.scope})"
@@ -96,7 +101,7 @@ class ApiToken(models.Model):
         return hashlib.sha256(secret.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user, scope=TokenScope.FULL, name=""):
+    def issue(cls, user, scope=TokenScope.FULL, name="", expires_at=None):
         """Create a token and answer (token, plaintext); the plaintext is not stored."""
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
@@ -107,18 +112,20 @@ class ApiToken(models.Model):
             key_id=key_id,
             key_hash=cls._digest(secret),
             scope=scope,
+            expires_at=expires_at,
         )
         return token, f"{cls.PREFIX}{key_id}_{secret}"
 
     @classmethod
     def authenticate(cls, plaintext: str):
-        """The live token for `plaintext`, or None."""
+        """The live token for `plaintext`, or None: revoked and expired tokens are dead."""
         if not plaintext.startswith(cls.PREFIX):
             return None
         key_id, _, secret = plaintext[len(cls.PREFIX):].partition("_")
         token = (
             cls.objects.select_related("user__membership__account")
             .filter(key_id=key_id, revoked_at__isnull=True)
+            .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now()))
             .first()
         )
         if token is None or not hmac.compare_digest(token.key_hash, cls._digest(secret)):
