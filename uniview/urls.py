@@ -45,6 +45,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("thresholds/", include(("thresholds.urls", "thresholds"))),
     path("protect/", include(("integrations.saas_views", "protect"))),
+    path("settings/integrations/", include(("integrations.urls", "integrations"))),
+    path("settings/", include("notifications.urls")),
     path("settings/alerts/", alert_settings, name="alert-settings-page"),
     path("", include(("inventory.urls", "inventory"))),
     path("", include(("alerts.urls", "dashboard"))),

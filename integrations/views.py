@@ -1,0 +1,94 @@
+"""Settings > Integrations (R1.3: superusers): list with "show configuration", add, test, edit, remove."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from integrations.forms import IntegrationForm
+from integrations.models import Integration
+from integrations.registry import test_connection
+from integrations.serializers import IntegrationSerializer
+from tenancy import scoping
+
+
+def _manager(request):
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser manages integrations.")
+
+
+def _integration(request, pk) -> Integration:
+    return get_object_or_404(scoping.scope(request.user, Integration.objects.all()), pk=pk)
+
+
+@login_required
+def integration_list(request):
+    _manager(request)
+    integrations = scoping.scope(request.user, Integration.objects.all())
+    return render(request, "integrations/list.html", {"integrations": integrations, "kinds": Integration.Kind.choices})
+
+
+def _save(request, form, instance=None):
+    """Validate through the API serializer so both doors apply the same rules."""
+    if not form.is_valid():
+        return None
+    serializer = IntegrationSerializer(instance, data=form.api_data(), partial=instance is not None)
+    if not serializer.is_valid():
+        form.add_api_errors(serializer.errors)
+        return None
+    if instance is None:
+        return serializer.save(account=scoping.account_of(request.user))
+    return serializer.save()
+
+
+@login_required
+def integration_add(request):
+    _manager(request)
+    kind = request.GET.get("kind") or request.POST.get("kind") or ""
+    if kind not in Integration.Kind.values:
+        raise Http404("Unknown kind of integration.")
+    form = IntegrationForm(request.POST or None, kind=kind)
+    if request.method == "POST":
+        integration = _save(request, form)
+        if integration is not None:
+            messages.success(request, f"Added {integration}.")
+            return redirect("integrations:list")
+    return render(request, "integrations/form.html", {"form": form, "kind": kind,
+                                                      "kind_label": Integration.Kind(kind).label})
+
+
+@login_required
+def integration_edit(request, pk):
+    _manager(request)
+    integration = _integration(request, pk)
+    form = IntegrationForm(request.POST or None, kind=integration.kind, instance=integration)
+    if request.method == "POST" and _save(request, form, integration) is not None:
+        messages.success(request, f"Saved {integration.name}.")
+        return redirect("integrations:list")
+    return render(request, "integrations/form.html", {"form": form, "integration": integration,
+                                                      "kind": integration.kind,
+                                                      "kind_label": integration.get_kind_display()})
+
+
+@login_required
+@require_POST
+def integration_test(request, pk):
+    _manager(request)
+    integration = _integration(request, pk)
+    ok, message = test_connection(integration)
+    (messages.success if ok else messages.error)(request, f"{integration.name}: {message}")
+    return redirect("integrations:list")
+
+
+@login_required
+def integration_delete(request, pk):
+    _manager(request)
+    integration = _integration(request, pk)
+    if request.method == "POST":
+        name = str(integration)
+        integration.delete()
+        messages.success(request, f"Removed {name}.")
+        return redirect("integrations:list")
+    return render(request, "integrations/confirm_delete.html", {"integration": integration})

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("deliveries/", views.delivery_list, name="deliveries"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("vsa-email-actions/", views.vsa_actions, name="vsa-email-actions"),
+    path("vsa-email-actions/<int:pk>/", views.vsa_actions, name="vsa-email-action-edit"),
+    path("vsa-email-actions/<int:pk>/remove/", views.vsa_action_delete, name="vsa-email-action-delete"),
+]

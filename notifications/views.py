@@ -1,0 +1,88 @@
+"""Settings > Deliveries (R13.5, superusers) and the VSA email actions editor (R13.4, own actions only)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from notifications.models import Delivery, VsaEmailAction
+from notifications.outbox import retry_by_hand
+from notifications.vsa_actions import ACTION_RIGHT, parse_recipients
+from tenancy import scoping
+
+PAGE = 200
+
+
+@login_required
+def delivery_list(request):
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser sees the deliveries.")
+    state = request.GET.get("state", "")
+    deliveries = scoping.scope(request.user, Delivery.objects.select_related("event__alert"))
+    if state in Delivery.State.values:
+        deliveries = deliveries.filter(state=state)  # scoped
+    return render(request, "notifications/deliveries.html", {
+        "deliveries": deliveries[:PAGE], "state": state, "states": Delivery.State.values,
+    })
+
+
+@login_required
+@require_POST
+def delivery_retry(request, pk):
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser retries deliveries.")
+    delivery = get_object_or_404(scoping.scope(request.user, Delivery.objects.all()), pk=pk)
+    if retry_by_hand(delivery):
+        messages.success(request, f"Delivery {delivery.pk} will be tried again now.")
+    else:
+        messages.error(request, "Only a failed delivery can be retried.")
+    return redirect("deliveries")
+
+
+class VsaEmailActionForm(forms.Form):
+    area = forms.ChoiceField(choices=VsaEmailAction.Area.choices)
+    recipients = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text="Email addresses separated by commas or spaces.")
+
+    def clean_recipients(self):
+        try:
+            return parse_recipients(self.cleaned_data["recipients"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+def _own_actions(request):
+    if not scoping.can(request.user, ACTION_RIGHT):
+        raise PermissionDenied("Admins and superusers keep VSA email actions.")
+    # R13.4: only their creator sees them.
+    return scoping.scope(request.user, VsaEmailAction.objects.filter(owner=request.user))
+
+
+@login_required
+def vsa_actions(request, pk=None):
+    """List the user's actions; the form adds one, or edits `pk`."""
+    actions = _own_actions(request)
+    editing = get_object_or_404(actions, pk=pk) if pk else None
+    initial = {"area": editing.area, "recipients": ", ".join(editing.recipients)} if editing else None
+    form = VsaEmailActionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if editing:
+            editing.area, editing.recipients = form.cleaned_data["area"], form.cleaned_data["recipients"]
+            editing.save()
+            messages.success(request, "Saved the VSA email action.")
+        else:
+            VsaEmailAction.objects.create(account=scoping.account_of(request.user), owner=request.user,
+                                          **form.cleaned_data)
+            messages.success(request, "Added a VSA email action.")
+        return redirect("vsa-email-actions")
+    return render(request, "notifications/vsa_actions.html", {"actions": actions, "form": form, "editing": editing})
+
+
+@login_required
+@require_POST
+def vsa_action_delete(request, pk):
+    get_object_or_404(_own_actions(request), pk=pk).delete()
+    messages.success(request, "Removed the VSA email action.")
+    return redirect("vsa-email-actions")
