@@ -118,3 +118,54 @@ def test_r2_1_only_a_superuser_switches_categories_and_bad_input_names_the_field
         "/api/v1/settings/alerts/", {"categories": {"bakup": False}}, format="json")
     assert response.status_code == 400 and "categories" in response.json()["errors"]
     assert AlertSettings.for_account(cast.account_a).category_enabled("backup")
+
+
+# --- Settings > Alerts in the dashboard -------------------------------------------------
+
+def settings_form(**overrides):
+    data = {f"category_{name}": "on" for name in CATEGORIES}
+    data.update({"purging_alerts": "on", "realert_hours": "24", "emails": "noc@msp-a.example"})
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_r2_1_the_settings_page_lists_one_toggle_per_category_with_its_sentence(cast, client):
+    client.force_login(cast.monitor_a)
+    page = client.get("/settings/alerts/").content.decode()
+    for name, sentence in CATEGORIES.items():
+        assert f'name="category_{name}"' in page and sentence in page
+    assert "Purging eligibility alerting" in page and 'data-testid="read-only"' in page
+    assert client.post("/settings/alerts/", settings_form()).status_code == 403  # R1.3
+
+
+def test_r2_1_a_superuser_switching_a_category_off_withdraws_its_alerts_at_once(cast, client):
+    new = make_appliance(cast.account_a, cast.org_a1, "new-box", version="10.8.2")
+    report(new, "1", "security", "Possible ransomware detected")
+    evaluate(cast.account_a, NOW)
+    client.force_login(cast.superuser_a)
+    response = client.post("/settings/alerts/", settings_form(category_security=None, emails="a@x.example\nB@x.example"))
+    assert response.status_code == 302
+    row = AlertSettings.for_account(cast.account_a)
+    assert row.categories["security"] is False and row.categories["backup"] is True
+    assert row.emails == ["a@x.example", "B@x.example"]
+    assert Alert.objects.get(kind="appliance_alert").resolved_reason == "category_disabled"
+
+
+def test_r13_2_bad_emails_or_hours_are_form_errors_and_nothing_changes(cast, client):
+    client.force_login(cast.superuser_a)
+    response = client.post("/settings/alerts/", settings_form(
+        category_backup=None, emails="ops@x.example\nOPS@x.example", realert_hours="0"))
+    page = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="error-emails"' in page and "listed twice" in page
+    assert 'data-testid="error-realert_hours"' in page
+    row = AlertSettings.for_account(cast.account_a)
+    assert row.categories["backup"] is True and row.emails == ["noc@msp-a.example"] and row.realert_hours == 24
+    response = client.post("/settings/alerts/", settings_form(emails="not-an-address"))
+    assert response.status_code == 400 and AlertSettings.for_account(cast.account_a).emails == ["noc@msp-a.example"]
+
+
+def test_r10_2_the_purging_toggle_is_saved_from_the_page(cast, client):
+    client.force_login(cast.superuser_a)
+    client.post("/settings/alerts/", settings_form(purging_alerts=None, realert_hours="48"))
+    row = AlertSettings.for_account(cast.account_a)
+    assert row.purging_alerts is False and row.realert_hours == 48
