@@ -91,7 +91,9 @@ class IngestSaasStatusView(APIView):
                             status=status.HTTP_400_BAD_REQUEST)
         parsed = SaasStatusItem(data=items, many=True)
         if not parsed.is_valid():
-            errors = {str(i): e for i, e in enumerate(parsed.errors) if e}
+            found = parsed.errors
+            pairs = found.items() if isinstance(found, dict) else enumerate(found)
+            errors = {str(i): e for i, e in pairs if e}
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         sources = {s.pk: s for s in scoping.scope(request.user, SaasSource.objects.all())}
         unknown = {str(i): {"source": ["No such source."]} for i, row in enumerate(parsed.validated_data)
