@@ -8,13 +8,19 @@ HOST="${HOST:-127.0.0.1}"
 export PORTAL_URL="${PORTAL_URL:-http://$HOST:$PORT}"
 
 $BIN/python manage.py migrate --noinput -v0
+mkdir -p var/log
+# The demo's Unitrends appliances (a fake appliance server on loopback, issue 5).
+export DEMO_APPLIANCE_PORT="${DEMO_APPLIANCE_PORT:-8790}"
+$BIN/python -m demo.appliance_server >var/log/appliances.log 2>&1 &
+APPLIANCES=$!
+sleep 0.5
 LOGINS="$($BIN/python manage.py seed_demo --if-empty)"
 
 mkdir -p var/log
 $BIN/celery -A uniview worker -B --concurrency 2 --loglevel INFO \
   --schedule var/celerybeat-schedule >var/log/worker.log 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+trap 'kill $WORKER $APPLIANCES 2>/dev/null; wait $WORKER $APPLIANCES 2>/dev/null' EXIT INT TERM
 
 echo
 echo "uniview is starting on $PORTAL_URL/  (worker and beat log: var/log/worker.log)"

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
+from demo.appliance_server import connect
 from demo.builder import build, logins
 from tenancy.models import Account
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds accounts; no demo loaded.")
             return
         account = build()
+        connect(account)  # issue 5: the demo appliances served by demo/appliance_server.py
         run = evaluate(account, timezone.now())
         self.stdout.write(f"Demo account {account.name!r}: {run.raised} new alerts raised.")
         for role, email, password in logins():
