@@ -1,10 +1,10 @@
 """What a conditional alarm records (R7): the facts both rules read, set-wise,
 the five checks, one root cause and the next step.
 
-Queries are per account, never per asset: one for the assets with everything
-a rule decides on (schedule, appliance, newest good backup, newest hot copy),
-and one more only for the assets that alarm (their last backup and last hot
-copy, for the checklist). Every query stops at `now`, so a replay at a past
+Queries are per account, never per asset: one over the assets with just what
+a rule decides on (schedule, newest good backup, newest hot-copied backup), and
+one more only for the assets that alarm (appliance, last backup, last hot copy:
+the checklist). Every query stops at `now`, so a replay at a past
 time sees what was known then (R14.1).
 
 Details hold nothing that moves by itself (no ages, no "last contact" of an
@@ -14,7 +14,7 @@ online appliance), so an evaluation with nothing changed writes nothing.
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max, OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -36,58 +36,85 @@ def _good_backups(now):
     return Backup.objects.filter(asset=OuterRef("pk"), status__in=GOOD_STATUSES, finished_at__lte=now)
 
 
-def _good_hot_copies(now):
-    return BackupCopy.objects.filter(
-        asset=OuterRef("pk"), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
+def _last_good_end(now):
+    return Subquery(_good_backups(now).order_by("-finished_at").values("finished_at")[:1])
+
+
+def scheduled_assets(account, now):
+    """R5, one query: (id, organization, time zone, rrule, dtstart, newest good backup's end)
+    of every asset on a schedule (R4.4). Tuples, few columns: it runs over every asset."""
+    return (
+        Asset.objects.filter(account=account, backup_schedule__isnull=False)
+        .annotate(last_good_end=_last_good_end(now))
+        .order_by()
+        .values_list(
+            "id", "organization_id", "appliance__timezone", "backup_schedule__rrule",
+            "backup_schedule__dtstart", "last_good_end",
+        )
+        .iterator(chunk_size=10000)
     )
 
 
-def asset_rows(account, now, backup_schedule=False, hot_copy=False):
-    """One query: the account's assets with the newest good backup's end (R5), and for
-    hot-copied assets the end of the newest backup that has a good hot copy and the end
-    of the first good backup after it, i.e. the oldest one not yet hot-copied (R6)."""
-    assets = Asset.objects.filter(account=account)
-    if backup_schedule:
-        assets = assets.filter(backup_schedule__isnull=False)  # R4.4
-    if hot_copy:
-        assets = assets.filter(hot_copy=True)
-    assets = assets.annotate(
-        last_good_end=Subquery(_good_backups(now).order_by("-finished_at").values("finished_at")[:1]),
+def hot_copied_assets(account, now):
+    """R6, one query: (id, organization, newest good backup's end, end of the newest good
+    backup that has a good hot copy) of every hot-copied asset."""
+    return (
+        Asset.objects.filter(account=account, hot_copy=True)
+        .annotate(last_good_end=_last_good_end(now), hot_copied_end=_hot_copied_end(now))
+        .order_by()
+        .values_list("id", "organization_id", "last_good_end", "hot_copied_end")
+        .iterator(chunk_size=10000)
     )
-    fields = ASSET_FIELDS + ("last_good_end",)
-    if hot_copy:
-        copied = _good_hot_copies(now).order_by().values("asset").annotate(m=Max("backup__finished_at"))
-        assets = assets.annotate(hot_copied_end=Subquery(copied.values("m")))
-        oldest_uncopied = _good_backups(now).filter(
-            finished_at__gt=Coalesce(OuterRef("hot_copied_end"), Value(_EPOCH))
-        ).order_by("finished_at").values("finished_at")[:1]
-        assets = assets.annotate(first_uncopied_end=Subquery(oldest_uncopied))
-        fields += ("hot_copied_end", "first_uncopied_end")
-    return assets.order_by().values(*fields).iterator(chunk_size=5000)
+
+
+def _hot_copied_end(now):
+    """Newest-first over the good backups, stopping at the first with a good hot copy:
+    one or two index probes per asset when copies keep up."""
+    copied = BackupCopy.objects.filter(
+        backup=OuterRef("pk"), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
+    )
+    return Subquery(_good_backups(now).filter(Exists(copied)).order_by("-finished_at").values("finished_at")[:1])
+
+
+def oldest_uncopied_ends(asset_ids, now) -> dict[int, datetime]:
+    """R6 for the few assets with a good backup newer than their newest hot-copied one
+    (one query): the end of the oldest good backup after that one."""
+    if not asset_ids:
+        return {}
+    rows = Asset.objects.filter(pk__in=asset_ids).annotate(hot_copied_end=_hot_copied_end(now)).annotate(
+        oldest=Subquery(
+            _good_backups(now).filter(finished_at__gt=Coalesce(OuterRef("hot_copied_end"), Value(_EPOCH)))
+            .order_by("finished_at").values("finished_at")[:1]
+        )
+    ).values_list("id", "oldest")
+    return dict(rows)
 
 
 def _latest(queryset, field):
     return Subquery(queryset.order_by("-started_at", "-id").values(field)[:1])
 
 
-def checklist_rows(asset_ids, now) -> dict[int, dict]:
-    """One query for the alarming assets only: last backup, last hot copy, newest good hot copy."""
+def alarm_rows(asset_ids, now) -> dict[int, dict]:
+    """One query for the alarming assets only: what the checklist shows (R7.1) —
+    appliance, schedule, newest good backup, last backup, last hot copy, newest good hot copy."""
     if not asset_ids:
         return {}
     backups = Backup.objects.filter(asset=OuterRef("pk"), started_at__lte=now)
     copies = BackupCopy.objects.filter(asset=OuterRef("pk"), target=HOT, started_at__lte=now)
+    good_copies = BackupCopy.objects.filter(
+        asset=OuterRef("pk"), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
+    )
     rows = Asset.objects.filter(pk__in=asset_ids).annotate(
+        last_good_end=_last_good_end(now),
         last_backup_status=_latest(backups, "status"),
         last_backup_error=_latest(backups, "error"),
         last_backup_finished=_latest(backups, "finished_at"),
         last_copy_status=_latest(copies, "status"),
         last_copy_error=_latest(copies, "error"),
         last_copy_finished=_latest(copies, "finished_at"),
-        last_good_copy_end=Subquery(
-            _good_hot_copies(now).order_by("-finished_at").values("finished_at")[:1]
-        ),
+        last_good_copy_end=Subquery(good_copies.order_by("-finished_at").values("finished_at")[:1]),
     ).values(
-        "id", "last_backup_status", "last_backup_error", "last_backup_finished",
+        *ASSET_FIELDS, "last_good_end", "last_backup_status", "last_backup_error", "last_backup_finished",
         "last_copy_status", "last_copy_error", "last_copy_finished", "last_good_copy_end",
     )
     return {row["id"]: row for row in rows}
@@ -132,24 +159,24 @@ NEXT_STEPS = {
 _FAILED = (Backup.Status.FAILED, Backup.Status.CANCELLED)
 
 
-def root_cause(kind, row, extra, now, due_start) -> tuple[str, str]:
+def root_cause(kind, row, now) -> tuple[str, str]:
     """R7.2: the first cause that applies, with the error where there is one."""
     if not appliance_online(row, now):
         return "appliance_offline", ""
     if kind == "backup_alarm":
-        backup_status = _status_at(extra.get("last_backup_status"), extra.get("last_backup_finished"), now)
+        backup_status = _status_at(row.get("last_backup_status"), row.get("last_backup_finished"), now)
         if not row["backup_schedule__rrule"]:
             return "no_backup_schedule", ""
         if backup_status in _FAILED:
-            return "last_backup_failed", extra.get("last_backup_error") or ""
+            return "last_backup_failed", row.get("last_backup_error") or ""
         if backup_status == Backup.Status.RUNNING:
             return "backup_running", ""
         return "scheduled_backup_did_not_run", ""
-    copy_status = _status_at(extra.get("last_copy_status"), extra.get("last_copy_finished"), now)
+    copy_status = _status_at(row.get("last_copy_status"), row.get("last_copy_finished"), now)
     if copy_status is None:
         return "no_hot_copy_target", ""
     if copy_status in _FAILED:
-        return "last_hot_copy_failed", extra.get("last_copy_error") or ""
+        return "last_hot_copy_failed", row.get("last_copy_error") or ""
     return "hot_copy_did_not_run", ""
 
 
@@ -175,13 +202,13 @@ def schedule_facts(cache: RecurrenceCache, row, now, backups_hours, due_start=No
     }
 
 
-def checks(row, extra, now, schedule) -> list[dict]:
+def checks(row, now, schedule) -> list[dict]:
     """R7.1: the five things checked, each with a plain value and whether it is fine
     (`ok` is None where it does not apply, e.g. hot copy of an asset that is not hot-copied)."""
     zone = row["appliance__timezone"]
     online = appliance_online(row, now)
     contact = row["appliance__last_contact_at"]
-    good_copy = extra.get("last_good_copy_end")
+    good_copy = row.get("last_good_copy_end")
     return [
         {"key": "appliance", "label": "Appliance status", "ok": online,
          "value": f"{row['appliance__name']}: online" if online else
@@ -197,14 +224,14 @@ def checks(row, extra, now, schedule) -> list[dict]:
          "ok": schedule["hot_copy_ok"] if row["hot_copy"] else None,
          "value": describe_local(good_copy, zone), "at": _iso(good_copy)},
         {"key": "hot_copy_schedule", "label": "Hot copy schedule",
-         "ok": (extra.get("last_copy_status") is not None) if row["hot_copy"] else None,
+         "ok": (row.get("last_copy_status") is not None) if row["hot_copy"] else None,
          "value": "backups are hot-copied" if row["hot_copy"] else "backups are not hot-copied"},
     ]
 
 
-def alarm_details(kind, row, extra, now, threshold_label, threshold_source, schedule, **more) -> dict:
+def alarm_details(kind, row, now, threshold_label, threshold_source, schedule, **more) -> dict:
     """Everything the alarm shows: threshold and origin, the checklist, root cause and next step."""
-    cause, error = root_cause(kind, row, extra, now, schedule.get("due_start"))
+    cause, error = root_cause(kind, row, now)
     label, failing = ROOT_CAUSES[cause]
     names = {"asset": row["name"], "appliance": row["appliance__name"]}
     return {
@@ -216,7 +243,7 @@ def alarm_details(kind, row, extra, now, threshold_label, threshold_source, sche
         "root_cause_label": label + (f": {error}" if error else ""),
         "failing_check": failing,
         "next_step": NEXT_STEPS[cause].format(**names),
-        "checks": checks(row, extra, now, schedule),
+        "checks": checks(row, now, schedule),
     }
 
 

@@ -2,7 +2,8 @@
 that is due, i.e. the latest start S with S + N ≤ now (N: the effective threshold).
 
 Set-based: the thresholds (two queries), the assets with their newest good backup
-(one query) and, for those that alarm, their checklist (one query). Schedules are
+(one query) and, for those that alarm, their checklist (one query): four queries
+whatever the number of assets. Schedules are
 expanded once per distinct (rule, start, time zone), not once per asset.
 """
 
@@ -10,10 +11,10 @@ from alerts.conditions import Condition
 from alerts.rules.alarm_details import (
     alarm_details,
     alarm_links,
-    asset_rows,
-    checklist_rows,
+    alarm_rows,
     group_fields,
     schedule_facts,
+    scheduled_assets,
 )
 from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
@@ -21,26 +22,17 @@ from thresholds.effective import effective_thresholds
 KIND = "backup_alarm"
 
 
-def _due_start(cache, row, now, hours):
-    try:
-        return cache.latest_due_start(
-            row["backup_schedule__rrule"], row["backup_schedule__dtstart"], row["appliance__timezone"], now, hours
-        )
-    except (ValueError, TypeError, KeyError):
-        return None  # a schedule the appliance sent that no one can read protects nothing we can check
-
-
 def _alarming(account, now, thresholds, cache):
-    for row in asset_rows(account, now, backup_schedule=True):
-        threshold = thresholds.for_organization(row["organization_id"])
+    for asset_id, organization_id, zone, rrule, dtstart, last_good in scheduled_assets(account, now):
+        threshold = thresholds.for_organization(organization_id)
         if not threshold.backups_enabled:
             continue  # R5.2: the rule no longer applies
-        due = _due_start(cache, row, now, threshold.backups_hours)
-        if due is None:
-            continue  # no start is due yet
-        last_good = row["last_good_end"]
-        if last_good is None or last_good < due:  # R5.1
-            yield row, threshold, due
+        try:
+            due = cache.latest_due_start(rrule, dtstart, zone, now, threshold.backups_hours)
+        except (ValueError, TypeError, KeyError):
+            continue  # a schedule no one can read protects nothing we can check
+        if due is not None and (last_good is None or last_good < due):  # R5.1
+            yield asset_id, threshold, due
 
 
 def conditions(account, now):
@@ -48,21 +40,22 @@ def conditions(account, now):
     if thresholds.global_ is None:
         return  # R4.1: no global threshold, no conditional alarms
     cache = RecurrenceCache()
-    alarming = list(_alarming(account, now, thresholds, cache))
-    extras = checklist_rows([row["id"] for row, _, _ in alarming], now)
-    for row, threshold, due in alarming:
-        yield _condition(row, threshold, due, extras.get(row["id"], {}), now, cache)
+    alarming = sorted(_alarming(account, now, thresholds, cache), key=lambda found: found[0])
+    rows = alarm_rows([asset_id for asset_id, _, _ in alarming], now)
+    for asset_id, threshold, due in alarming:
+        if asset_id in rows:
+            yield _condition(rows[asset_id], threshold, due, now, cache)
 
 
-def _condition(row, threshold, due, extra, now, cache):
+def _condition(row, threshold, due, now, cache):
     hours = threshold.backups_hours
     schedule = schedule_facts(cache, row, now, hours, due_start=due)
-    schedule["hot_copy_ok"] = extra.get("last_good_copy_end") is not None
+    schedule["hot_copy_ok"] = row["last_good_copy_end"] is not None
     recurrence = cache.get(row["backup_schedule__rrule"], row["backup_schedule__dtstart"], row["appliance__timezone"])
     # R5.3: further missed starts keep this alert; its details count them.
     missed = recurrence.count_starts(row["last_good_end"], due)
     details = alarm_details(
-        KIND, row, extra, now, threshold.backups_label, threshold.source, schedule,
+        KIND, row, now, threshold.backups_label, threshold.source, schedule,
         missed_starts=missed, due_start=due.isoformat(),
     )
     return Condition(

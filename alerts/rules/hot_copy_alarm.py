@@ -3,8 +3,9 @@ end E + N ≤ now has no good hot copy, nor has any later backup.
 
 Equivalently: take the oldest good backup that ended after the newest backup
 with a good hot copy (the oldest one not yet hot-copied); the alarm holds iff it
-ended N hours ago or more. The database answers both ends per asset in one query;
-cold copies never count (R6.2).
+ended N hours ago or more. One query finds, per asset, the newest good backup and
+the newest hot-copied one; only assets where they differ get a second query for
+the oldest one not copied. Cold copies never count (R6.2).
 """
 
 from datetime import timedelta
@@ -13,9 +14,10 @@ from alerts.conditions import Condition
 from alerts.rules.alarm_details import (
     alarm_details,
     alarm_links,
-    asset_rows,
-    checklist_rows,
+    alarm_rows,
     group_fields,
+    hot_copied_assets,
+    oldest_uncopied_ends,
     schedule_facts,
 )
 from inventory.schedules import RecurrenceCache
@@ -25,13 +27,17 @@ KIND = "hot_copy_alarm"
 
 
 def _alarming(account, now, thresholds):
-    for row in asset_rows(account, now, hot_copy=True):
-        threshold = thresholds.for_organization(row["organization_id"])
+    candidates = {}
+    for asset_id, organization_id, last_good, copied in hot_copied_assets(account, now):
+        threshold = thresholds.for_organization(organization_id)
         if not threshold.hot_copy_enabled:
             continue  # R6.2: the rule no longer applies
-        oldest_uncopied = row["first_uncopied_end"]
-        if oldest_uncopied is not None and oldest_uncopied + timedelta(hours=threshold.hot_copy_hours) <= now:
-            yield row, threshold
+        if last_good is not None and (copied is None or copied < last_good):
+            candidates[asset_id] = threshold  # some good backup is not hot-copied yet
+    for asset_id, oldest in oldest_uncopied_ends(list(candidates), now).items():
+        threshold = candidates[asset_id]
+        if oldest is not None and oldest + timedelta(hours=threshold.hot_copy_hours) <= now:
+            yield asset_id, threshold, oldest
 
 
 def conditions(account, now):
@@ -39,21 +45,22 @@ def conditions(account, now):
     if thresholds.global_ is None:
         return  # R4.1
     cache = RecurrenceCache()
-    alarming = list(_alarming(account, now, thresholds))
-    extras = checklist_rows([row["id"] for row, _ in alarming], now)
-    for row, threshold in alarming:
-        yield _condition(row, threshold, extras.get(row["id"], {}), now, cache)
+    alarming = sorted(_alarming(account, now, thresholds), key=lambda found: found[0])
+    rows = alarm_rows([asset_id for asset_id, _, _ in alarming], now)
+    for asset_id, threshold, oldest in alarming:
+        if asset_id in rows:
+            yield _condition(rows[asset_id], threshold, oldest, now, cache)
 
 
-def _condition(row, threshold, extra, now, cache):
+def _condition(row, threshold, oldest, now, cache):
     try:
         schedule = schedule_facts(cache, row, now, threshold.backups_hours)
     except (ValueError, TypeError, KeyError):
         schedule = {"due_start": None, "last_start": None, "next_start": None, "backup_ok": False}
     schedule["hot_copy_ok"] = False
     details = alarm_details(
-        KIND, row, extra, now, threshold.hot_copy_label, threshold.source, schedule,
-        not_copied_since=row["first_uncopied_end"].isoformat(),
+        KIND, row, now, threshold.hot_copy_label, threshold.source, schedule,
+        not_copied_since=oldest.isoformat(),
     )
     return Condition(
         kind=KIND,
