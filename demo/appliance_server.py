@@ -33,7 +33,7 @@ ALERTS = [
 ]
 
 
-def build_appliance(name, version, state, now, seed=11) -> FakeAppliance:
+def build_appliance(name, version, state, now, seed=11, index=0) -> FakeAppliance:
     rng = random.Random(f"{seed}-{name}")
     appliance = FakeAppliance(name, version, USERNAME, PASSWORD)
     if state == "full":
@@ -62,7 +62,8 @@ def build_appliance(name, version, state, now, seed=11) -> FakeAppliance:
     appliance.certifications.append({"instance_id": 1, "status": "Success",
                                      "last_run": int((now - timedelta(days=1)).timestamp())})
     appliance.add_job(700, f"{name.split('-')[0]}-sql01", percent=rng.randint(5, 60))
-    for n, (category, severity, message) in enumerate(rng.sample(ALERTS, 2), start=1):
+    first = index % len(ALERTS)  # each appliance reports a different pair
+    for n, (category, severity, message) in enumerate([ALERTS[first], ALERTS[(first + 1) % len(ALERTS)]], start=1):
         appliance.add_alert(n, category, message, severity, now - timedelta(hours=n))
     return appliance
 
@@ -81,7 +82,10 @@ def _tick(appliances, stop):
 
 def serve(port=PORT, now=None) -> FakeApplianceServer:
     now = now or datetime.now(UTC)
-    appliances = {name: build_appliance(name, version, state, now) for name, _, version, state in APPLIANCES}
+    appliances = {
+        name: build_appliance(name, version, state, now, index=index)
+        for index, (name, _, version, state) in enumerate(APPLIANCES)
+    }
     server = FakeApplianceServer(appliances, port=port).start()
     threading.Thread(target=_tick, args=(list(appliances.values()), threading.Event()), daemon=True).start()
     return server
