@@ -12,6 +12,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from integrations import url_guard
+
 USER_AGENT = "uniview/1.0 (+backup alerting portal)"
 # (connect, read) seconds: a vendor slower than this counts as unreachable for this poll.
 DEFAULT_TIMEOUT = (5.0, 30.0)
@@ -28,6 +30,7 @@ class _SameHostSession(requests.Session):
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
+        url_guard.check(url)  # issue 7: https in production, never loopback/metadata/private hosts
         return super().request(method, url, **kwargs)
 
     def should_strip_auth(self, old_url, new_url):

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from integrations.models import Integration
 from integrations.registry import CREDENTIAL_FIELDS, SAVE_CHECKS, ConnectionFailed
+from integrations.url_guard import UnsafeURL, check
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -20,6 +21,12 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     def get_credentials_masked(self, integration) -> dict:
         return integration.masked_credentials()
+
+    def validate_base_url(self, value):
+        try:
+            return check(value) if value else value  # issue 7: the outbound URL guard
+        except UnsafeURL as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate_options(self, value):
         if not isinstance(value, dict):

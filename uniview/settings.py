@@ -43,9 +43,15 @@ INSTALLED_APPS = [
     "integrations",
     "notifications",
     "demo",
+    "axes",
+    "django_prometheus",
+    "observability",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,6 +61,10 @@ MIDDLEWARE = [
     "tenancy.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "uniview.security.SecurityHeadersMiddleware",
+    "audit.context.CurrentRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "uniview.urls"
@@ -122,6 +132,36 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# --- Security (issue 7): cookies, headers, login throttling, outbound URLs, metrics --------
+# Behind an https proxy set SECURE_COOKIES=1, BEHIND_HTTPS_PROXY=1 and HSTS_SECONDS=31536000.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), never from the cookie
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# django-axes: lock a username from one address after LOGIN_FAILURE_LIMIT failures.
+AUTHENTICATION_BACKENDS = ["uniview.security.ThrottledLoginBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Outbound vendor calls (integrations/url_guard.py). Defaults follow SECURE_COOKIES: a deployment
+# behind https is production; the embedded default and tests call fakes on loopback.
+OUTBOUND_REQUIRE_HTTPS = env_bool("OUTBOUND_REQUIRE_HTTPS", SESSION_COOKIE_SECURE)
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", not SESSION_COOKIE_SECURE)
+# /metrics answers only these addresses or networks; /healthz fails when beat is quiet longer than this.
+METRICS_ALLOW = env_list("METRICS_ALLOW", ["127.0.0.1", "::1"])
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Credentials at rest -----------------------------------------------------
 # FIELD_ENCRYPTION_KEY: a Fernet key (32 url-safe base64 bytes). Without one,
@@ -228,8 +268,13 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "observability.logs.JsonFormatter"},  # LOG_FORMAT=json: one object a line
+    },
+    "filters": {"context": {"()": "observability.logs.ContextFilter"}},  # request and task ids
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if env_str("LOG_FORMAT") == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -5,12 +5,15 @@ from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, EvaluationView
 from alerts.settings_views import alert_settings
+from audit.api import AuditEntryViewSet
 from integrations.api import IntegrationViewSet
 from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
 from notifications.api import DeliveryViewSet
 from notifications.vsa_actions import VsaEmailActionViewSet
+from observability.health import healthz
+from observability.metrics import metrics_view
 from tenancy.api import OrganizationViewSet
 from thresholds.api import CustomThresholdViewSet, GlobalThresholdView
 
@@ -27,6 +30,7 @@ router.register("integrations", IntegrationViewSet)
 router.register("vsa-email-actions", VsaEmailActionViewSet)
 router.register("jobs", JobViewSet)
 router.register("saas-sources", SaasSourceViewSet)
+router.register("audit", AuditEntryViewSet)
 
 api_patterns = [
     path("ingest/backups/", IngestBackupsView.as_view(), name="ingest-backups"),
@@ -40,6 +44,9 @@ api_patterns = [
 urlpatterns = [
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("audit/", include(("audit.urls", "audit"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

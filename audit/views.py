@@ -1,0 +1,33 @@
+"""The audit log page (superusers): newest first, filter by action prefix and by person."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from audit.models import AuditEntry
+from tenancy import scoping
+from tenancy.models import Membership
+
+PAGE = 100
+
+
+@login_required
+def audit_list(request):
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser may read the audit log.")
+    entries = scoping.scope(request.user, AuditEntry.objects.select_related("actor"))
+    action = request.GET.get("action", "").strip()
+    actor = request.GET.get("actor", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor.isdigit():
+        entries = entries.filter(actor_id=int(actor))
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        entries = entries.filter(id__lt=int(before))
+    page = list(entries.order_by("-id")[: PAGE + 1])
+    people = scoping.scope(request.user, Membership.objects.select_related("user")).order_by("user__email")
+    return render(request, "audit/list.html", {
+        "entries": page[:PAGE], "older": page[PAGE - 1].pk if len(page) > PAGE else None,
+        "action": action, "actor": actor, "people": people,
+    })
