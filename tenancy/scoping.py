@@ -20,10 +20,11 @@ DISMISS = "dismiss"  # R1.2: one alert, a group, or all
 DISMISS_SELECTION = "dismiss_selection"  # R1.3: by organization and/or group
 MANAGE = "manage"  # R1.3: thresholds, settings, integrations, users, inventory writes
 INGEST = "ingest"
+MANAGE_USERS = "manage_users"  # issue 8: superusers manage anyone, admins admins/monitors in their scope
 
 _ALLOWED = {
-    Role.SUPERUSER: {VIEW, DISMISS, DISMISS_SELECTION, MANAGE, INGEST},
-    Role.ADMIN: {VIEW, DISMISS},
+    Role.SUPERUSER: {VIEW, DISMISS, DISMISS_SELECTION, MANAGE, INGEST, MANAGE_USERS},
+    Role.ADMIN: {VIEW, DISMISS, MANAGE_USERS},
     Role.MONITOR: {VIEW},
 }
 

@@ -38,6 +38,10 @@ class OrganizationSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         for extension in ORGANIZATION_EXTENSIONS:
             data[extension.name] = extension.read(instance)
+        counts = self.context.get("open_alerts")
+        if counts is not None:  # the organizations API passes them, computed for the page at once
+            by_kind = counts.get(instance.pk, {})
+            data["open_alerts"] = {"total": sum(by_kind.values()), "by_kind": by_kind}
         return data
 
     def validate_name(self, value):

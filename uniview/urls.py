@@ -15,11 +15,14 @@ from notifications.vsa_actions import VsaEmailActionViewSet
 from observability.health import healthz
 from observability.metrics import metrics_view
 from tenancy.api import OrganizationViewSet
+from tenancy.user_api import TokenViewSet, UserViewSet
 from thresholds.api import CustomThresholdViewSet, GlobalThresholdView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("organizations", OrganizationViewSet)
+router.register("users", UserViewSet, basename="user")
+router.register("tokens", TokenViewSet, basename="token")
 router.register("appliances", ApplianceViewSet)
 router.register("assets", AssetViewSet)
 router.register("alerts", AlertViewSet)
@@ -48,6 +51,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("audit/", include(("audit.urls", "audit"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("accounts/", include("tenancy.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("thresholds/", include(("thresholds.urls", "thresholds"))),
@@ -56,5 +60,6 @@ urlpatterns = [
     path("settings/", include("notifications.urls")),
     path("settings/alerts/", alert_settings, name="alert-settings-page"),
     path("", include(("inventory.urls", "inventory"))),
+    path("", include(("tenancy.urls", "tenancy"))),
     path("", include(("alerts.urls", "dashboard"))),
 ]

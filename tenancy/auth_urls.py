@@ -1,0 +1,12 @@
+"""Under /accounts/, before Django's own auth URLs: our login, the 2FA steps, invitations."""
+
+from django.urls import path
+
+from tenancy import login_views
+
+urlpatterns = [
+    path("login/", login_views.TwoFactorLoginView.as_view(), name="login"),
+    path("two-factor/", login_views.verify, name="two-factor-verify"),
+    path("two-factor/setup/", login_views.setup, name="two-factor-setup"),
+    path("invite/<uidb64>/<token>/", login_views.AcceptInvitationView.as_view(), name="invite-accept"),
+]
