@@ -6,7 +6,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         # The SaaS vendors register their connection tests, credential names and pollers.
+        from django.db.models.signals import post_delete
+
         from integrations import pollers, registry, saas_pollers
+        from integrations.models import Integration
 
         for kind in (*saas_pollers.SPANNING_KINDS, "datto"):
             registry.CONNECTION_TESTS[kind] = saas_pollers.connection_test
@@ -15,3 +18,4 @@ class IntegrationsConfig(AppConfig):
         from integrations import appliance_sync
 
         appliance_sync.register()  # Unitrends appliances
+        post_delete.connect(saas_pollers.forget_integration, sender=Integration, dispatch_uid="saas-forget")

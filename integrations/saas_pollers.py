@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations import datto, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
-from inventory.models import AzureAsset, SaasDailyStatus, SaasSource, SyncHealth
+from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +205,12 @@ def poll_saas():
     kinds = [*SPANNING_KINDS, "datto"]
     for integration in Integration.objects.filter(kind__in=kinds, enabled=True).select_related("account"):
         log.info(poll(integration, now))
+
+
+def forget_integration(sender, instance, **kwargs):
+    """An integration removed takes its sources, clients, assets and sync health with it;
+    their alerts resolve at the next evaluation (R8.1, R9.2: nothing left to alert on)."""
+    if instance.kind not in (*SPANNING_KINDS, "datto"):
+        return
+    for model in (SaasSource, AzureAsset, DattoClient, SyncHealth):
+        model.objects.filter(account_id=instance.account_id, integration_id=instance.pk).delete()

@@ -199,3 +199,28 @@ def test_r9_sync_health_records_why_and_clears_on_success(cast, datto, integrati
     poll(integration, NOW + timedelta(hours=1))
     health.refresh_from_db()
     assert health.open_reasons == [] and health.last_error == ""
+
+
+def test_r9_2_an_integration_alert_is_emailed_and_marked_so_no_psa_ticket_opens(cast, datto, integration):
+    from notifications.models import Delivery
+
+    datto.bad_credentials = True
+    poll(integration, NOW)
+    alert = Alert.objects.get(kind="dbma_integration")
+    channels = set(Delivery.objects.filter(event__alert=alert).values_list("channel", flat=True))
+    assert "email" in channels
+    assert alert.kind == "dbma_integration" and alert.details["integration_alert"] is True  # the PSA skips this kind
+
+
+def test_removing_the_integration_resolves_what_it_raised(cast, datto, integration):
+    datto.quota = 100
+    poll(integration, NOW)
+    datto.quota = 0
+    assert "failed" not in poll(integration, NOW + timedelta(hours=1))
+    datto.quota = 100
+    poll(integration, NOW + timedelta(hours=2))
+    assert open_alerts(cast.account_a, "dbma_integration") and open_alerts(cast.account_a, "dbma_backup")
+    integration.delete()
+    evaluate(cast.account_a, NOW + timedelta(hours=3))
+    assert not Alert.objects.filter(account=cast.account_a, kind__startswith="dbma", state="open").exists()
+    assert not AzureAsset.objects.exists() and not SyncHealth.objects.exists()
