@@ -9,6 +9,7 @@ Options an account sets on its PSA integration (`Integration.options`):
 """
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -44,10 +45,21 @@ OPTION_FIELDS = (
 )
 
 
-def session() -> requests.Session:
+_sessions = threading.local()
+
+
+def session(key=None) -> requests.Session:
     """The shared outbound session, without transport retries: the outbox owns retries and
-    their back-off (R13.5), and a 429's Retry-After must reach it, not be slept through."""
-    return shared_session(retries=0)
+    their back-off (R13.5), and a 429's Retry-After must reach it, not be slept through.
+    With a key, one session per thread and integration, so connections are kept alive."""
+    if key is None:
+        return shared_session(retries=0)
+    cache = getattr(_sessions, "by_key", None)
+    if cache is None:
+        cache = _sessions.by_key = {}
+    if key not in cache:
+        cache[key] = shared_session(retries=0)
+    return cache[key]
 
 
 def psa_integration(account) -> Integration | None:
@@ -142,7 +154,7 @@ class PsaClient:
         self.integration = integration
         self.credentials = integration.credentials or {}
         self.options = integration.options or {}
-        self.http = session()
+        self.http = session(integration.pk)
 
     def request(self, method, url, what, **kwargs):
         throttle(f"integration:{self.integration.pk}", int(self.options.get("rate_per_minute") or 600))

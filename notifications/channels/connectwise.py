@@ -6,6 +6,8 @@ from notifications.channels.base import PermanentError
 from notifications.psa import PsaChannel, PsaClient, call, connection_test
 
 CREDENTIALS = ("company_id", "public_key", "private_key", "client_id")
+# (site, company) → API root: the codebase changes only with a CW release, so one lookup per process.
+_ROOTS: dict[tuple[str, str], str] = {}
 
 
 class ConnectWiseClient(PsaClient):
@@ -17,15 +19,15 @@ class ConnectWiseClient(PsaClient):
         token = base64.b64encode(f"{c['company_id']}+{c['public_key']}:{c['private_key']}".encode()).decode()
         self.http.headers.update({"Authorization": f"Basic {token}", "clientId": c.get("client_id", "")})
         self.site = (integration.base_url or "https://api-na.myconnectwise.net").rstrip("/")
-        self._base = None
 
     def base(self) -> str:
         """The codebase is found without auth (it moves between releases)."""
-        if self._base is None:
-            url = f"{self.site}/login/companyinfo/{self.credentials['company_id']}"
+        key = (self.site, self.credentials["company_id"])
+        if key not in _ROOTS:
+            url = f"{self.site}/login/companyinfo/{key[1]}"
             info = call(self.http, "GET", url, "ConnectWise company info").json()
-            self._base = f"{self.site}/{info.get('Codebase', 'v4_6_release/')}apis/3.0"
-        return self._base
+            _ROOTS[key] = f"{self.site}/{info.get('Codebase', 'v4_6_release/')}apis/3.0"
+        return _ROOTS[key]
 
     def test(self) -> str:
         boards = self.request("GET", f"{self.base()}/service/boards", "ConnectWise boards",

@@ -7,6 +7,7 @@ read the same facts whichever vendor they drive.
 import base64
 import itertools
 import re
+import time
 
 from tests.fakes.http import FakeServer
 
@@ -20,7 +21,7 @@ class PsaFake(FakeServer):
     def add_ticket(self, **fields) -> int:
         with self.lock:
             ticket_id = next(self._ids)
-            self.tickets[ticket_id] = {"id": ticket_id, **fields}
+            self.tickets[ticket_id] = {"id": ticket_id, "created": time.time(), **fields}
         return ticket_id
 
     def titles(self):

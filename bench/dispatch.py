@@ -1,0 +1,142 @@
+"""Benchmark of the fan-out (R13.5): deliveries per second to a fake PSA that answers in
+50 ms, and the 95th percentile from an alert being raised to its ticket existing.
+
+    python -m bench.dispatch        # writes bench/RESULTS_dispatch.md
+
+Real parts: PostgreSQL, Redis, Celery worker processes (threads pool), and a fake
+ConnectWise Manage on loopback (tests/fakes/psa.py) that sleeps 50 ms per request.
+Two phases: a burst of BURST alerts raised in one transaction (throughput), then a
+steady STEADY_RATE alerts/s for STEADY_SECONDS (latency under a load the system keeps up with).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uniview.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import transaction  # noqa: E402
+
+from alerts.conditions import Condition  # noqa: E402
+from alerts.models import AlertSettings  # noqa: E402
+from alerts.reconciler import raise_alerts  # noqa: E402
+from notifications.models import Delivery  # noqa: E402
+from tenancy.accounts import create_account  # noqa: E402
+from tenancy.models import Organization  # noqa: E402
+from tests.fakes.psa import ConnectWiseFake, make_psa  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).with_name("RESULTS_dispatch.md")
+BURST = int(os.environ.get("BENCH_DISPATCH_BURST", 1000))
+STEADY_RATE, STEADY_SECONDS = 50, 10
+WORKERS = int(os.environ.get("BENCH_DISPATCH_WORKERS", 4))
+THREADS = int(os.environ.get("BENCH_DISPATCH_THREADS", 8))
+POOL = os.environ.get("BENCH_DISPATCH_POOL", "threads")
+LATENCY_MS = 50
+
+
+def start_workers(log_dir: Path):
+    env = dict(os.environ, DELIVERY_LEASE_SECONDS="120")
+    procs = []
+    for n in range(WORKERS):
+        log = open(log_dir / f"dispatch-worker-{n}.log", "wb")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "uniview", "worker", "--pool", POOL,
+             "--concurrency", str(THREADS), "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"bench{n}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        ))
+    time.sleep(6)  # ready: the workers log nothing at WARNING
+    return procs
+
+
+def raise_batch(account, org, start, count, now):
+    conditions = [
+        Condition(kind="appliance_offline", subject=f"bench-{start + i}", title=f"Appliance bench-{start + i} offline",
+                  organization_id=org.pk, category="appliance")
+        for i in range(count)
+    ]
+    with transaction.atomic():
+        alerts = raise_alerts(account, conditions, now)
+    return time.time(), alerts
+
+
+def wait_sent(count, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Delivery.objects.filter(channel="connectwise", state="sent").count() >= count:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def main():
+    fake = ConnectWiseFake().start()
+    fake.delay = LATENCY_MS / 1000
+    account = create_account(f"Bench dispatch {time.time():.0f}")
+    AlertSettings.objects.update_or_create(account=account, defaults={"emails": []})
+    org = Organization.objects.create(account=account, name="Bench org")
+    make_psa(account, "connectwise", fake, rate_per_minute="1000000")
+    Delivery.objects.filter(channel="connectwise", state="pending").update(state="failed")  # old runs
+    log_dir = Path(os.environ.get("UNIVIEW_VAR_DIR", "/tmp"))
+    procs = start_workers(log_dir)
+    now = datetime.now(UTC)
+    try:
+        before = Delivery.objects.filter(channel="connectwise", state="sent").count()
+        t0, _ = raise_batch(account, org, 0, BURST, now)
+        ok = wait_sent(before + BURST, timeout=300)
+        burst_seconds = max(t["created"] for t in fake.tickets.values()) - t0
+        throughput = BURST / burst_seconds
+
+        fake.tickets.clear()
+        raised_at = {}
+        start = BURST
+        for _ in range(STEADY_SECONDS * 10):
+            batch_started = time.monotonic()
+            t, alerts = raise_batch(account, org, start, STEADY_RATE // 10, now)
+            raised_at.update({a.ref: t for a in alerts})
+            start += STEADY_RATE // 10
+            time.sleep(max(0.0, 0.1 - (time.monotonic() - batch_started)))
+        ok = wait_sent(before + start, timeout=120) and ok
+        latencies = sorted(
+            (t["created"] - raised_at[t["title"].rsplit("[", 1)[1].rstrip("]")]) * 1000 for t in fake.tickets.values()
+        )
+        p95 = latencies[int(len(latencies) * 0.95) - 1]
+        duplicates = len(fake.tickets) - len(raised_at)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+        fake.stop()
+    write(throughput, p95, statistics.median(latencies), ok, duplicates)
+
+
+def write(throughput, p95, median, ok, duplicates):
+    RESULTS.write_text(f"""# Benchmark: dispatch to a PSA (R13.5)
+
+Measured by `make bench` (`python -m bench.dispatch`) on {datetime.now(UTC):%Y-%m-%d} (PostgreSQL and Redis on
+localhost, 2 cores). A fake ConnectWise Manage on loopback answers every request after {LATENCY_MS} ms;
+{WORKERS} Celery workers with {THREADS} threads each; one ticket per raised alert.
+
+| figure | measured | target |
+|---|---|---|
+| deliveries per second, {BURST} alerts raised at once | {throughput:.0f}/s | ≥ 100/s |
+| raise → ticket, 95th percentile, steady {STEADY_RATE} alerts/s for {STEADY_SECONDS} s | {p95:.0f} ms | |
+| raise → ticket, median, same load | {median:.0f} ms | |
+| every delivery sent | {"yes" if ok else "NO"} | yes |
+| tickets beyond one per alert (steady phase) | {duplicates} | 0 |
+""")
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()
