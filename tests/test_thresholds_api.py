@@ -161,3 +161,15 @@ def test_r1_4_a_limited_admin_sees_only_its_organizations_on_a_custom_threshold(
     threshold = custom(cast.account_a, organizations=[cast.org_a1, cast.org_a2])
     body = api_client(cast.scoped_admin_a).get(f"{CUSTOM}{threshold.pk}/").json()
     assert body["organizations"] == [cast.org_a2.pk]
+
+
+def test_r4_2_an_organization_says_which_threshold_applies_and_where_it_comes_from(cast):
+    client = api_client(cast.monitor_a)
+    assert client.get(f"/api/v1/organizations/{cast.org_a1.pk}/").json()["threshold"] is None
+    GlobalThreshold.objects.create(account=cast.account_a, backups_hours=24, hot_copy_enabled=False)
+    custom(cast.account_a, organizations=[cast.org_a1])
+    assert client.get(f"/api/v1/organizations/{cast.org_a1.pk}/").json()["threshold"] == {
+        "source": "custom", "backups": "4 h — custom threshold 'Servers'", "hot_copy": "48 h — custom threshold 'Servers'",
+        "azure": "24 h — custom threshold 'Servers'",
+    }
+    assert client.get(f"/api/v1/organizations/{cast.org_a2.pk}/").json()["threshold"]["hot_copy"] == "off"

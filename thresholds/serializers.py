@@ -7,6 +7,7 @@ from tenancy import scoping
 from tenancy.models import Organization
 from tenancy.serializers import OrganizationExtension
 from thresholds import changes
+from thresholds.effective import effective_threshold
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
 from uniview.api import ScopedPrimaryKeyRelatedField
 
@@ -94,3 +95,27 @@ class CustomThresholdExtension(OrganizationExtension):
 
     def write(self, organization, value):
         changes.set_custom_threshold(organization, value)
+
+
+class EffectiveThresholdExtension(OrganizationExtension):
+    """`threshold` on an organization (read only): what applies and where it comes from,
+    e.g. {"backups": "4 h — custom threshold 'Servers'", ...}; null without any threshold (R4.1)."""
+
+    name = "threshold"
+
+    def field(self):
+        return serializers.DictField(read_only=True, help_text="The effective thresholds and their origin.")
+
+    def read(self, organization):
+        effective = effective_threshold(organization)
+        if effective is None:
+            return None
+        return {
+            "source": effective.source,
+            "backups": effective.backups_label if effective.backups_enabled else "off",
+            "hot_copy": effective.hot_copy_label if effective.hot_copy_enabled else "off",
+            "azure": effective.azure_label,
+        }
+
+    def write(self, organization, value):
+        raise NotImplementedError("read only")
