@@ -224,3 +224,19 @@ def test_removing_the_integration_resolves_what_it_raised(cast, datto, integrati
     evaluate(cast.account_a, NOW + timedelta(hours=3))
     assert not Alert.objects.filter(account=cast.account_a, kind__startswith="dbma", state="open").exists()
     assert not AzureAsset.objects.exists() and not SyncHealth.objects.exists()
+
+
+def test_r9_2_a_403_counts_as_invalid_credentials(cast, datto, integration):
+    datto.forbidden = True
+    poll(integration, NOW)
+    assert [a.details["reason"] for a in open_alerts(cast.account_a, "dbma_integration")] == ["invalid_credentials"]
+
+
+def test_r14_2_polling_twice_changes_nothing_the_second_time(cast, integration):
+    poll(integration, NOW)
+    before = (AzureAsset.objects.count(), DattoClient.objects.count(), Organization.objects.count(),
+              sorted(Alert.objects.values_list("fingerprint", "state")))
+    poll(integration, NOW)
+    after = (AzureAsset.objects.count(), DattoClient.objects.count(), Organization.objects.count(),
+             sorted(Alert.objects.values_list("fingerprint", "state")))
+    assert before == after and before[0] == 3

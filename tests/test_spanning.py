@@ -262,3 +262,17 @@ def test_r14_1_a_new_daily_status_is_evaluated_on_arrival(cast, m365):
     m365.set_day(day(3), "Failed")
     poll(integration, noon(3))  # no separate evaluate() call
     assert open_alerts(cast.account_a) == {"failed"}
+
+
+def test_r14_2_polling_the_same_day_twice_changes_nothing(cast, m365):
+    integration = integration_for(cast.account_a, m365, "spanning_m365")
+    m365.set_day(day(1), "Failed")
+    first_poll_and_map(integration, cast.org_a1, noon(1))
+    for n in (2, 3):
+        m365.set_day(day(n), "Failed")
+        poll(integration, noon(n))
+    before = (SaasDailyStatus.objects.count(), sorted(Alert.objects.values_list("fingerprint", "state")))
+    poll(integration, noon(3))
+    evaluate(cast.account_a, noon(3))
+    assert (SaasDailyStatus.objects.count(), sorted(Alert.objects.values_list("fingerprint", "state"))) == before
+    assert before[0] == 3 and len(before[1]) == 1

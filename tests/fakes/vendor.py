@@ -1,6 +1,6 @@
 """The common body of the vendor fakes: a ThreadingHTTPServer on loopback with knobs.
 
-Knobs (VENDOR_APIS.md): `bad_credentials` (401 for everything), `quota` (answer this
+Knobs (VENDOR_APIS.md): `bad_credentials` (401 for everything), `forbidden` (403), `quota` (answer this
 many requests with 429 + Retry-After), `delay` (seconds before answering),
 `errors` (answer this many with 503), `garbage` (answer bodies that are not JSON).
 Every request is logged in `requests` as (method, path, query dict, auth user).
@@ -18,6 +18,7 @@ class FakeVendor:
     def __init__(self, username, secret):
         self.username, self.secret = username, secret
         self.bad_credentials = False
+        self.forbidden = False  # 403: the key is valid but may not read this
         self.quota = 0
         self.errors = 0
         self.delay = 0.0
@@ -60,6 +61,8 @@ class FakeVendor:
             time.sleep(self.delay)
         if self.bad_credentials or user != (self.username, self.secret):
             return 401, self.unauthorized_body(), {}
+        if self.forbidden:
+            return 403, {"code": "403", "message": "Forbidden"}, {}
         if quota:
             return 429, {"code": "429", "message": "Too Many Requests"}, {"Retry-After": self.retry_after}
         if error:
