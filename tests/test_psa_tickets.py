@@ -153,3 +153,28 @@ def test_r13_3_mapping_is_removed_with_a_blank_company(cast):
     assert PsaCompanyMapping.objects.count() == 1
     client.patch(f"/api/v1/organizations/{cast.org_a1.pk}/", {"psa_company": ""}, format="json")
     assert PsaCompanyMapping.objects.count() == 0
+
+
+def test_r13_5_an_answer_lost_after_the_ticket_was_made_does_not_make_a_second_one(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    alert = raise_offline(cast)
+    fake.drop_after_create = 1
+    assert deliver_all(kind) == ["pending"]  # ambiguous: the PSA acted, we never heard
+    assert len(fake.tickets) == 1
+    assert deliver_all(kind) == ["sent"]  # the retry looks the ticket up by the alert's ref
+    [ticket] = fake.tickets.values()
+    assert ticket["title"].endswith(f"[{alert.ref}]")
+    assert Delivery.objects.get(channel=kind).external_ref == str(ticket["id"])
+
+
+def test_r13_5_a_psa_that_is_down_keeps_the_delivery_pending_with_the_error(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    raise_offline(cast)
+    fake.down = True
+    assert deliver_all(kind) == ["pending"]
+    delivery = Delivery.objects.get(channel=kind)
+    assert "503" in delivery.last_error and delivery.next_attempt_at > timezone.now()
+    fake.down = False
+    assert deliver_all(kind) == ["sent"] and len(fake.tickets) == 1
