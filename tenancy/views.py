@@ -21,6 +21,8 @@ from tenancy.serializers import ORGANIZATION_EXTENSIONS, OrganizationSerializer
 
 RECENT_ALERTS = 20
 SHOWN = 500
+# The threshold section already shows these extensions' facts, with their origin.
+SHOWN_ELSEWHERE = {"custom_threshold", "threshold"}
 
 
 def _member(request):
@@ -107,7 +109,10 @@ def organization_page(request, pk):
         "assets": scoping.scope(user, Asset.objects.filter(organization=organization)).select_related("appliance"),
         "saas_sources": scoping.scope(user, SaasSource.objects.filter(organization=organization)),
         "threshold": _threshold(organization),
-        "extensions": [(e.name.replace("_", " ").capitalize(), e.read(organization)) for e in ORGANIZATION_EXTENSIONS],
+        "extensions": [
+            (e.name.replace("_", " ").capitalize(), e.read(organization))
+            for e in ORGANIZATION_EXTENSIONS if e.name not in SHOWN_ELSEWHERE
+        ],
         "alerts": scoping.scope(user, Alert.objects.filter(organization=organization))[:RECENT_ALERTS],
         "open_count": scoping.scope(user, Alert.objects.filter(organization=organization, state="open")).count(),
         "can_manage": scoping.can(user, scoping.MANAGE),
