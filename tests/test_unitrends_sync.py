@@ -12,6 +12,7 @@ from integrations.unitrends import UnitrendsClient
 from inventory.models import Appliance, ApplianceAlert, Asset, Backup, BackupCopy, Job
 from tests.conftest import NOW, api_client
 from tests.fakes.unitrends import fake_unitrends, unitrends_integration  # noqa: F401 (fixture)
+from thresholds.models import GlobalThreshold
 
 
 @pytest.fixture
@@ -163,3 +164,20 @@ def test_the_connection_test_and_sync_now_work_through_the_integrations_api(cast
     response = client.post(f"/api/v1/integrations/{integration.pk}/sync/")
     assert response.json()["ok"] is True and Asset.objects.filter(account=cast.account_a).count() == 2
     assert api_client(cast.superuser_b).post(f"/api/v1/integrations/{integration.pk}/sync/").status_code == 404
+
+
+def test_r7_2_when_the_portal_cannot_reach_the_appliance_the_backup_alarm_blames_that_not_the_backups(
+    cast, integration, fake_unitrends,  # noqa: F811
+):
+    GlobalThreshold.objects.create(account=cast.account_a, backups_hours=26, hot_copy_hours=48)
+    later = NOW + timedelta(days=3)
+    sync(integration, later, quick(integration))
+    evaluate(cast.account_a, later)
+    alarm = Alert.objects.get(kind="backup_alarm", state="open")
+    assert alarm.details["root_cause"] == "last_backup_failed"
+
+    fake_unitrends.stop()
+    poll(integration, later + timedelta(minutes=5))
+    evaluate(cast.account_a, later + timedelta(minutes=5))
+    alarm.refresh_from_db()
+    assert alarm.state == "open" and alarm.details["root_cause"] == "appliance_offline"
