@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from alerts.conditions import Condition
@@ -16,6 +17,7 @@ from notifications import outbox
 from notifications.models import Delivery, PsaCompanyMapping
 from tests.conftest import NOW, api_client, make_appliance
 from tests.fakes.psa import FAKES, make_psa
+from tests.fakes.smtp import SmtpServer
 
 KINDS = ["connectwise", "autotask", "bms", "vorex"]
 
@@ -178,3 +180,18 @@ def test_r13_5_a_psa_that_is_down_keeps_the_delivery_pending_with_the_error(cast
     assert "503" in delivery.last_error and delivery.next_attempt_at > timezone.now()
     fake.down = False
     assert deliver_all(kind) == ["sent"] and len(fake.tickets) == 1
+
+
+def test_r13_2_the_alert_email_says_where_and_links_back(cast):
+    server = SmtpServer().start()
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                               EMAIL_PORT=server.port, EMAIL_USE_TLS=False):
+            alert = raise_offline(cast, "branch-office")
+            assert deliver_all("email") == ["sent"]
+        [message] = server.messages
+        bodies = [part.get_content() for part in message.walk() if not part.is_multipart()]
+        for body in bodies:
+            assert "branch-office" in body and "Acme" in body and f"/alerts/{alert.pk}/" in body
+    finally:
+        server.stop()
