@@ -39,7 +39,9 @@ def _member(request):
 def _rows(user, sources):
     """Each source with its recent days, newest first, and per-service cells (R8.2)."""
     statuses = {}
-    for status in scoping.scope(user, SaasDailyStatus.objects.filter(source__in=sources)).order_by("-date"):
+    recent = timezone.now().date() - timedelta(days=31)  # bounded read; a page shows the last days only
+    queryset = SaasDailyStatus.objects.filter(source__in=sources, date__gte=recent)
+    for status in scoping.scope(user, queryset).order_by("-date"):
         statuses.setdefault(status.source_id, [])
         if len(statuses[status.source_id]) < RECENT_DAYS:
             statuses[status.source_id].append(status)
