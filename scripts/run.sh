@@ -13,6 +13,7 @@ mkdir -p var/log
 export DEMO_APPLIANCE_PORT="${DEMO_APPLIANCE_PORT:-8790}"
 $BIN/python -m demo.appliance_server >var/log/appliances.log 2>&1 &
 APPLIANCES=$!
+trap 'kill $APPLIANCES 2>/dev/null' EXIT INT TERM
 sleep 0.5
 LOGINS="$($BIN/python manage.py seed_demo --if-empty)"
 
