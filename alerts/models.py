@@ -61,6 +61,9 @@ class Alert(models.Model):
             models.Index(fields=["account", "state", "group_key"], name="alert_account_state_group"),
             models.Index(fields=["account", "kind", "state"], name="alert_account_kind_state"),
             models.Index(fields=["account", "fingerprint", "-dismissed_at"], name="alert_quiet_lookup"),
+            # Issue 7: the alert list's pages (newest id first), by state and by organization + state.
+            models.Index(fields=["account", "state", "-id"], name="alert_list_by_state"),
+            models.Index(fields=["account", "organization", "state", "-id"], name="alert_list_by_org"),
         ]
 
     def __str__(self):
