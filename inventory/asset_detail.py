@@ -25,9 +25,10 @@ TYPE_DESCRIPTIONS = {
     AssetType.NAS: "NAS share, protected over CIFS/NFS or NDMP.",
     AssetType.OS: "Linux or another operating system, protected by the Unitrends agent.",
 }
+# Short badges rather than emoji: a server may have no emoji font, and a badge reads the same everywhere.
 TYPE_ICONS = {
-    AssetType.VMWARE: "🖥", AssetType.HYPERV: "🖥", AssetType.WINDOWS: "🪟", AssetType.SQL: "🛢",
-    AssetType.EXCHANGE: "✉", AssetType.ORACLE: "🛢", AssetType.NAS: "🗄", AssetType.OS: "🐧",
+    AssetType.VMWARE: "VM", AssetType.HYPERV: "HV", AssetType.WINDOWS: "WIN", AssetType.SQL: "SQL",
+    AssetType.EXCHANGE: "EXC", AssetType.ORACLE: "ORA", AssetType.NAS: "NAS", AssetType.OS: "OS",
 }
 STATUS_LEGEND = {
     "success": ("✔", "Success: the backup or copy completed."),
