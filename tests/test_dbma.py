@@ -129,7 +129,8 @@ def test_r9_3_an_asset_without_a_successful_backup_in_the_global_azure_hours_ale
     names = [a.details["asset"] for a in open_alerts(cast.account_a, "dbma_backup")]
     # acme-web succeeded 2 h ago; acme-sql has never succeeded; zeta-app succeeded 30 h ago (> 24 h default).
     assert sorted(names) == ["acme-sql", "zeta-app"]
-    assert all(a.details["threshold_hours"] == 24 for a in open_alerts(cast.account_a, "dbma_backup"))
+    assert all(a.details["threshold_hours"] == 24 and a.details["threshold"] == "default"
+               for a in open_alerts(cast.account_a, "dbma_backup"))
 
 
 def test_r9_3_the_global_azure_threshold_and_a_custom_one_for_the_organization_apply(cast, integration):
@@ -141,6 +142,7 @@ def test_r9_3_the_global_azure_threshold_and_a_custom_one_for_the_organization_a
     evaluate(cast.account_a, NOW + timedelta(minutes=5))
     names = sorted(a.details["asset"] for a in open_alerts(cast.account_a, "dbma_backup"))
     assert names == ["acme-sql", "acme-web"]  # acme-web's 2 h > 1 h for Acme; zeta keeps 36 h
+    assert {a.details["threshold"] for a in open_alerts(cast.account_a, "dbma_backup")} == {"custom threshold 'Tight'"}
 
 
 def test_r9_3_an_unmapped_client_raises_nothing_and_a_successful_backup_resolves(cast, datto, integration):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from alerts.categories import KINDS
 from alerts.conditions import Condition
 from inventory.models import AzureAsset, SyncHealth
-from thresholds.models import GlobalThreshold, ThresholdAssignment
+from thresholds.effective import effective_thresholds
 
 DEFAULT_AZURE_HOURS = 24  # R9.3 / R4.1
 DATTO_PORTAL = "https://portal.dattobackup.com"
@@ -24,16 +24,12 @@ REASONS = {
 }
 
 
-def azure_hours(account) -> dict:
-    """{organization id: hours} for organizations with a custom threshold, plus None: the global hours (R4.2)."""
-    hours = {None: GlobalThreshold.objects.filter(account=account).values_list("azure_hours", flat=True).first()}
-    hours[None] = hours[None] or DEFAULT_AZURE_HOURS
-    hours.update(
-        ThresholdAssignment.objects.filter(threshold__account=account).values_list(
-            "organization_id", "threshold__azure_hours"
-        )
-    )
-    return hours
+def azure_hours(thresholds, organization_id) -> tuple[int, str]:
+    """R9.3: the effective Azure threshold (custom for the organization, else global, else 24 h) and its origin."""
+    effective = thresholds.for_organization(organization_id)
+    if effective is None:
+        return DEFAULT_AZURE_HOURS, "default"
+    return effective.azure_hours, effective.origin
 
 
 def conditions(account, now):
@@ -69,17 +65,17 @@ def integration_conditions(account):
 
 
 def backup_conditions(account, now):
-    hours = azure_hours(account)
+    thresholds = effective_thresholds(account)
     assets = AzureAsset.objects.filter(account=account, organization__isnull=False).select_related("organization")
     for asset in assets:  # R9.3: only assets whose client is mapped
-        limit = hours.get(asset.organization_id, hours[None])
+        limit, origin = azure_hours(thresholds, asset.organization_id)
         last = asset.last_successful_backup_at
         if last is not None and last >= now - timedelta(hours=limit):
             continue
-        yield _backup_condition(asset, limit)
+        yield _backup_condition(asset, limit, origin)
 
 
-def _backup_condition(asset, limit) -> Condition:
+def _backup_condition(asset, limit, origin) -> Condition:
     org = asset.organization
     last = asset.last_successful_backup_at
     portal = settings.PORTAL_URL
@@ -97,6 +93,7 @@ def _backup_condition(asset, limit) -> Condition:
             "module": asset.module,
             "resource_group": asset.resource_group,
             "threshold_hours": limit,
+            "threshold": origin,
             "last_successful_backup_at": last.isoformat() if last else None,
             "last_backup_status": asset.last_backup_status,
             "last_backup_at": asset.last_backup_at.isoformat() if asset.last_backup_at else None,
