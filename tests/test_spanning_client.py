@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -155,3 +156,11 @@ def test_a_401_fails_the_poll_without_touching_stored_statuses(cast, m365):
     assert SaasDailyStatus.objects.count() == 1
     integration.refresh_from_db()
     assert m365.secret not in integration.last_error
+
+
+def test_retry_after_is_honoured_between_tries(m365):
+    m365.quota, m365.retry_after = 1, "1"
+    started = time.monotonic()
+    assert client(m365).tenant()["status"] == "paid"
+    assert time.monotonic() - started >= 1.0
+    assert len(m365.requests) == 2
