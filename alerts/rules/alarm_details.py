@@ -40,11 +40,15 @@ def _last_good_end(now):
     return Subquery(_good_backups(now).order_by("-finished_at").values("finished_at")[:1])
 
 
-def scheduled_assets(account, now):
+def scheduled_assets(account, now, shortest_hours):
     """R5, one query: (id, organization, time zone, rrule, dtstart, newest good backup's end)
-    of every asset on a schedule (R4.4). Tuples, few columns: it runs over every asset."""
+    of the assets on a schedule (R4.4) that may alarm. A good backup that ended within the
+    shortest threshold N of the account ended after every start S with S + N ≤ now, so
+    those assets (nearly all, on a good day) never leave the database."""
+    recent = _good_backups(now).filter(finished_at__gte=now - timedelta(hours=shortest_hours))
     return (
         Asset.objects.filter(account=account, backup_schedule__isnull=False)
+        .filter(~Exists(recent))
         .annotate(last_good_end=_last_good_end(now))
         .order_by()
         .values_list(
@@ -56,13 +60,19 @@ def scheduled_assets(account, now):
 
 
 def hot_copied_assets(account, now):
-    """R6, one query: (id, organization, newest good backup's end, end of the newest good
-    backup that has a good hot copy) of every hot-copied asset."""
+    """R6, one query: (id, organization) of the hot-copied assets whose newest good backup
+    has no good hot copy, i.e. some good backup is newer than every hot-copied one."""
+    newest_good = Backup.objects.filter(
+        asset=OuterRef(OuterRef("pk")), status__in=GOOD_STATUSES, finished_at__lte=now
+    ).order_by("-finished_at").values("pk")[:1]
+    copies_of_newest = BackupCopy.objects.filter(
+        backup=Subquery(newest_good), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
+    )
     return (
         Asset.objects.filter(account=account, hot_copy=True)
-        .annotate(last_good_end=_last_good_end(now), hot_copied_end=_hot_copied_end(now))
+        .filter(Exists(_good_backups(now)), ~Exists(copies_of_newest))
         .order_by()
-        .values_list("id", "organization_id", "last_good_end", "hot_copied_end")
+        .values_list("id", "organization_id")
         .iterator(chunk_size=10000)
     )
 

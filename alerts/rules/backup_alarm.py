@@ -23,7 +23,10 @@ KIND = "backup_alarm"
 
 
 def _alarming(account, now, thresholds, cache):
-    for asset_id, organization_id, zone, rrule, dtstart, last_good in scheduled_assets(account, now):
+    hours = [t.backups_hours for t in [thresholds.global_, *thresholds.custom.values()] if t.backups_enabled]
+    if not hours:
+        return
+    for asset_id, organization_id, zone, rrule, dtstart, last_good in scheduled_assets(account, now, min(hours)):
         threshold = thresholds.for_organization(organization_id)
         if not threshold.backups_enabled:
             continue  # R5.2: the rule no longer applies

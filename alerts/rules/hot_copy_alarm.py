@@ -28,11 +28,9 @@ KIND = "hot_copy_alarm"
 
 def _alarming(account, now, thresholds):
     candidates = {}
-    for asset_id, organization_id, last_good, copied in hot_copied_assets(account, now):
+    for asset_id, organization_id in hot_copied_assets(account, now):
         threshold = thresholds.for_organization(organization_id)
-        if not threshold.hot_copy_enabled:
-            continue  # R6.2: the rule no longer applies
-        if last_good is not None and (copied is None or copied < last_good):
+        if threshold.hot_copy_enabled:  # R6.2: else the rule no longer applies
             candidates[asset_id] = threshold  # some good backup is not hot-copied yet
     for asset_id, oldest in oldest_uncopied_ends(list(candidates), now).items():
         threshold = candidates[asset_id]
