@@ -3,9 +3,9 @@ end E + N ≤ now has no good hot copy, nor has any later backup.
 
 Equivalently: take the oldest good backup that ended after the newest backup
 with a good hot copy (the oldest one not yet hot-copied); the alarm holds iff it
-ended N hours ago or more. One query finds, per asset, the newest good backup and
-the newest hot-copied one; only assets where they differ get a second query for
-the oldest one not copied. Cold copies never count (R6.2).
+ended N hours ago or more. One query finds the assets whose newest good backup has
+no good hot copy (few, on a good day); a second finds, for those only, the oldest
+good backup not copied. Cold copies never count (R6.2).
 """
 
 from datetime import timedelta
