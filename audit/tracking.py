@@ -88,10 +88,13 @@ def _diff(before, after):
     return changes
 
 
-def write(account_id, action, target_type, target_id="", target_label="", changes=None):
+def write(account_id, action, target_type, target_id="", target_label="", changes=None, actor=None):
     if account_id is None:
         return None
-    actor, label = current_actor()
+    if actor is not None:
+        label = actor.email or actor.get_username()
+    else:
+        actor, label = current_actor()
     return AuditEntry.objects.create(
         account_id=account_id, actor=actor, actor_label=label[:254], action=action,
         target_type=target_type, target_id=str(target_id), target_label=str(target_label)[:300],
@@ -143,7 +146,7 @@ def _dismissals(events):
     alert_ids = [e.alert_id for e in dismissed]
     label = first.alert.title if len(dismissed) == 1 else f"{len(dismissed)} alerts"
     write(first.account_id, "alert.dismiss", "alert", first.alert_id if len(dismissed) == 1 else "", label,
-          {"count": len(dismissed), "alerts": alert_ids[:1000], "reason": first.reason})
+          {"count": len(dismissed), "alerts": alert_ids[:1000], "reason": first.reason}, actor=first.actor)
 
 
 def connect():
