@@ -4,6 +4,7 @@ answers 401 once revoked, expired, or its owner is deactivated."""
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -125,3 +126,11 @@ def test_settings_tokens_page_refuses_a_scope_beyond_the_role(cast, client):
     response = client.post("/settings/tokens/", {"name": "x", "scope": "write"})
     assert response.status_code == 400 and "read only" in response.content.decode()
     assert not ApiToken.objects.filter(name="x").exists()
+
+
+def test_r1_2_the_command_refuses_a_token_beyond_the_role(cast):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="may not ingest"):
+        call_command("create_api_token", "monitor@a.example", "--scope", "ingest")
+    assert not ApiToken.objects.filter(user=cast.monitor_a).exists()

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from tenancy.models import ApiToken, Membership, TokenScope
+from tenancy.user_api import scope_refusal
 
 
 class Command(BaseCommand):
@@ -16,5 +17,8 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=email.strip().lower()).first()
         if user is None or not Membership.objects.filter(user=user).exists():
             raise CommandError(f"No member with email {email}.")
+        refusal = scope_refusal(user, scope) if scope else None
+        if refusal:  # a token never exceeds its owner's role (issue 8)
+            raise CommandError(refusal)
         _, plaintext = ApiToken.issue(user, scope or TokenScope.FULL, name)
         self.stdout.write(plaintext)
