@@ -16,10 +16,10 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _SANE.match(incoming) else uuid.uuid4().hex
         request.request_id = rid
-        token = logs.request_id.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            logs.request_id.reset(token)
+        # Not reset on the way out: Django logs a 4xx/5xx ("django.request") after the
+        # middleware chain has returned, and that line must carry the id too. The next
+        # request on this thread sets its own.
+        logs.request_id.set(rid)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
