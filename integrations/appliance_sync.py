@@ -19,10 +19,12 @@ Why it is built this way:
 """
 
 import logging
+import zlib
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations import http
@@ -34,6 +36,7 @@ from inventory.models import Appliance, Job
 from tenancy.models import Organization
 
 log = logging.getLogger(__name__)
+FIRST_SYNC_DAYS = 90  # the first sync reads this much history; later ones only what changed
 RESUME_WITHIN = timedelta(hours=6)  # an older interrupted run starts over (its data may have moved on)
 
 
@@ -63,12 +66,19 @@ def appliance_for(integration) -> Appliance:
 def sync(integration, now, client=None) -> str:
     """One sync of one appliance; raises on failure after recording it (pollers.poll records it too)."""
     appliance = appliance_for(integration)
-    client = client or UnitrendsClient.for_integration(integration)
+    with _exclusive(appliance) as mine:
+        if not mine:  # the beat and a "sync now" overlap: one is enough
+            return f"{appliance.name}: another sync is running"
+        appliance.refresh_from_db(fields=["sync_cursor"])
+        return _run(appliance, client or UnitrendsClient.for_integration(integration), now)
+
+
+def _run(appliance, client, now) -> str:
     cursor = dict(appliance.sync_cursor or {})
     run = cursor.get("run") or {}
     if not run or _parse(run.get("started_at")) is None or now - _parse(run["started_at"]) > RESUME_WITHIN:
         run = {"started_at": now.isoformat(), "done": []}
-    since = _since(cursor.get("since"))
+    since = _since(cursor.get("since")) or (now - timedelta(days=FIRST_SYNC_DAYS)).date()
     changed = {}
     for name, step in STEPS.items():
         if name in run["done"]:
@@ -85,6 +95,24 @@ def sync(integration, now, client=None) -> str:
     _contact(appliance, now, sync_cursor=cursor, last_sync_at=now, last_sync_error="")
     resumed = " (resumed)" if len(changed) < len(STEPS) else ""
     return f"{appliance.name}: synced{resumed}, {sum(changed.values())} changes"
+
+
+@contextmanager
+def _exclusive(appliance):
+    """A session advisory lock per appliance (PostgreSQL); SQLite serialises writers by itself."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = zlib.crc32(f"uniview:appliance-sync:{appliance.pk}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def _contact(appliance, now, **fields):

@@ -181,3 +181,26 @@ def test_r7_2_when_the_portal_cannot_reach_the_appliance_the_backup_alarm_blames
     evaluate(cast.account_a, later + timedelta(minutes=5))
     alarm.refresh_from_db()
     assert alarm.state == "open" and alarm.details["root_cause"] == "appliance_offline"
+
+
+def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, fake_unitrends):  # noqa: F811
+    import zlib
+
+    import psycopg
+    from django.db import connection
+
+    from integrations.appliance_sync import appliance_for
+
+    appliance = appliance_for(integration)
+    settings = connection.settings_dict
+    other = psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+                            password=settings["PASSWORD"] or None, dbname=settings["NAME"], autocommit=True)
+    key = zlib.crc32(f"uniview:appliance-sync:{appliance.pk}".encode())
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [key])  # another worker is syncing it
+        assert sync(integration, NOW, quick(integration)).endswith("another sync is running")
+        assert fake_unitrends.appliance.requests == [] and Asset.objects.count() == 0
+    finally:
+        other.execute("SELECT pg_advisory_unlock(%s)", [key])
+        other.close()
+    assert "synced" in sync(integration, NOW, quick(integration))
