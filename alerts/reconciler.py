@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from alerts import events
 from alerts.conditions import Condition
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+from inventory.models import Appliance
+from inventory.versions import supports_category_toggles
 
 
 @dataclass
@@ -79,10 +81,13 @@ def _reasons(account, cleared, default) -> dict[str, list[Alert]]:
     if not cleared:
         return {}
     toggles = AlertSettings.for_account(account) if default == "cleared" else None
+    off = [a for a in cleared if toggles is not None and a.category and not toggles.category_enabled(a.category)]
+    # R2.2: on an appliance older than 10.6.1 the toggle does not apply, so its alert simply cleared.
+    versions = dict(Appliance.objects.filter(pk__in={a.appliance_id for a in off}).values_list("pk", "version"))
+    withdrawn = {a.pk for a in off if a.appliance_id is None or supports_category_toggles(versions.get(a.appliance_id))}
     by_reason: dict[str, list[Alert]] = {}
     for alert in cleared:
-        withdrawn = toggles is not None and alert.category and not toggles.category_enabled(alert.category)
-        by_reason.setdefault("category_disabled" if withdrawn else default, []).append(alert)
+        by_reason.setdefault("category_disabled" if alert.pk in withdrawn else default, []).append(alert)
     return by_reason
 
 

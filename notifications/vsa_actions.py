@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
 from notifications.models import VsaEmailAction
@@ -36,6 +37,10 @@ def parse_recipients(value) -> list[str]:
     return recipients
 
 
+@extend_schema_field({
+    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string", "format": "email"}}],
+    "description": "Addresses separated by commas or spaces, or a list; answered as a list.",
+})
 class RecipientsField(serializers.Field):
     default_error_messages = {"invalid": "Send addresses separated by commas or spaces."}
 
