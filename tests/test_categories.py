@@ -101,6 +101,16 @@ def test_r2_1_the_offline_alert_belongs_to_the_appliance_category_and_is_withdra
     assert alert.resolved_reason == "category_disabled"
 
 
+def test_r2_2_on_an_old_appliance_an_alert_that_clears_while_its_category_is_off_is_cleared_not_withdrawn(cast):
+    old = make_appliance(cast.account_a, cast.org_a1, "old-box", version="10.5.0", last_contact_at=NOW - timedelta(hours=1))
+    evaluate(cast.account_a, NOW)
+    switch(cast.account_a, appliance=False)
+    old.last_contact_at = NOW + timedelta(minutes=4)
+    old.save()
+    evaluate(cast.account_a, NOW + timedelta(minutes=5))
+    assert Alert.objects.get(kind="appliance_offline").resolved_reason == "cleared"
+
+
 def test_r2_1_an_alert_the_appliance_stops_listing_resolves_as_cleared(cast):
     new = make_appliance(cast.account_a, cast.org_a1, "new-box", version="10.8.2")
     record = report(new, "3", "updates", "Update 10.9.0 failed")
