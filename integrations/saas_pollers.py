@@ -181,8 +181,8 @@ def connection_test(integration) -> str:
     """The integration's connection test (registry.CONNECTION_TESTS)."""
     from integrations.registry import ConnectionFailed
 
-    client = client_for(integration)
     try:
+        client = client_for(integration)
         if integration.kind == "datto":
             return f"Connected to Datto: {len(client.dbma_clients())} client(s)."
         if integration.kind == "spanning_m365":
