@@ -235,8 +235,16 @@ def checks(row, now, schedule) -> list[dict]:
          "value": describe_local(good_copy, zone), "at": _iso(good_copy)},
         {"key": "hot_copy_schedule", "label": "Hot copy schedule",
          "ok": (row.get("last_copy_status") is not None) if row["hot_copy"] else None,
-         "value": "backups are hot-copied" if row["hot_copy"] else "backups are not hot-copied"},
+         "value": _hot_copy_schedule(row)},
     ]
+
+
+def _hot_copy_schedule(row) -> str:
+    if not row["hot_copy"]:
+        return "backups are not hot-copied"
+    if row.get("last_copy_status") is None:
+        return "backups are hot-copied, but no hot copy has been seen (no hot copy target?)"
+    return "backups are hot-copied"
 
 
 def alarm_details(kind, row, now, threshold_label, threshold_source, schedule, **more) -> dict:
