@@ -85,6 +85,12 @@ def organization_list(request):
     })
 
 
+def _label(name: str) -> str:
+    """"psa_company" → "PSA company": short words read as acronyms."""
+    words = [w.upper() if len(w) <= 3 else w for w in name.split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
 def _threshold(organization):
     """The threshold in effect and where it comes from, when the thresholds room provides it."""
     try:
@@ -110,7 +116,7 @@ def organization_page(request, pk):
         "saas_sources": scoping.scope(user, SaasSource.objects.filter(organization=organization)),
         "threshold": _threshold(organization),
         "extensions": [
-            (e.name.replace("_", " ").capitalize(), e.read(organization))
+            (getattr(e, "label", "") or _label(e.name), e.read(organization))
             for e in ORGANIZATION_EXTENSIONS if e.name not in SHOWN_ELSEWHERE
         ],
         "alerts": scoping.scope(user, Alert.objects.filter(organization=organization))[:RECENT_ALERTS],

@@ -54,3 +54,9 @@ def test_r1_3_a_monitor_cannot_invite(cast, client):
     client.force_login(cast.monitor_a)
     assert client.post("/settings/users/", {"email": "m@a.example", "role": "monitor"}).status_code == 403
     assert client.post(f"/settings/users/{cast.admin_a.pk}/deactivate/").status_code == 404
+
+
+def test_the_invite_form_offers_monitor_by_default(cast, client):
+    client.force_login(cast.superuser_a)
+    page = client.get("/settings/users/").content.decode()
+    assert '<option value="monitor" selected>' in page
