@@ -45,6 +45,9 @@ def remap(client: DattoClient, organization) -> None:
     with transaction.atomic():
         client.organization = organization
         client.save(update_fields=["organization"])
-        AzureAsset.objects.filter(
+        assets = AzureAsset.objects.filter(
             account=client.account_id, integration_id=client.integration_id, client_external_id=client.external_id
-        ).update(organization=organization)
+        )
+        for asset in assets:  # saved one by one so the audit log sees each mapping change
+            asset.organization = organization
+            asset.save(update_fields=["organization"])
