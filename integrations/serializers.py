@@ -3,6 +3,7 @@ from rest_framework import serializers
 from integrations.models import Integration
 from integrations.registry import CREDENTIAL_FIELDS, SAVE_CHECKS, ConnectionFailed
 from integrations.url_guard import UnsafeURL, check
+from tenancy import scoping
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -56,7 +57,13 @@ class IntegrationSerializer(serializers.ModelSerializer):
             return
         probe = Integration(kind=kind, credentials=attrs.get("credentials", getattr(self.instance, "credentials", {})),
                             base_url=attrs.get("base_url", getattr(self.instance, "base_url", "")),
-                            options=attrs.get("options", getattr(self.instance, "options", {})))
+                            options=attrs.get("options", getattr(self.instance, "options", {})),
+                            enabled=attrs.get("enabled", getattr(self.instance, "enabled", True)),
+                            pk=getattr(self.instance, "pk", None))
+        # The account the integration belongs to (checks such as "one PSA per account" need it).
+        probe.account_id = getattr(self.instance, "account_id", None) or self.context.get("account_id")
+        if probe.account_id is None and self.context.get("request") is not None:
+            probe.account_id = getattr(scoping.account_of(self.context["request"].user), "pk", None)
         try:
             check(probe)
         except ConnectionFailed as exc:

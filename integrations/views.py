@@ -34,7 +34,8 @@ def _save(request, form, instance=None):
     """Validate through the API serializer so both doors apply the same rules."""
     if not form.is_valid():
         return None
-    serializer = IntegrationSerializer(instance, data=form.api_data(), partial=instance is not None)
+    serializer = IntegrationSerializer(instance, data=form.api_data(), partial=instance is not None,
+                                       context={"request": request})
     if not serializer.is_valid():
         form.add_api_errors(serializer.errors)
         return None

@@ -22,10 +22,12 @@ def _register_integrations():
     from notifications.channels import vsa as vsa_channel
     from notifications.psa import OPTION_FIELDS as PSA_OPTIONS
     from notifications.psa import PSA_KINDS
+    from notifications.psa import save_check as psa_save_check
 
     for kind, module in (("connectwise", connectwise), ("autotask", autotask), ("bms", bms), ("vorex", vorex)):
         CONNECTION_TESTS[kind] = module.test_connection
         CREDENTIAL_FIELDS[kind] = module.CREDENTIALS
+        SAVE_CHECKS[kind] = psa_save_check
     CONNECTION_TESTS["vsa9"] = vsa.test_connection
     CREDENTIAL_FIELDS["vsa9"] = vsa.CREDENTIALS
     SAVE_CHECKS["vsa9"] = vsa.test_connection  # R13.4: a VSA 10 is refused on save too

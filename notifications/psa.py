@@ -241,3 +241,17 @@ def connection_test(client_class, integration) -> str:
         raise ConnectionFailed(str(exc)) from exc
     except (KeyError, ValueError) as exc:
         raise ConnectionFailed(f"Unexpected answer or missing setting: {exc}") from exc
+
+
+def save_check(probe) -> None:
+    """SAVE_CHECKS entry (R13.3): one PSA per account; closing on resolve needs a closed status."""
+    from rest_framework import serializers  # noqa: PLC0415
+
+    others = Integration.objects.filter(account_id=probe.account_id, kind__in=PSA_KINDS, enabled=True)
+    if probe.enabled and probe.account_id and others.exclude(pk=probe.pk).exists():
+        raise serializers.ValidationError(
+            {"kind": ["This account already has a PSA: one PSA per account. Disable or remove the other first."]}
+        )
+    options = probe.options or {}
+    if options.get("close_on_resolve") and not options.get("closed_status"):
+        raise serializers.ValidationError({"options": ["Choose the closed status to close tickets on resolve."]})

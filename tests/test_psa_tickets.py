@@ -12,6 +12,7 @@ from alerts.evaluation import evaluate
 from alerts.models import Alert
 from alerts.reconciler import reconcile
 from integrations import registry
+from integrations.models import Integration
 from inventory.models import Appliance
 from notifications import outbox
 from notifications.models import Delivery, PsaCompanyMapping
@@ -195,3 +196,20 @@ def test_r13_2_the_alert_email_says_where_and_links_back(cast):
             assert "branch-office" in body and "Acme" in body and f"/alerts/{alert.pk}/" in body
     finally:
         server.stop()
+
+
+def test_r13_3_one_psa_per_account_and_closing_needs_a_closed_status(cast):
+    client = api_client(cast.superuser_a)
+    body = {"kind": "autotask", "name": "AT", "credentials": {"username": "u", "secret": "s", "integration_code": "c"},
+            "options": {"default_company": "1"}}
+    assert client.post("/api/v1/integrations/", body, format="json").status_code == 201
+    second = {**body, "kind": "bms", "name": "BMS", "credentials": {"username": "u", "password": "p", "tenant": "t"}}
+    response = client.post("/api/v1/integrations/", second, format="json")
+    assert response.status_code == 400 and "one PSA per account" in response.json()["errors"]["kind"][0]
+    assert api_client(cast.superuser_b).post("/api/v1/integrations/", second, format="json").status_code == 201
+
+    first = Integration.objects.get(kind="autotask")
+    response = client.patch(f"/api/v1/integrations/{first.pk}/", {"options": {"close_on_resolve": True}}, format="json")
+    assert response.status_code == 400 and "options" in response.json()["errors"]
+    first.refresh_from_db()
+    assert "close_on_resolve" not in first.options
