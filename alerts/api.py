@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts import dismiss
+from alerts.alert_settings import save_alert_settings
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.serializers import (
@@ -147,10 +148,10 @@ class AlertSettingsView(APIView):
 
     @extend_schema(request=AlertSettingsSerializer, responses=AlertSettingsSerializer)
     def patch(self, request):
-        serializer = AlertSettingsSerializer(self._settings(request), data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data)
+        saved, errors = save_alert_settings(scoping.account_of(request.user), request.data, timezone.now())
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(AlertSettingsSerializer(saved).data)
 
 
 class EvaluationView(APIView):

@@ -148,3 +148,12 @@ def test_assets_take_an_rfc_5545_schedule(cast):
     assert bad.status_code == 400 and "backup_schedule" in bad.json()["errors"]
     again = client.post("/api/v1/assets/", payload, format="json")
     assert again.status_code == 400 and "external_id" in again.json()["errors"]
+
+
+def test_r2_1_switching_a_category_off_through_the_api_withdraws_its_alerts_at_once(cast):
+    make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=NOW - timedelta(hours=1))
+    evaluate(cast.account_a, NOW)
+    response = api_client(cast.superuser_a).patch("/api/v1/settings/alerts/", {"categories": {"appliance": False}}, format="json")
+    assert response.status_code == 200
+    alert = Alert.objects.get(kind="appliance_offline")
+    assert (alert.state, alert.resolved_reason) == ("resolved", "category_disabled")
