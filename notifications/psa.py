@@ -147,6 +147,12 @@ def call(http, method, url, what, **kwargs) -> requests.Response:
     return response
 
 
+def is_retry(delivery) -> bool:
+    """Has this delivery been tried before? A killed try counts (attempts is raised at the claim);
+    so does a try before a retry by hand, which resets attempts but keeps the attempt log."""
+    return delivery.attempts > 1 or delivery.attempt_log.exists()
+
+
 class PsaClient:
     """One vendor's API. Subclasses: test(), find(ref), create(ticket), close(id, status)."""
 
@@ -196,7 +202,7 @@ class PsaChannel(Channel):
             raise PermanentError("no PSA company for this organization and no default company")
         # Invariant 4: any try after the first may follow a crash or a dropped answer
         # after the ticket was made — look it up by the alert's ref before creating.
-        if self.delivery.attempts > 1:
+        if is_retry(self.delivery):
             found = client.find(ticket.ref)
             if found:
                 return str(found)

@@ -213,3 +213,17 @@ def test_r13_3_one_psa_per_account_and_closing_needs_a_closed_status(cast):
     assert response.status_code == 400 and "options" in response.json()["errors"]
     first.refresh_from_db()
     assert "close_on_resolve" not in first.options
+
+
+def test_r13_5_a_retry_by_hand_after_a_lost_answer_still_finds_the_ticket(cast, psa, settings):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    raise_offline(cast)
+    settings.DELIVERY_MAX_ATTEMPTS = 1
+    fake.drop_after_create = 1
+    assert deliver_all(kind) == ["failed"]  # the last try: the ticket was made, the answer lost
+    delivery = Delivery.objects.get(channel=kind)
+    response = api_client(cast.superuser_a).post(f"/api/v1/deliveries/{delivery.pk}/retry/")
+    assert response.status_code == 200 and response.json()["attempts"] == 0
+    assert deliver_all(kind) == ["sent"]
+    assert len(fake.tickets) == 1

@@ -10,7 +10,7 @@ from integrations.models import Integration
 from integrations.vsa import VsaClient
 from notifications.channels.base import Channel, PermanentError, TransientError
 from notifications.models import Delivery, VsaEmailAction
-from notifications.psa import alert_url, retry_after_value, ticket_for
+from notifications.psa import alert_url, is_retry, retry_after_value, ticket_for
 
 ALARM_KINDS = {"backup_alarm", "hot_copy_alarm"}
 AREA_KINDS = {VsaEmailAction.Area.BACKUPS: "backup_alarm", VsaEmailAction.Area.REPLICATION_OFFSITE: "hot_copy_alarm"}
@@ -69,7 +69,7 @@ class VsaChannel(Channel):
         if not agent:
             raise PermanentError("no VSA agent id configured for alarms")
         ticket = ticket_for(integration, self.alert, limit=200)
-        if self.delivery.attempts > 1:  # invariant 4: it may already exist
+        if is_retry(self.delivery):  # invariant 4: it may already exist
             found = client.find_alarm(self.alert.ref)
             if found:
                 return str(found)
