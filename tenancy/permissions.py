@@ -25,9 +25,9 @@ class IsMember(BasePermission):
         if callable(action):
             action = action(request)
         if action == scoping.INGEST:
-            return scope == TokenScope.INGEST or (
-                scope in (TokenScope.FULL, TokenScope.WRITE) and scoping.can(request.user, scoping.INGEST)
-            )
+            # An ingest token is a superuser's token narrowed to ingestion; it never
+            # exceeds its owner's role.
+            return scope != TokenScope.READ and scoping.can(request.user, scoping.INGEST)
         if scope in (TokenScope.READ, TokenScope.INGEST):
             return False
         return scoping.can(request.user, action)
