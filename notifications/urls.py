@@ -5,6 +5,7 @@ from notifications import views
 urlpatterns = [
     path("deliveries/", views.delivery_list, name="deliveries"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("psa-companies/", views.psa_companies, name="psa-companies"),
     path("vsa-email-actions/", views.vsa_actions, name="vsa-email-actions"),
     path("vsa-email-actions/<int:pk>/", views.vsa_actions, name="vsa-email-action-edit"),
     path("vsa-email-actions/<int:pk>/remove/", views.vsa_action_delete, name="vsa-email-action-delete"),

@@ -4,13 +4,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from notifications.models import Delivery, VsaEmailAction
+from notifications.extensions import PsaCompanyExtension
+from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
 from notifications.outbox import retry_by_hand
 from notifications.vsa_actions import ACTION_RIGHT, parse_recipients
 from tenancy import scoping
+from tenancy.models import Organization
 
 PAGE = 200
 
@@ -86,3 +89,27 @@ def vsa_action_delete(request, pk):
     get_object_or_404(_own_actions(request), pk=pk).delete()
     messages.success(request, "Removed the VSA email action.")
     return redirect("vsa-email-actions")
+
+
+@login_required
+def psa_companies(request):
+    """R13.3: the organization → PSA company mapping; blank uses the PSA's default company."""
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser maps organizations to PSA companies.")
+    organizations = scoping.scope(request.user, Organization.objects.order_by("name"))
+    mapped = dict(scoping.scope(request.user, PsaCompanyMapping.objects.values_list("organization_id", "company")))
+    errors = {}
+    if request.method == "POST":
+        wanted = {org.pk: request.POST.get(f"company_{org.pk}", "").strip() for org in organizations}
+        errors = {pk: "At most 100 characters." for pk, value in wanted.items() if len(value) > 100}
+        if not errors:
+            extension = PsaCompanyExtension()
+            with transaction.atomic():
+                for org in organizations:
+                    if wanted[org.pk] != mapped.get(org.pk, ""):
+                        extension.write(org, wanted[org.pk])
+            messages.success(request, "Saved the PSA companies.")
+            return redirect("psa-companies")
+        mapped = wanted
+    rows = [(org, mapped.get(org.pk, ""), errors.get(org.pk)) for org in organizations]
+    return render(request, "notifications/psa_companies.html", {"rows": rows})

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from integrations.models import Integration
-from notifications.models import Delivery, VsaEmailAction
+from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
 from tests.conftest import NOW, make_appliance
 from tests.fakes.psa import ConnectWiseFake, make_psa
 from tests.fakes.vsa import VsaFake
@@ -145,3 +145,17 @@ def test_r13_4_the_vsa_email_actions_editor_shows_only_ones_own(cast):
     client.post(f"/settings/vsa-email-actions/{action.pk}/remove/")
     assert not VsaEmailAction.objects.exists()
     assert browser(cast.monitor_a).get("/settings/vsa-email-actions/").status_code == 403
+
+
+def test_r13_3_organizations_are_mapped_to_psa_companies_in_the_dashboard(cast):
+    client = browser(cast.superuser_a)
+    page = client.get("/settings/psa-companies/").content.decode()
+    assert "Acme" in page and "Birch" in page and f"company_{cast.org_b1.pk}" not in page
+    client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": "4242", f"company_{cast.org_a2.pk}": ""})
+    assert dict(PsaCompanyMapping.objects.values_list("organization__name", "company")) == {"Acme": "4242"}
+    bad = client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": "x" * 101})
+    assert bad.status_code == 200 and b"At most 100 characters" in bad.content
+    assert PsaCompanyMapping.objects.get().company == "4242"
+    client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": ""})
+    assert not PsaCompanyMapping.objects.exists()
+    assert browser(cast.admin_a).get("/settings/psa-companies/").status_code == 403
