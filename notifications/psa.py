@@ -32,7 +32,8 @@ PSA_KINDS = (
 )
 # R9.2: integration alerts never open tickets (email still goes out).
 NO_TICKET_KINDS = {"dbma_integration"}
-TIMEOUT = (5, 20)  # connect, read: a hung PSA must not hold a worker near its lease
+# (connect, read) seconds: a hung PSA must not hold a worker near its lease. Setting PSA_TIMEOUT overrides.
+TIMEOUT = (5, 20)
 OPTION_FIELDS = (
     ("board", "Board / queue id", "text"),
     ("priority", "Priority id", "text"),
@@ -132,7 +133,8 @@ def retry_after(response) -> float | None:
 def call(http, method, url, what, **kwargs) -> requests.Response:
     """One HTTP call, its failures sorted: 429/5xx/network are transient, other 4xx permanent."""
     try:
-        response = http.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+        timeout = getattr(settings, "PSA_TIMEOUT", TIMEOUT)
+        response = http.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.RequestException as exc:
         # Includes "answered but connection dropped": ambiguous, so the next try looks up first.
         raise TransientError(f"{what}: {type(exc).__name__}") from exc

@@ -19,6 +19,7 @@ from notifications.models import Delivery, PsaCompanyMapping
 from tests.conftest import NOW, api_client, make_appliance
 from tests.fakes.psa import FAKES, make_psa
 from tests.fakes.smtp import SmtpServer
+from tests.workers import wait_for
 
 KINDS = ["connectwise", "autotask", "bms", "vorex"]
 
@@ -227,3 +228,25 @@ def test_r13_5_a_retry_by_hand_after_a_lost_answer_still_finds_the_ticket(cast, 
     assert response.status_code == 200 and response.json()["attempts"] == 0
     assert deliver_all(kind) == ["sent"]
     assert len(fake.tickets) == 1
+
+
+def test_r13_5_a_psa_too_slow_to_answer_is_retried_without_a_second_ticket(cast, psa, settings):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    alert = raise_offline(cast)
+    settings.PSA_TIMEOUT = (2, 0.3)
+    fake.create_delay = 0.6  # the PSA makes the ticket, then answers after our read timeout
+    assert deliver_all(kind) == ["pending"]
+    assert Delivery.objects.get(channel=kind).last_error
+    assert wait_for(lambda: len(fake.tickets) == 1, timeout=5)
+    fake.create_delay = 0
+    assert deliver_all(kind) == ["sent"]
+    assert len(fake.tickets) == 1 and len(fake.matching(f"[{alert.ref}]")) == 1
+
+
+def test_r13_5_slow_answers_within_the_timeout_are_just_slow(cast, psa):
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    raise_offline(cast)
+    fake.delay = 0.2
+    assert deliver_all(kind) == ["sent"] and len(fake.tickets) == 1

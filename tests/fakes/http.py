@@ -6,6 +6,7 @@ Knobs (set them on the fake at any time; they apply to the next requests):
 - `delay`: seconds to sleep before answering (slow answers).
 - `drop_after_create = n`: the next n creates act (the ticket exists), then the
   connection is closed without an answer — the ambiguous failure of invariant 4.
+- `create_delay`: seconds a create waits after acting, before answering (acted, answered too late).
 - `hold_create`: a threading.Event; while it is clear, a create acts, then waits
   (a worker can be killed in the middle of it).
 """
@@ -43,13 +44,16 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         payload = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting (a timeout test)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -73,6 +77,7 @@ class FakeServer:
         self.retry_after = 2
         self.delay = 0.0
         self.drop_after_create = 0
+        self.create_delay = 0.0
         self.hold_create = threading.Event()
         self.hold_create.set()
         self.log: list[tuple[str, str, int]] = []
@@ -118,6 +123,8 @@ class FakeServer:
     def after_create(self):
         """Called by a route once it has acted: the fault knobs of a create."""
         self.hold_create.wait(120)
+        if self.create_delay:
+            threading.Event().wait(self.create_delay)
         with self.lock:
             if self.drop_after_create > 0:
                 self.drop_after_create -= 1
