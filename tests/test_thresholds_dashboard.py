@@ -112,3 +112,15 @@ def test_r4_3_deleting_asks_for_confirmation_then_returns_organizations_to_globa
 def test_the_navigation_links_to_the_conditional_alarms_page(cast):
     page = browser(cast.monitor_a).get("/thresholds/").content.decode()
     assert '<a href="/thresholds/">Conditional alarms</a>' in page
+
+
+def test_r4_3_an_assigned_organization_is_listed_first_even_among_hundreds(cast):
+    Organization.objects.bulk_create(
+        [Organization(account=cast.account_a, name=f"Customer {n:03d}") for n in range(210)] +
+        [Organization(account=cast.account_a, name="Zulu")]
+    )
+    threshold = CustomThreshold.objects.create(account=cast.account_a, name="Servers", backups_hours=4)
+    ThresholdAssignment.objects.create(threshold=threshold, organization=Organization.objects.get(name="Zulu"))
+    listing = browser(cast.monitor_a).get(f"/thresholds/custom/{threshold.pk}/organizations/").content.decode()
+    assert listing.index("Zulu") < listing.index("Acme") < listing.index("Customer 000")
+    assert 'data-testid="more-organizations"' in listing

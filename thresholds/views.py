@@ -100,12 +100,15 @@ def _organization_list(request, threshold):
     assigned_ids = set(
         ThresholdAssignment.objects.filter(threshold=threshold).values_list("organization_id", flat=True)  # scoped
     )
-    rows = sorted(organizations[: ORGANIZATIONS_SHOWN * 5], key=lambda o: (o.pk not in assigned_ids, o.name.lower()))
+    ordered = organizations.order_by("name")
+    assigned = list(ordered.filter(pk__in=assigned_ids))
+    others = list(ordered.exclude(pk__in=assigned_ids)[: ORGANIZATIONS_SHOWN + 1])
     return {
         "organizations": [
             {"org": o, "assigned": o.pk in assigned_ids, "elsewhere": current.get(o.pk) if o.pk not in assigned_ids else None}
-            for o in rows[:ORGANIZATIONS_SHOWN]
+            for o in assigned + others[:ORGANIZATIONS_SHOWN]
         ],
+        "more": len(others) > ORGANIZATIONS_SHOWN,
         "q": query,
     }
 
