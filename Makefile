@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: install
 
 bench: install
 	@scripts/bench.sh
+
+# Fault tests with real processes, including a PostgreSQL restart (never in `make test`:
+# it would break anything else using this PostgreSQL at that moment).
+faults: install
+	@scripts/test.sh -q tests/test_faults.py tests/faults_pg_restart.py
 
 clean:
 	rm -rf var .pytest_cache
