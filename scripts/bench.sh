@@ -29,3 +29,6 @@ for step in "${STEPS[@]}"; do
   echo "==> $step" >&2
   $step
 done
+
+# Issue 7: ingestion rate, alert list and dashboard latency, a wrk load run -> bench/RESULTS_perf.md (database uniview_perf)
+bench/perf.sh
