@@ -52,8 +52,8 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return attrs
 
     def _save_check(self, kind, attrs):
-        check = SAVE_CHECKS.get(kind)
-        if check is None:
+        save_check = SAVE_CHECKS.get(kind)
+        if save_check is None:
             return
         probe = Integration(kind=kind, credentials=attrs.get("credentials", getattr(self.instance, "credentials", {})),
                             base_url=attrs.get("base_url", getattr(self.instance, "base_url", "")),
@@ -65,6 +65,6 @@ class IntegrationSerializer(serializers.ModelSerializer):
         if probe.account_id is None and self.context.get("request") is not None:
             probe.account_id = getattr(scoping.account_of(self.context["request"].user), "pk", None)
         try:
-            check(probe)
+            save_check(probe)
         except ConnectionFailed as exc:
             raise serializers.ValidationError({"base_url": [str(exc)]}) from exc
