@@ -41,6 +41,9 @@ TRACKED = [
     # Mapping a source to an organization is a person's decision (R9.1); rows themselves come from polls.
     Tracked("inventory.SaasSource", "mapping.saas_source", fields=("organization",), create=False, delete=False),
     Tracked("inventory.AzureAsset", "mapping.azure_asset", fields=("organization",), create=False, delete=False),
+    Tracked("inventory.DattoClient", "mapping.datto_client", fields=("organization",), create=False, delete=False),
+    Tracked("tenancy.Account", "account_settings", fields=("require_two_factor",), create=False, delete=False,
+            account_path="pk"),
 ]
 
 

@@ -161,3 +161,14 @@ def test_the_dashboard_page_lists_entries_for_superusers_only(cast, client):
     client.force_login(cast.admin_a)
     assert client.get("/audit/").status_code == 403
     assert 'href="/audit/"' not in client.get("/alerts/").content.decode()
+
+
+def test_a_datto_client_remapped_on_the_protect_page_is_recorded(cast, client):
+    from inventory.models import DattoClient
+
+    datto = DattoClient.objects.create(account=cast.account_a, external_id="c-1", name="Contoso")
+    client.force_login(cast.superuser_a)
+    response = client.post(f"/protect/azure/clients/{datto.pk}/map/", {"organization": cast.org_a2.pk})
+    assert response.status_code == 302
+    (entry,) = entries(cast.account_a, "mapping.datto_client")
+    assert entry.changes == {"organization": [None, cast.org_a2.pk]} and entry.actor == cast.superuser_a
