@@ -42,6 +42,7 @@ TRACKED = [
     Tracked("inventory.SaasSource", "mapping.saas_source", fields=("organization",), create=False, delete=False),
     Tracked("inventory.AzureAsset", "mapping.azure_asset", fields=("organization",), create=False, delete=False),
     Tracked("inventory.DattoClient", "mapping.datto_client", fields=("organization",), create=False, delete=False),
+    Tracked("notifications.PsaCompanyMapping", "mapping.psa_company"),
     Tracked("tenancy.Account", "account_settings", fields=("require_two_factor",), create=False, delete=False,
             account_path="pk"),
 ]

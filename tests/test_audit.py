@@ -172,3 +172,13 @@ def test_a_datto_client_remapped_on_the_protect_page_is_recorded(cast, client):
     assert response.status_code == 302
     (entry,) = entries(cast.account_a, "mapping.datto_client")
     assert entry.changes == {"organization": [None, cast.org_a2.pk]} and entry.actor == cast.superuser_a
+
+
+def test_a_psa_company_mapping_is_recorded(cast):
+    from notifications.models import PsaCompanyMapping
+
+    mapping = PsaCompanyMapping.objects.create(account=cast.account_a, organization=cast.org_a1, company="4242")
+    mapping.company = "77"
+    mapping.save()
+    created, updated = entries(cast.account_a, "mapping.psa_company")
+    assert created.changes["company"] == [None, "4242"] and updated.changes == {"company": ["4242", "77"]}

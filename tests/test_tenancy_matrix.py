@@ -265,6 +265,7 @@ PAGE_RULES = {
     "settings/integrations/<int:pk>/test/": by_pk(_b_integration, "pk"),
     "settings/integrations/<int:pk>/remove/": by_pk(_b_integration, "pk"),
     "settings/deliveries/": ACCOUNT_WIDE,
+    "settings/psa-companies/": ACCOUNT_WIDE,
     "settings/deliveries/<int:pk>/retry/": by_pk(_b_delivery, "pk"),
     "settings/vsa-email-actions/": ACCOUNT_WIDE,
     "settings/vsa-email-actions/<int:pk>/": by_pk(_b_vsa_action, "pk"),
