@@ -141,3 +141,26 @@ def test_the_api_refuses_to_repoint_an_integration_at_loopback(cast, production)
     assert response.status_code == 400 and "base_url" in response.json()["errors"]
     integration.refresh_from_db()
     assert integration.base_url == "https://93.184.216.34/"
+
+
+def test_credentials_never_reach_the_logs_even_at_debug_level(cast, caplog):
+    """Issue 7: a full sync and a refused one, with every logger at DEBUG: the secret never appears."""
+    from integrations.pollers import poll
+    from tests.fakes.datto import FakeDatto
+
+    fake = FakeDatto(secret="zq-very-secret-9137").start()
+    try:
+        integration = Integration.objects.create(
+            account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",
+            credentials={"public_key": fake.username, "secret_key": fake.secret},
+        )
+        with caplog.at_level("DEBUG"):
+            poll(integration)
+            fake.bad_credentials = True
+            poll(integration)
+            api_client(cast.superuser_a).get(f"/api/v1/integrations/{integration.pk}/")
+    finally:
+        fake.stop()
+    logged = caplog.text + str([r.__dict__ for r in caplog.records])
+    assert "urllib3" in logged or "datto" in logged.lower()  # the calls were logged at all
+    assert fake.secret not in logged
