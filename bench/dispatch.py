@@ -119,6 +119,7 @@ def main():
         for proc in procs:
             proc.wait(30)
         fake.stop()
+        account.delete()  # leave the shared bench database as we found it
     write(throughput, p95, statistics.median(latencies), ok, duplicates, cpu_ms)
 
 
