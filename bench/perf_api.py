@@ -179,7 +179,8 @@ def dashboard():
 
 def record(step, values):
     figures = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-    figures[step] = {**values, "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    figures[step] = {**values, "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                     "load_average": round(os.getloadavg()[0], 1)}
     FIGURES.write_text(json.dumps(figures, indent=2) + "\n")
     write_markdown(figures)
     print(step, json.dumps(values), file=sys.stderr)
@@ -211,7 +212,9 @@ def write_markdown(f):
         "benchmark share one 2-core machine. Data: one account with 1,000,000 alerts (100,000 open) in\n"
         f"{ORGS} organizations; one with {DASH_OPEN:,} open alerts in {DASH_ORGS} organizations. Latencies are\n"
         "in-process through the whole Django stack (middleware, token auth, serializers); the load run is over\n"
-        "HTTP on loopback.\n\n| figure | measured | target |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+        "HTTP on loopback.\n\n| figure | measured | target |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        + "Measured: " + "; ".join(f"{step} {v['measured']} (1-min load average {v.get('load_average', '?')})"
+                                   for step, v in f.items()) + ".\n"
     )
 
 
