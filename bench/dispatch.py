@@ -28,9 +28,10 @@ from django.db import transaction  # noqa: E402
 from alerts.conditions import Condition  # noqa: E402
 from alerts.models import AlertSettings  # noqa: E402
 from alerts.reconciler import raise_alerts  # noqa: E402
+from integrations.models import Integration  # noqa: E402
 from notifications.models import Delivery  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
-from tenancy.models import Organization  # noqa: E402
+from tenancy.models import Account, Organization  # noqa: E402
 from tests.fakes.psa import ConnectWiseFake, make_psa  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,8 @@ WORKERS = int(os.environ.get("BENCH_DISPATCH_WORKERS", 4))
 THREADS = int(os.environ.get("BENCH_DISPATCH_THREADS", 8))
 POOL = os.environ.get("BENCH_DISPATCH_POOL", "threads")
 LATENCY_MS = 50
+ACCOUNT = "Bench dispatch"
+RUN = int(time.time())
 
 
 def start_workers(log_dir: Path):
@@ -60,7 +63,7 @@ def start_workers(log_dir: Path):
 
 def raise_batch(account, org, start, count, now):
     conditions = [
-        Condition(kind="appliance_offline", subject=f"bench-{start + i}", title=f"Appliance bench-{start + i} offline",
+        Condition(kind="appliance_offline", subject=f"bench-{RUN}-{start + i}", title=f"Appliance bench-{start + i} offline",
                   organization_id=org.pk, category="appliance")
         for i in range(count)
     ]
@@ -81,9 +84,11 @@ def wait_sent(count, timeout):
 def main():
     fake = ConnectWiseFake().start()
     fake.delay = LATENCY_MS / 1000
-    account = create_account(f"Bench dispatch {time.time():.0f}")
+    # One account for every run (its alerts stay open, so runs use fresh subjects); a new PSA each run.
+    account = Account.objects.filter(name=ACCOUNT).first() or create_account(ACCOUNT)
     AlertSettings.objects.update_or_create(account=account, defaults={"emails": []})
-    org = Organization.objects.create(account=account, name="Bench org")
+    org, _ = Organization.objects.get_or_create(account=account, name="Bench org")
+    Integration.objects.filter(account=account).delete()
     make_psa(account, "connectwise", fake, rate_per_minute="1000000")
     Delivery.objects.filter(channel="connectwise", state="pending").update(state="failed")  # old runs
     log_dir = Path(os.environ.get("UNIVIEW_VAR_DIR", "/tmp"))
@@ -119,7 +124,6 @@ def main():
         for proc in procs:
             proc.wait(30)
         fake.stop()
-        account.delete()  # leave the shared bench database as we found it
     write(throughput, p95, statistics.median(latencies), ok, duplicates, cpu_ms)
 
 

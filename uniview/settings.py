@@ -162,6 +162,8 @@ OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", not SESSION_COOKIE_S
 # /metrics answers only these addresses or networks; /healthz fails when beat is quiet longer than this.
 METRICS_ALLOW = env_list("METRICS_ALLOW", ["127.0.0.1", "::1"])
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# LOG_FORMAT=json: workers log through LOGGING too (one JSON object a line, with the task id).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = env_str("LOG_FORMAT") != "json"
 
 # --- Credentials at rest -----------------------------------------------------
 # FIELD_ENCRYPTION_KEY: a Fernet key (32 url-safe base64 bytes). Without one,
