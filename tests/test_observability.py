@@ -131,3 +131,23 @@ def test_the_json_formatter_keeps_extra_fields_and_exceptions():
         record.exc_info = sys.exc_info()
     line = json.loads(logs.JsonFormatter().format(record))
     assert line["message"] == "boom 1" and line["integration"] == 7 and "ValueError: bad" in line["exc_info"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_logs_json_lines_carrying_the_task_id(tmp_path):
+    from notifications.tasks import sweep
+    from tests.workers import Worker, wait_for
+
+    worker = Worker(tmp_path / "worker.log", LOG_FORMAT="json").start()
+    try:
+        result = sweep.delay()
+
+        def task_lines():
+            lines = (tmp_path / "worker.log").read_text().splitlines()
+            parsed = [json.loads(line) for line in lines if line.startswith("{")]
+            return [entry for entry in parsed if entry.get("task_id") == result.id]
+
+        assert wait_for(task_lines, timeout=30), (tmp_path / "worker.log").read_text()[-2000:]
+        assert all(entry["level"] and entry["logger"] for entry in task_lines())
+    finally:
+        worker.stop()
