@@ -23,6 +23,7 @@ $BIN/python manage.py migrate --noinput -v0
 STEPS=(
   "$BIN/python -m bench.conditional_alarms generate"
   "$BIN/python -m bench.conditional_alarms evaluate"
+  "$BIN/python -m bench.conditional_alarms bad-day"
   "$BIN/python -m bench.dispatch"
 )
 for step in "${STEPS[@]}"; do
