@@ -107,14 +107,21 @@ def write(account_id, action, target_type, target_id="", target_label="", change
 
 
 def _handlers(spec: Tracked):
-    def before(sender, instance, raw=False, **kwargs):
+    names = {f.name for f in _fields(apps.get_model(spec.model), spec)} | {
+        f.attname for f in _fields(apps.get_model(spec.model), spec)}
+
+    def untouched(update_fields):
+        # A save limited to other columns (a poll's last_sync_*) cannot change what we track: no query.
+        return update_fields is not None and not names & set(update_fields)
+
+    def before(sender, instance, raw=False, update_fields=None, **kwargs):
         instance._audit_before = None
-        if raw or instance.pk is None:
+        if raw or instance.pk is None or untouched(update_fields):
             return
         instance._audit_before = _stored(sender, instance.pk, spec)
 
-    def after(sender, instance, created, raw=False, **kwargs):
-        if raw or (created and not spec.create):
+    def after(sender, instance, created, raw=False, update_fields=None, **kwargs):
+        if raw or (created and not spec.create) or untouched(update_fields):
             return
         before_values = None if created else getattr(instance, "_audit_before", None)
         if not created and before_values is None:

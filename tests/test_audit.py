@@ -182,3 +182,10 @@ def test_a_psa_company_mapping_is_recorded(cast):
     mapping.save()
     created, updated = entries(cast.account_a, "mapping.psa_company")
     assert created.changes["company"] == [None, "4242"] and updated.changes == {"company": ["4242", "77"]}
+
+
+def test_a_save_of_untracked_columns_costs_no_audit_query(cast, django_assert_num_queries):
+    integration = Integration.objects.create(account=cast.account_a, kind="datto", name="Datto")
+    integration.last_error = "quota"
+    with django_assert_num_queries(1):  # the UPDATE alone
+        integration.save(update_fields=["last_error"])
