@@ -18,6 +18,8 @@ from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
 
+CHUNK = 500  # rows per statement when many alerts change at once
+
 
 @dataclass
 class Outcome:
@@ -38,7 +40,9 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outc
     with transaction.atomic():
         open_alerts = {
             a.fingerprint: a
-            for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
+            for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).only(
+                "id", "account_id", "fingerprint", "category", "appliance_id", "title", "details", "links"
+            )
         }
         cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
         replaced = {fp for c in wanted.values() for fp in c.supersedes}  # R8.5
@@ -53,7 +57,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outc
 
         new = [c for fp, c in wanted.items() if fp not in open_alerts]
         new = _not_quiet(account, new, now)
-        outcome.raised = len(raise_alerts(account, new, now))
+        outcome.raised = sum(len(chunk) for chunk in _raise_in_chunks(account, new, now))
     return outcome
 
 
@@ -62,17 +66,20 @@ def resolve(alerts, now, reason="cleared", actor=None) -> list[Alert]:
     if not alerts:
         return []
     ids = [a.pk for a in alerts]
+    resolved = []
     with transaction.atomic():
-        won = list(
-            Alert.objects.filter(pk__in=ids, state=AlertState.OPEN)
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-        )
-        Alert.objects.filter(pk__in=won, state=AlertState.OPEN).update(
-            state=AlertState.RESOLVED, resolved_at=now, resolved_reason=reason
-        )
-        resolved = list(Alert.objects.filter(pk__in=won))
-        events.record(resolved, AlertEvent.Type.RESOLVED, now, actor=actor, reason=reason)
+        for start in range(0, len(ids), CHUNK):
+            won = list(
+                Alert.objects.filter(pk__in=ids[start:start + CHUNK], state=AlertState.OPEN)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+            )
+            Alert.objects.filter(pk__in=won, state=AlertState.OPEN).update(
+                state=AlertState.RESOLVED, resolved_at=now, resolved_reason=reason
+            )
+            chunk = list(Alert.objects.filter(pk__in=won))
+            events.record(chunk, AlertEvent.Type.RESOLVED, now, actor=actor, reason=reason)
+            resolved.extend(chunk)
     return resolved
 
 
@@ -136,16 +143,22 @@ _COLUMNS = (
 
 def raise_alerts(account, conditions: list[Condition], now) -> list[Alert]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: a fingerprint already open is skipped."""
+    return [alert for chunk in _raise_in_chunks(account, conditions, now) for alert in chunk]
+
+
+def _raise_in_chunks(account, conditions, now):
+    """Raise chunk by chunk, each with its events and deliveries, so a storm of new
+    alerts (every asset of an account at once) needs memory for one chunk only."""
     if not conditions:
-        return []
+        return
     fields = {f.attname: f for f in Alert._meta.concrete_fields}
     table = connection.ops.quote_name(Alert._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(fields[c].column) for c in _COLUMNS)
-    raised_ids = []
+    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
     with transaction.atomic():
-        for start in range(0, len(conditions), 500):
-            batch = conditions[start:start + 500]
-            rows, params = [], []
+        for start in range(0, len(conditions), CHUNK):
+            batch = conditions[start:start + CHUNK]
+            params = []
             for c in batch:
                 values = {
                     "account_id": account.pk, "fingerprint": c.fingerprint, "kind": c.kind,
@@ -156,20 +169,17 @@ def raise_alerts(account, conditions: list[Condition], now) -> list[Alert]:
                     "raised_at": now, "details": c.details, "links": c.links,
                     "dismiss_reason": "", "resolved_reason": "",
                 }
-                rows.append("(" + ", ".join(["%s"] * len(_COLUMNS)) + ")")
-                params.extend(
-                    fields[col].get_db_prep_save(values[col], connection) for col in _COLUMNS
-                )
+                params.extend(fields[col].get_db_prep_save(values[col], connection) for col in _COLUMNS)
             sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} "
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "
                 f"ON CONFLICT DO NOTHING RETURNING {connection.ops.quote_name('id')}"
             )
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                raised_ids.extend(row[0] for row in cursor.fetchall())
-        raised = list(Alert.objects.filter(pk__in=raised_ids))
-        events.record(raised, AlertEvent.Type.RAISED, now)
-    return raised
+                ids = [r[0] for r in cursor.fetchall()]
+            raised = list(Alert.objects.filter(pk__in=ids))
+            events.record(raised, AlertEvent.Type.RAISED, now)
+            yield raised
 
 
 def _group_key(condition: Condition) -> str:
