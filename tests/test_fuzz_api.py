@@ -21,6 +21,7 @@ from hypothesis import settings as hypothesis_settings
 
 from tenancy.models import ApiToken
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # schemathesis 3 on newer jsonschema
 BUDGET_SECONDS = 60
 EXAMPLES = 4
 OUTBOUND = {
