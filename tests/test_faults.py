@@ -1,4 +1,4 @@
-"""Issue 7 reliability, with real processes: a flushed broker, two evaluations at once, two beats.
+"""Issue 7 reliability, with real processes: a flushed or restarted broker, two evaluations at once, two beats.
 
 The database owns what must be delivered; the broker only carries nudges. So a flushed Redis
 loses nothing (the sweeper re-sends), and two evaluators or two beats started by mistake make
@@ -53,6 +53,37 @@ class Beat:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.log.close()
+
+
+class PrivateRedis:
+    """A Redis of this test's own, so it can be killed and restarted without touching anyone else's."""
+
+    def __init__(self):
+        from tests.fakes.smtp import free_port
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        import redis
+
+        assert wait_for(lambda: _pings(redis.Redis.from_url(self.url)), timeout=10)
+        return self
+
+    def kill(self):
+        self.proc.kill()  # no shutdown, no persistence: every queued message is gone
+        self.proc.wait(10)
+
+
+def _pings(client):
+    try:
+        return client.ping()
+    except Exception:  # noqa: BLE001 — not up yet
+        return False
 
 
 @pytest.fixture
@@ -138,3 +169,29 @@ def test_r14_2_two_beats_by_mistake_make_no_duplicate_alert_or_delivery(tmp_path
     assert_no_duplicates()
     sent = Delivery.objects.filter(state="sent", channel="email").count()
     assert len(smtp.messages) == sent, (len(smtp.messages), sent)
+
+
+def test_r13_5_redis_restarted_empty_under_a_running_worker_and_beat_loses_no_delivery(tmp_path, smtp):
+    cast = build_cast()
+    broker = PrivateRedis().start()
+    mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": smtp.port,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "CELERY_BROKER_URL": broker.url}
+    worker = Worker(tmp_path / "worker.log", **mail).start()
+    beat = Beat(tmp_path, "beat", SWEEP_INTERVAL_SECONDS=1, **mail).start()
+    try:
+        broker.kill()
+        # While the broker is down, alerts are raised and their deliveries committed (the
+        # nudges go nowhere the worker listens).
+        make_appliance(cast.account_a, cast.org_a1, "silent", last_contact_at=NOW - timedelta(hours=1))
+        evaluate(cast.account_a, NOW)
+        flush_broker()
+        pending = set(Delivery.objects.values_list("pk", flat=True))
+        assert pending and not Delivery.objects.filter(state="sent").exists()
+        broker.start()  # the same address, empty
+        assert wait_for(lambda: Delivery.objects.filter(pk__in=pending, state="sent").count() == len(pending),
+                        timeout=45), (tmp_path / "worker.log").read_text()[-3000:]
+        assert len(smtp.messages) == len(pending)
+    finally:
+        beat.stop()
+        worker.stop()
+        broker.kill()
