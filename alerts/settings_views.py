@@ -32,9 +32,7 @@ def _form_data(post) -> dict:
 
 @login_required
 def alert_settings(request):
-    account = scoping.account_of(request.user)
-    if account is None:
-        raise PermissionDenied("Your user is not a member of any account.")
+    account = scoping.member_account(request.user)
     can_edit = scoping.can(request.user, scoping.MANAGE)
     current = AlertSettings.for_account(account)
     errors, submitted = {}, None

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,8 +43,7 @@ def home(request):
 
 @login_required
 def alert_list(request):
-    if scoping.membership_of(request.user) is None:
-        raise PermissionDenied("Your user is not a member of any account.")
+    scoping.member_account(request.user)
     filters = _filters(request)
     open_alerts = dismiss.open_alerts_for(request.user)
     queryset = _filtered(request.user, filters)

@@ -30,12 +30,6 @@ KINDS = {
 }
 
 
-def _member(request):
-    if scoping.membership_of(request.user) is None:
-        raise PermissionDenied("Your user is not a member of any account.")
-    return scoping.account_of(request.user)
-
-
 def _rows(user, sources):
     """Each source with its recent days, newest first, and per-service cells (R8.2)."""
     statuses = {}
@@ -50,7 +44,7 @@ def _rows(user, sources):
 
 @login_required
 def index(request):
-    _member(request)
+    scoping.member_account(request.user)
     sources = scoping.scope(request.user, SaasSource.objects.all())
     counts = {kind: sources.filter(kind=kind).count() for kind in KINDS}  # scoped
     azure = scoping.scope(request.user, AzureAsset.objects.all()).count()
@@ -61,7 +55,7 @@ def index(request):
 def source_list(request, kind):
     if kind not in KINDS:
         raise Http404
-    _member(request)
+    scoping.member_account(request.user)
     sources = list(scoping.scope(request.user, SaasSource.objects.filter(kind=kind).select_related("organization")))
     return render(request, "protect/sources.html", {
         "kind": kind, "title": KINDS[kind][0], "services": KINDS[kind][1],
@@ -72,7 +66,7 @@ def source_list(request, kind):
 
 @login_required
 def source_detail(request, pk):
-    _member(request)
+    scoping.member_account(request.user)
     source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.select_related("organization")), pk=pk)
     since = timezone.now().date() - timedelta(days=30)
     days = source.daily_statuses.filter(date__gte=since).order_by("-date")
@@ -96,7 +90,7 @@ def _organization_from(request):
 @login_required
 @require_POST
 def map_source(request, pk):
-    account = _member(request)
+    account = scoping.member_account(request.user)
     if not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser changes mappings.")
     source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.all()), pk=pk)
@@ -109,7 +103,7 @@ def map_source(request, pk):
 
 @login_required
 def azure(request):
-    _member(request)
+    scoping.member_account(request.user)
     clients = list(scoping.scope(request.user, DattoClient.objects.select_related("organization")))
     assets = scoping.scope(request.user, AzureAsset.objects.select_related("organization")).order_by("module", "name")
     by_client = {}
@@ -125,7 +119,7 @@ def azure(request):
 @login_required
 @require_POST
 def map_datto_client(request, pk):
-    account = _member(request)
+    account = scoping.member_account(request.user)
     if not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser changes mappings.")
     client = get_object_or_404(scoping.scope(request.user, DattoClient.objects.all()), pk=pk)

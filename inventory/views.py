@@ -66,8 +66,7 @@ def _jobs(request):
 @login_required
 def job_list(request):
     """R12.2 "see all": every active job of the account."""
-    if scoping.membership_of(request.user) is None:
-        raise PermissionDenied("Your user is not a member of any account.")
+    scoping.member_account(request.user)
     jobs = _jobs(request).filter(state__in=asset_detail.ACTIVE_JOB_STATES).order_by("appliance__name", "-id")
     return render(request, "inventory/jobs.html", {"jobs": jobs, "can_cancel": scoping.can(request.user, scoping.DISMISS)})
 

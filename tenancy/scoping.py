@@ -11,6 +11,7 @@ An object of another account is simply absent from the scoped queryset, so a
 lookup answers 404 (R1.1), never 403.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from tenancy.models import Membership, Role
@@ -43,6 +44,14 @@ def membership_of(user) -> Membership | None:
 def account_of(user):
     membership = membership_of(user)
     return membership.account if membership else None
+
+
+def member_account(user):
+    """The user's account; PermissionDenied for a user who belongs to none (every dashboard page)."""
+    account = account_of(user)
+    if account is None:
+        raise PermissionDenied("Your user is not a member of any account.")
+    return account
 
 
 def can(user, action: str) -> bool:

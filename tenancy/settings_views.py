@@ -15,12 +15,6 @@ from tenancy.models import ApiToken, Organization, Role, TokenScope
 from tenancy.user_api import TOKEN_SCOPES, scope_refusal
 
 
-def _member(request):
-    if scoping.membership_of(request.user) is None:
-        raise PermissionDenied("Your user is not a member of any account.")
-    return scoping.account_of(request.user)
-
-
 def _roles_for(user):
     """The roles `user` may hand out; only a superuser grants superuser."""
     if scoping.can(user, scoping.MANAGE):
@@ -47,7 +41,7 @@ def _users_context(request, **extra):
 @login_required
 def user_list(request):
     """The people the user may see, and the invitation form (POST invites)."""
-    _member(request)
+    scoping.member_account(request.user)
     if request.method == "POST":
         if not scoping.can(request.user, scoping.MANAGE_USERS):
             raise PermissionDenied("A monitor manages nobody.")
@@ -74,7 +68,7 @@ def _manageable(request, pk):
 @login_required
 def user_edit(request, pk):
     """Role and organization scope of one person (GET the form, POST saves)."""
-    _member(request)
+    scoping.member_account(request.user)
     target = _manageable(request, pk)
     errors = {}
     if request.method == "POST":
@@ -97,7 +91,7 @@ def user_edit(request, pk):
 @require_POST
 def user_active(request, pk, active):
     """Deactivate (sessions and tokens stop at once) or re-activate."""
-    _member(request)
+    scoping.member_account(request.user)
     target = _manageable(request, pk)
     try:
         users.change(request.user, target, is_active=active)
@@ -111,7 +105,7 @@ def user_active(request, pk, active):
 @login_required
 @require_POST
 def user_resend(request, pk):
-    _member(request)
+    scoping.member_account(request.user)
     target = _manageable(request, pk)
     try:
         users.resend(request.user, target, request.build_absolute_uri("/"))
@@ -143,7 +137,7 @@ def _token_form(request):
 @login_required
 def token_list(request):
     """The user's own tokens; POST creates one and shows its secret once."""
-    _member(request)
+    scoping.member_account(request.user)
     errors, secret = {}, None
     if request.method == "POST":
         values, errors = _token_form(request)
@@ -159,7 +153,7 @@ def token_list(request):
 @login_required
 @require_POST
 def token_revoke(request, pk):
-    _member(request)
+    scoping.member_account(request.user)
     token = get_object_or_404(scoping.scope(request.user, ApiToken.objects.filter(user=request.user)), pk=pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -171,7 +165,7 @@ def token_revoke(request, pk):
 @login_required
 def two_factor_settings(request):
     """Turn one's own TOTP on or off; a superuser may require it for the whole account."""
-    account = _member(request)
+    account = scoping.member_account(request.user)
     device = two_factor.confirmed_device(request.user)
     context = {"device": device, "account": account, "is_superuser": scoping.can(request.user, scoping.MANAGE)}
     if request.method == "POST" and device is None:
@@ -189,7 +183,7 @@ def two_factor_settings(request):
 @login_required
 @require_POST
 def two_factor_off(request):
-    account = _member(request)
+    account = scoping.member_account(request.user)
     if account.require_two_factor:
         messages.error(request, "Your account requires two-factor; it stays on.")
     else:
@@ -201,7 +195,7 @@ def two_factor_off(request):
 @login_required
 @require_POST
 def two_factor_require(request):
-    account = _member(request)
+    account = scoping.member_account(request.user)
     if not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser may require two-factor.")
     required = request.POST.get("required") == "on"

@@ -25,14 +25,8 @@ SHOWN = 500
 SHOWN_ELSEWHERE = {"custom_threshold", "threshold"}
 
 
-def _member(request):
-    if scoping.membership_of(request.user) is None:
-        raise PermissionDenied("Your user is not a member of any account.")
-    return scoping.account_of(request.user)
-
-
 def _superuser(request):
-    account = _member(request)
+    account = scoping.member_account(request.user)
     if not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser may change organizations.")
     return account
@@ -55,7 +49,7 @@ def organization_list(request):
     from alerts.categories import KINDS  # the page composes rooms
     from alerts.models import Alert
 
-    account = _member(request)
+    account = scoping.member_account(request.user)
     error = None
     if request.method == "POST":
         _superuser(request)
@@ -106,7 +100,7 @@ def organization_page(request, pk):
     from alerts.models import Alert  # the page composes rooms
     from inventory.models import Appliance, Asset, SaasSource
 
-    _member(request)
+    scoping.member_account(request.user)
     organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)
     user = request.user
     context = {

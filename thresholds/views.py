@@ -17,15 +17,9 @@ from thresholds.serializers import CustomThresholdSerializer, GlobalThresholdSer
 ORGANIZATIONS_SHOWN = 200
 
 
-def _member(request):
-    if scoping.membership_of(request.user) is None:
-        raise PermissionDenied("Your user is not a member of any account.")
-    return scoping.account_of(request.user)
-
-
 def _writer(request):
     """Reads for every member; a POST needs the superuser's right (403 otherwise)."""
-    account = _member(request)
+    account = scoping.member_account(request.user)
     if request.method == "POST" and not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser may change thresholds.")
     return account
@@ -116,7 +110,7 @@ def _organization_list(request, threshold):
 @login_required
 def organizations(request, pk):
     """The organization list of one custom threshold (htmx search target)."""
-    _member(request)
+    scoping.member_account(request.user)
     threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)
     return render(request, "thresholds/_organizations.html", {
         "threshold": threshold, "can_manage": scoping.can(request.user, scoping.MANAGE),
