@@ -46,7 +46,7 @@ class AlertFilter(filters.FilterSet):
 
 
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    queryset = Alert.objects.all()
+    queryset = Alert.objects.all()  # scoped
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     write_action = scoping.DISMISS
@@ -89,7 +89,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             count = dismiss.dismiss_all(request.user, data["reason"])
         else:
             org = data["organization"]
-            if org is not None and not scoping.scope(request.user, Organization.objects.all()).filter(pk=org).exists():
+            if org is not None and not scoping.scope(request.user, Organization.objects.all()).filter(pk=org).exists():  # scoped
                 return Response({"errors": {"organization": [f"No such organization with id {org}."]}},
                                 status=status.HTTP_400_BAD_REQUEST)
             count = dismiss.dismiss_selection(request.user, org, data["group"] or None, data["reason"])
@@ -99,7 +99,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 class AlertGroupViewSet(mixins.ListModelMixin, ScopedViewSet):
     """R11.1: the open alerts grouped by organization and kind, with counts."""
 
-    queryset = Alert.objects.filter(state=AlertState.OPEN)
+    queryset = Alert.objects.filter(state=AlertState.OPEN)  # scoped
     serializer_class = AlertGroupSerializer
     pagination_class = None
     write_action = scoping.DISMISS

@@ -59,7 +59,7 @@ def alert_list(request):
         "groups": groups,
         "filters": filters,
         "total": sum(g["open_count"] for g in groups),
-        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "organizations": scoping.scope(request.user, Organization.objects.all()),  # scoped
         "group_choices": all_groups,
         "kinds": KINDS,
         "can_dismiss": scoping.can(request.user, scoping.DISMISS),
@@ -114,7 +114,7 @@ def _after(request, count, what):
 @login_required
 @require_POST
 def dismiss_one(request, pk):
-    alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)
+    alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)  # scoped
     count = dismiss.dismiss_alert(request.user, alert.pk, _reason(request))
     if request.headers.get("HX-Request") and request.POST.get("inline"):
         # The row goes; the bell follows through an out-of-band swap.
@@ -143,7 +143,7 @@ def dismiss_selection(request):
     organization = request.POST.get("organization") or None
     group = request.POST.get("group") or None
     if organization is not None:
-        if not organization.isdigit() or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():
+        if not organization.isdigit() or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
             messages.error(request, "Organization: choose one from the list.")
             return redirect("dashboard:alerts")
         organization = int(organization)

@@ -19,7 +19,7 @@ class IntegrationViewSet(
 ):
     """Settings > Integrations (superuser only, R1.3)."""
 
-    queryset = Integration.objects.all()
+    queryset = Integration.objects.all()  # scoped
     serializer_class = IntegrationSerializer
     read_action = scoping.MANAGE
     filterset_fields = ["kind", "enabled"]

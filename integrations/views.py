@@ -20,13 +20,13 @@ def _manager(request):
 
 
 def _integration(request, pk) -> Integration:
-    return get_object_or_404(scoping.scope(request.user, Integration.objects.all()), pk=pk)
+    return get_object_or_404(scoping.scope(request.user, Integration.objects.all()), pk=pk)  # scoped
 
 
 @login_required
 def integration_list(request):
     _manager(request)
-    integrations = scoping.scope(request.user, Integration.objects.all())
+    integrations = scoping.scope(request.user, Integration.objects.all())  # scoped
     return render(request, "integrations/list.html", {"integrations": integrations, "kinds": Integration.Kind.choices})
 
 

@@ -36,7 +36,7 @@ def delivery_list(request):
 def delivery_retry(request, pk):
     if not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser retries deliveries.")
-    delivery = get_object_or_404(scoping.scope(request.user, Delivery.objects.all()), pk=pk)
+    delivery = get_object_or_404(scoping.scope(request.user, Delivery.objects.all()), pk=pk)  # scoped
     if retry_by_hand(delivery):
         messages.success(request, f"Delivery {delivery.pk} will be tried again now.")
     else:
@@ -60,7 +60,7 @@ def _own_actions(request):
     if not scoping.can(request.user, ACTION_RIGHT):
         raise PermissionDenied("Admins and superusers keep VSA email actions.")
     # R13.4: only their creator sees them.
-    return scoping.scope(request.user, VsaEmailAction.objects.filter(owner=request.user))
+    return scoping.scope(request.user, VsaEmailAction.objects.filter(owner=request.user))  # scoped
 
 
 @login_required

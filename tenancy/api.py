@@ -17,7 +17,7 @@ class OrganizationViewSet(
     assets answers 400 on `confirm`, saying what goes with it; `?confirm=true` deletes.
     """
 
-    queryset = Organization.objects.all()
+    queryset = Organization.objects.all()  # scoped
     serializer_class = OrganizationSerializer
     filterset_fields = {"name": ["exact", "icontains"]}
 

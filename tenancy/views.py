@@ -58,12 +58,12 @@ def organization_list(request):
             messages.success(request, f"Organization {organization.name} created.")
             return redirect("tenancy:organization", organization.pk)
     search = request.GET.get("q", "").strip()
-    visible = scoping.scope(request.user, Organization.objects.all())
+    visible = scoping.scope(request.user, Organization.objects.all())  # scoped
     if search:
         visible = visible.filter(name__icontains=search)  # scoped
     rows = list(visible[:SHOWN])
     counts = defaultdict(dict)
-    open_alerts = scoping.scope(request.user, Alert.objects.filter(state="open", organization__in=rows))
+    open_alerts = scoping.scope(request.user, Alert.objects.filter(state="open", organization__in=rows))  # scoped
     for row in open_alerts.values("organization_id", "kind").annotate(n=Count("id")):
         counts[row["organization_id"]][row["kind"]] = row["n"]
     kinds = sorted({kind for by_kind in counts.values() for kind in by_kind})
@@ -101,20 +101,20 @@ def organization_page(request, pk):
     from inventory.models import Appliance, Asset, SaasSource
 
     scoping.member_account(request.user)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)
+    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)  # scoped
     user = request.user
     context = {
         "organization": organization,
-        "appliances": scoping.scope(user, Appliance.objects.filter(organization=organization)),
-        "assets": scoping.scope(user, Asset.objects.filter(organization=organization)).select_related("appliance"),
-        "saas_sources": scoping.scope(user, SaasSource.objects.filter(organization=organization)),
+        "appliances": scoping.scope(user, Appliance.objects.filter(organization=organization)),  # scoped
+        "assets": scoping.scope(user, Asset.objects.filter(organization=organization)).select_related("appliance"),  # scoped
+        "saas_sources": scoping.scope(user, SaasSource.objects.filter(organization=organization)),  # scoped
         "threshold": _threshold(organization),
         "extensions": [
             (getattr(e, "label", "") or _label(e.name), e.read(organization))
             for e in ORGANIZATION_EXTENSIONS if e.name not in SHOWN_ELSEWHERE
         ],
-        "alerts": scoping.scope(user, Alert.objects.filter(organization=organization))[:RECENT_ALERTS],
-        "open_count": scoping.scope(user, Alert.objects.filter(organization=organization, state="open")).count(),
+        "alerts": scoping.scope(user, Alert.objects.filter(organization=organization))[:RECENT_ALERTS],  # scoped
+        "open_count": scoping.scope(user, Alert.objects.filter(organization=organization, state="open")).count(),  # scoped
         "can_manage": scoping.can(user, scoping.MANAGE),
     }
     return render(request, "tenancy/organization.html", context)
@@ -124,7 +124,7 @@ def organization_page(request, pk):
 @require_POST
 def organization_rename(request, pk):
     account = _superuser(request)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)
+    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)  # scoped
     renamed, error = _save(request, account, organization)
     if renamed:
         messages.success(request, f"Renamed to {renamed.name}.")
@@ -137,7 +137,7 @@ def organization_rename(request, pk):
 def organization_delete(request, pk):
     """GET asks for confirmation and says what goes with it; POST deletes."""
     _superuser(request)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)
+    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)  # scoped
     figures = organizations.contents(organization)
     if request.method == "POST":
         name = organization.name

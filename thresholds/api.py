@@ -19,7 +19,7 @@ class GlobalThresholdView(APIView):
 
     def _current(self, request):
         account = scoping.account_of(request.user)
-        threshold = scoping.scope(request.user, GlobalThreshold.objects.all()).first()
+        threshold = scoping.scope(request.user, GlobalThreshold.objects.all()).first()  # scoped
         return account, threshold or GlobalThreshold(account=account)
 
     @extend_schema(responses=GlobalThresholdSerializer)
@@ -41,7 +41,7 @@ class CustomThresholdViewSet(
 ):
     """Custom thresholds (R4.2) with their organizations; deleting one returns them to global (R4.3)."""
 
-    queryset = CustomThreshold.objects.all()
+    queryset = CustomThreshold.objects.all()  # scoped
     serializer_class = CustomThresholdSerializer
 
     def get_serializer_context(self):

@@ -34,8 +34,8 @@ def _form_data(post):
 
 def _context(request, account, **extra):
     return {
-        "global": scoping.scope(request.user, GlobalThreshold.objects.all()).first() or GlobalThreshold(account=account),
-        "customs": scoping.scope(request.user, CustomThreshold.objects.all()),
+        "global": scoping.scope(request.user, GlobalThreshold.objects.all()).first() or GlobalThreshold(account=account),  # scoped
+        "customs": scoping.scope(request.user, CustomThreshold.objects.all()),  # scoped
         "can_manage": scoping.can(request.user, scoping.MANAGE),
         **extra,
     }
@@ -62,7 +62,7 @@ def custom_edit(request, pk=None):
     account = _writer(request)
     threshold = None
     if pk is not None:
-        threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)
+        threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
     form = None
     if request.method == "POST":
         serializer = CustomThresholdSerializer(
@@ -84,7 +84,7 @@ def _organization_list(request, threshold):
     if threshold is None:
         return {"organizations": [], "q": ""}
     query = (request.GET.get("q") or request.POST.get("q") or "").strip()
-    organizations = scoping.scope(request.user, Organization.objects.all())
+    organizations = scoping.scope(request.user, Organization.objects.all())  # scoped
     if query:
         organizations = organizations.filter(name__icontains=query)
     current = dict(
@@ -111,7 +111,7 @@ def _organization_list(request, threshold):
 def organizations(request, pk):
     """The organization list of one custom threshold (htmx search target)."""
     scoping.member_account(request.user)
-    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)
+    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
     return render(request, "thresholds/_organizations.html", {
         "threshold": threshold, "can_manage": scoping.can(request.user, scoping.MANAGE),
         **_organization_list(request, threshold),
@@ -123,8 +123,8 @@ def organizations(request, pk):
 def assign(request, pk, org_id):
     """Assign (`action=assign`) or unassign one organization; answers the refreshed list."""
     _writer(request)
-    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=org_id)
+    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
+    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=org_id)  # scoped
     if request.POST.get("action") == "assign":
         changes.set_custom_threshold(organization, threshold)
     elif ThresholdAssignment.objects.filter(organization=organization, threshold=threshold).exists():  # scoped
@@ -138,7 +138,7 @@ def assign(request, pk, org_id):
 def custom_delete(request, pk):
     """GET asks for confirmation; POST deletes and returns its organizations to global (R4.3)."""
     _writer(request)
-    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)
+    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
     if request.method == "POST":
         name = threshold.name
         changes.delete_custom(threshold)
