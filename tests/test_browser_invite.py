@@ -20,6 +20,7 @@ def test_r1_4_an_invited_user_accepts_logs_in_and_sees_only_the_scoped_organizat
     page = browser_page
     log_in(page, live_server, "super@a.example", PASSWORD)
 
+    page.click("[data-testid=settings-menu] summary")
     page.click("nav >> text=Users")
     form = page.locator("[data-testid=invite-form]")
     form.locator("#id_email").fill("newcomer@a.example")
