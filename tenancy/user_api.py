@@ -118,6 +118,7 @@ class TokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = ["id", "name", "scope", "prefix", "expires_at", "created_at", "last_used_at", "revoked_at"]
         read_only_fields = ["created_at", "last_used_at", "revoked_at"]
+        extra_kwargs = {"name": {"required": True, "allow_blank": False}}
 
     def get_prefix(self, token) -> str:
         return f"{ApiToken.PREFIX}{token.key_id}"
