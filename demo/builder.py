@@ -18,7 +18,11 @@ from tenancy.models import Account, Organization, Role
 from thresholds.models import GlobalThreshold
 
 DEMO_NAME = "Demo MSP"
-ROLES = [("superuser", Role.SUPERUSER), ("admin", Role.ADMIN), ("monitor", Role.MONITOR)]
+ROLES = [
+    ("superuser", "demo-super@example.com", Role.SUPERUSER),
+    ("admin", "demo-admin@example.com", Role.ADMIN),
+    ("monitor", "demo-monitor@example.com", Role.MONITOR),
+]
 ORGANIZATIONS = [
     "Acme Dental", "Birchwood Legal", "Cedar Logistics", "Delta Veterinary", "Evergreen Schools",
     "Foxglove Accounting", "Granite Construction", "Harbor Clinic", "Ironwood Manufacturing", "Juniper Realty",
@@ -48,7 +52,7 @@ def _passwords(reset: bool) -> dict:
     path = credentials_path()
     if path.exists() and not reset:
         return json.loads(path.read_text())
-    passwords = {role: f"demo-{secrets.token_urlsafe(9)}" for role, _ in ROLES}
+    passwords = {role: f"demo-{secrets.token_urlsafe(9)}" for role, _, _ in ROLES}
     path.write_text(json.dumps(passwords))
     path.chmod(0o600)
     return passwords
@@ -56,7 +60,7 @@ def _passwords(reset: bool) -> dict:
 
 def logins() -> list[tuple[str, str, str]]:
     passwords = json.loads(credentials_path().read_text()) if credentials_path().exists() else {}
-    return [(role, f"demo-{role}@example.com", passwords.get(role, "(set at first seed)")) for role, _ in ROLES]
+    return [(role, email, passwords.get(role, "(set at first seed)")) for role, email, _ in ROLES]
 
 
 @transaction.atomic
@@ -89,8 +93,8 @@ def build(now=None, seed=7) -> Account:
 
 def _set_logins(account, reset):
     passwords = _passwords(reset)
-    for role, value in ROLES:
-        add_member(account, f"demo-{role}@example.com", passwords[role], role=value)
+    for role, email, value in ROLES:
+        add_member(account, email, passwords[role], role=value)
 
 
 def _assets(account, appliance, rng, now):

@@ -22,4 +22,4 @@ class Command(BaseCommand):
         run = evaluate(account, timezone.now())
         self.stdout.write(f"Demo account {account.name!r}: {run.raised} new alerts raised.")
         for role, email, password in logins():
-            self.stdout.write(f"  {role}: {email} / {password}")
+            self.stdout.write(f"{role}: {email} / {password}")
