@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from alerts.categories import KINDS
+from alerts.conditions import Condition
 from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy
 from inventory.schedules import RecurrenceCache, describe_local
 
@@ -273,18 +274,22 @@ def _link_templates() -> tuple[str, str]:
     return reverse("dashboard:alerts") + "?organization={}", asset
 
 
-def alarm_links(row) -> dict:
+def alarm_condition(kind, row, title, details) -> Condition:
+    """The alert of a conditional alarm on one asset, grouped by organization and kind (R11.1)."""
     organization, asset = _link_templates()
-    return {
-        "organization": settings.PORTAL_URL + organization.format(row["organization_id"]),
-        "asset": settings.PORTAL_URL + asset.format(row["id"]),
-    }
-
-
-def group_fields(kind, row) -> dict:
-    """Alerts group by organization and kind (R11.1)."""
-    return {
-        "group_key": f"{row['organization_id']}:{kind}",
-        "group_label": f"{row['organization__name']} — {KINDS[kind]}",
-    }
+    return Condition(
+        kind=kind,
+        subject=f"asset:{row['id']}",
+        title=title,
+        organization_id=row["organization_id"],
+        appliance_id=row["appliance_id"],
+        asset_id=row["id"],
+        details=details,
+        links={
+            "organization": settings.PORTAL_URL + organization.format(row["organization_id"]),
+            "asset": settings.PORTAL_URL + asset.format(row["id"]),
+        },
+        group_key=f"{row['organization_id']}:{kind}",
+        group_label=f"{row['organization__name']} — {KINDS[kind]}",
+    )
 

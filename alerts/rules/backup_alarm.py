@@ -7,12 +7,10 @@ whatever the number of assets. Schedules are
 expanded once per distinct (rule, start, time zone), not once per asset.
 """
 
-from alerts.conditions import Condition
 from alerts.rules.alarm_details import (
+    alarm_condition,
     alarm_details,
-    alarm_links,
     alarm_rows,
-    group_fields,
     schedule_facts,
     scheduled_assets,
 )
@@ -61,14 +59,4 @@ def _condition(row, threshold, due, now, cache):
         KIND, row, now, threshold.backups_label, threshold.source, schedule,
         missed_starts=missed, due_start=due.isoformat(),
     )
-    return Condition(
-        kind=KIND,
-        subject=f"asset:{row['id']}",
-        title=f"No good backup of {row['name']} within {hours} h of its scheduled start",
-        organization_id=row["organization_id"],
-        appliance_id=row["appliance_id"],
-        asset_id=row["id"],
-        details=details,
-        links=alarm_links(row),
-        **group_fields(KIND, row),
-    )
+    return alarm_condition(KIND, row, f"No good backup of {row['name']} within {hours} h of its scheduled start", details)

@@ -10,12 +10,10 @@ good backup not copied. Cold copies never count (R6.2).
 
 from datetime import timedelta
 
-from alerts.conditions import Condition
 from alerts.rules.alarm_details import (
+    alarm_condition,
     alarm_details,
-    alarm_links,
     alarm_rows,
-    group_fields,
     hot_copied_assets,
     oldest_uncopied_ends,
     schedule_facts,
@@ -60,14 +58,4 @@ def _condition(row, threshold, oldest, now, cache):
         KIND, row, now, threshold.hot_copy_label, threshold.source, schedule,
         not_copied_since=oldest.isoformat(),
     )
-    return Condition(
-        kind=KIND,
-        subject=f"asset:{row['id']}",
-        title=f"No hot copy of a backup of {row['name']} within {threshold.hot_copy_hours} h",
-        organization_id=row["organization_id"],
-        appliance_id=row["appliance_id"],
-        asset_id=row["id"],
-        details=details,
-        links=alarm_links(row),
-        **group_fields(KIND, row),
-    )
+    return alarm_condition(KIND, row, f"No hot copy of a backup of {row['name']} within {threshold.hot_copy_hours} h", details)
