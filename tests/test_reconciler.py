@@ -138,3 +138,18 @@ def test_r14_2_the_database_refuses_a_second_open_alert_for_a_fingerprint(cast):
     with pytest.raises(IntegrityError), transaction.atomic():
         original.pk = None
         original.save()
+
+
+def test_r13_1_each_lifecycle_event_is_recorded_with_time_and_actor(cast):
+    later, latest = NOW + timedelta(minutes=5), NOW + timedelta(minutes=10)
+    reconcile(cast.account_a, KINDS, [condition(cast.org_a1, "appliance:1"), condition(cast.org_a1, "appliance:2")], NOW)
+    first, second = Alert.objects.order_by("subject")
+    dismiss_alert(cast.admin_a, first.pk, "on site today", now=later)
+    reconcile(cast.account_a, KINDS, [], latest)
+    events = list(AlertEvent.objects.order_by("alert__subject", "at").values_list("alert__subject", "type", "at", "actor", "reason"))
+    assert events == [
+        ("appliance:1", "raised", NOW, None, ""),
+        ("appliance:1", "dismissed", later, cast.admin_a.pk, "on site today"),
+        ("appliance:2", "raised", NOW, None, ""),
+        ("appliance:2", "resolved", latest, None, "cleared"),
+    ]
