@@ -34,6 +34,7 @@ def run_in_threads(target, count=2):
         t.start()
     for t in threads:
         t.join(30)
+    assert not any(t.is_alive() for t in threads), "a worker hung"
     assert not errors, errors
     return results
 
