@@ -34,12 +34,12 @@ class _SameHostSession(requests.Session):
         return super().request(method, url, **kwargs)
 
     def should_strip_auth(self, old_url, new_url):
-        return True if _origin(old_url) != _origin(new_url) else super().should_strip_auth(old_url, new_url)
+        return True if origin(old_url) != origin(new_url) else super().should_strip_auth(old_url, new_url)
 
     def resolve_redirects(self, resp, req, **kwargs):
         target = resp.headers.get("location", "")
         absolute = requests.compat.urljoin(resp.url, target)
-        if _origin(absolute) != _origin(resp.url):
+        if origin(absolute) != origin(resp.url):
             # Answer the redirect itself; the client treats a 3xx as an error.
             return iter(())
         return super().resolve_redirects(resp, req, **kwargs)
@@ -53,7 +53,8 @@ class _CappedRetry(Retry):
         return None if seconds is None else min(seconds, RETRY_AFTER_CAP)
 
 
-def _origin(url: str) -> tuple:
+def origin(url: str) -> tuple:
+    """(scheme, host, port): what must stay the same for a request to go on (redirects, next pages)."""
     parts = urlsplit(url)
     return (parts.scheme, (parts.hostname or "").lower(), parts.port)
 

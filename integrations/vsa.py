@@ -64,6 +64,8 @@ class VsaClient:
             body = response.json()
         except ValueError as exc:
             raise VendorError("Kaseya VSA answered with a body that is not JSON.", 502) from exc
+        if not isinstance(body, dict):
+            raise VendorError("Kaseya VSA answered a body that is not an object.", 502)
         if body.get("ResponseCode", 0) != 0:
             raise VendorError(f"Kaseya VSA error: {body.get('Error') or body.get('ResponseCode')}.", 400)
         return body.get("Result")
@@ -72,11 +74,16 @@ class VsaClient:
         if self._token is None:
             c = self.integration.credentials or {}
             basic = base64.b64encode(f"{c.get('username', '')}:{c.get('token', '')}".encode()).decode()
-            self._token = self._call("GET", "/auth", auth=f"Basic {basic}")["Token"]
+            result = self._call("GET", "/auth", auth=f"Basic {basic}")
+            token = result.get("Token") if isinstance(result, dict) else None
+            if not token:
+                raise VendorError("Kaseya VSA answered the sign-in without a token.", 502)
+            self._token = token
         return self._token
 
     def version(self) -> str:
-        return str((self._call("GET", "/system/version") or {}).get("Version", ""))
+        result = self._call("GET", "/system/version")
+        return str(result.get("Version", "")) if isinstance(result, dict) else ""
 
     def check(self) -> str:
         """The connection test and the save check: signs in, then gates on the version."""

@@ -84,18 +84,18 @@ def deliver(delivery_id) -> str | None:
     started = timezone.now()
     clock = time.monotonic()
     channel = CHANNELS[delivery.channel](delivery)
-    error, retry_after, permanent = "", None, False
+    ref, error, retry_after, permanent = "", "", None, False
     try:
         ref = channel.send() or ""
     except TransientError as exc:
-        error, retry_after = str(exc), exc.retry_after
+        error, retry_after = str(exc) or type(exc).__name__, exc.retry_after
     except PermanentError as exc:
-        error, permanent = str(exc), True
+        error, permanent = str(exc) or type(exc).__name__, True
     except Exception as exc:  # a bug in a channel must not lose the delivery
         log.exception("delivery %s crashed", delivery_id)
         error = f"{type(exc).__name__}: {exc}"
     duration = int((time.monotonic() - clock) * 1000)
-    return _finish(delivery, started, duration, ref if not error else "", error, retry_after, permanent)
+    return _finish(delivery, started, duration, "" if error else ref, error, retry_after, permanent)
 
 
 def _finish(delivery, started, duration, ref, error, retry_after, permanent) -> str:
