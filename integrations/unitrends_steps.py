@@ -96,7 +96,7 @@ def schedules(client, appliance, since, now) -> int:
             Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied)
             changed += 1
         parsed = backup_orders.get(external_id)
-        current = getattr(asset, "backup_schedule", None) if _has_schedule(asset) else None
+        current = getattr(asset, "backup_schedule", None)  # a missing one raises an AttributeError subclass
         if parsed and (current is None or (current.rrule, current.dtstart) != parsed):
             BackupSchedule.objects.update_or_create(
                 asset=asset, defaults={"account_id": asset.account_id, "rrule": parsed[0], "dtstart": parsed[1]})
@@ -289,12 +289,6 @@ def _recurrence(text):
             rrule = value.strip()
     return (rrule, dtstart) if rrule and dtstart else None
 
-
-def _has_schedule(asset) -> bool:
-    try:
-        return asset.backup_schedule is not None
-    except BackupSchedule.DoesNotExist:
-        return False
 
 
 def _int(value) -> int:

@@ -66,7 +66,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        schedule = getattr(instance, "backup_schedule", None) if _has_schedule(instance) else None
+        schedule = getattr(instance, "backup_schedule", None)  # a missing one raises an AttributeError subclass
         data["backup_schedule"] = (
             {"rrule": schedule.rrule, "dtstart": schedule.dtstart} if schedule else None
         )
@@ -101,19 +101,15 @@ class AssetSerializer(serializers.ModelSerializer):
         return instance
 
 
-def _has_schedule(asset) -> bool:
-    try:
-        return asset.backup_schedule is not None
-    except BackupSchedule.DoesNotExist:
-        return False
-
 
 def _save_schedule(asset, schedule, present):
     if not present:
         return
     if schedule is None:
         BackupSchedule.objects.filter(asset=asset).delete()
+        asset.backup_schedule = None  # the answer must not show the schedule just removed
         return
-    BackupSchedule.objects.update_or_create(
+    # Kept on the asset so the answer shows the new schedule, not the one loaded with it.
+    asset.backup_schedule, _ = BackupSchedule.objects.update_or_create(
         asset=asset, defaults={"account_id": asset.account_id, **schedule}
     )

@@ -157,3 +157,20 @@ def test_r2_1_switching_a_category_off_through_the_api_withdraws_its_alerts_at_o
     assert response.status_code == 200
     alert = Alert.objects.get(kind="appliance_offline")
     assert (alert.state, alert.resolved_reason) == ("resolved", "category_disabled")
+
+
+def test_patching_or_removing_a_schedule_answers_the_new_state(cast):
+    appliance = make_appliance(cast.account_a, cast.org_a1, "ueb")
+    client = api_client(cast.superuser_a)
+    created = client.post("/api/v1/assets/", {
+        "appliance": appliance.pk, "name": "sql", "type": "sql", "external_id": "sql",
+        "backup_schedule": {"rrule": "FREQ=DAILY;BYHOUR=22", "dtstart": "2026-11-01T22:00:00"},
+    }, format="json").json()
+    weekly = {"rrule": "FREQ=WEEKLY;BYDAY=SA;BYHOUR=8", "dtstart": "2026-11-07T08:00:00"}
+    patched = client.patch(f"/api/v1/assets/{created['id']}/", {"backup_schedule": weekly}, format="json")
+    assert patched.json()["backup_schedule"] == weekly
+    removed = client.patch(f"/api/v1/assets/{created['id']}/", {"backup_schedule": None}, format="json")
+    assert removed.json()["backup_schedule"] is None
+    from inventory.models import BackupSchedule
+
+    assert not BackupSchedule.objects.filter(asset_id=created["id"]).exists()
