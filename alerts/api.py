@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from alerts import dismiss
 from alerts.alert_settings import save_alert_settings
 from alerts.evaluation import evaluate
+from alerts.groups import open_groups
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.serializers import (
     AlertDetailSerializer,
@@ -107,19 +108,10 @@ class AlertGroupViewSet(mixins.ListModelMixin, ScopedViewSet):
     filterset_fields = ["organization", "kind"]
 
     def list(self, request, *args, **kwargs):
-        rows = (
-            self.filter_queryset(self.get_queryset())
-            .values("group_key", "organization", "kind")
-            .annotate(open_count=Count("id"))
-            .order_by("group_key")
-        )
-        labels = dict(
-            self.get_queryset().order_by("group_key", "-raised_at").values_list("group_key", "group_label")
-        )
         data = [
-            {"key": r["group_key"], "organization": r["organization"], "kind": r["kind"],
-             "label": labels.get(r["group_key"], r["group_key"]), "open_count": r["open_count"]}
-            for r in rows
+            {"key": g["group_key"], "organization": g["organization"], "kind": g["kind"],
+             "label": g["group_label"], "open_count": g["open_count"]}
+            for g in open_groups(self.filter_queryset(self.get_queryset()))
         ]
         return Response(AlertGroupSerializer(data, many=True).data)
 

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from alerts import dismiss
 from alerts.categories import KINDS
+from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
 from tenancy import scoping
 from tenancy.models import Organization
@@ -47,11 +47,7 @@ def alert_list(request):
     filters = _filters(request)
     open_alerts = dismiss.open_alerts_for(request.user)
     queryset = _filtered(request.user, filters)
-    groups = list(
-        queryset.values("group_key", "group_label", "organization", "kind")
-        .annotate(open_count=Count("id"))
-        .order_by("group_label")
-    )
+    groups = open_groups(queryset)
     all_groups = (
         open_alerts.values_list("group_key", "group_label").distinct().order_by("group_label")
     )

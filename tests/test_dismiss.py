@@ -116,3 +116,13 @@ def test_a_stranger_without_membership_is_refused(db, client, django_user_model)
 def test_pages_need_a_login(client):
     response = client.get("/alerts/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_r11_1_a_renamed_organization_keeps_one_group_labelled_with_the_new_name(cast, alerts, client):
+    from alerts.models import Alert
+
+    older, newer = alerts.filter(organization=cast.org_a1).order_by("raised_at", "id")[:2]
+    Alert.objects.filter(pk=newer.pk).update(group_label="Acme Renamed — Appliance offline", raised_at=NOW + timedelta(hours=1))
+    client.force_login(cast.monitor_a)
+    groups = [g for g in client.get("/alerts/").context["groups"] if g["organization"] == cast.org_a1.pk]
+    assert [(g["group_label"], g["open_count"]) for g in groups] == [("Acme Renamed — Appliance offline", 3)]
