@@ -69,12 +69,6 @@ class DattoClient:
             page += 1
         raise VendorError(f"Datto pages did not end ({path}).")
 
-    def saas_domains(self) -> list[dict]:
-        body = self.get("/saas/domains")
-        if not isinstance(body, list):
-            raise VendorError("Datto answered SaaS domains that are not a list.")
-        return [row for row in body if isinstance(row, dict)]
-
     def dbma_clients(self) -> list[dict]:
         clients = []
         for row in self.paged("/dbma/clients"):

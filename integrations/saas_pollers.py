@@ -44,7 +44,7 @@ def _with_health(poller):
 
     def run(integration, now):
         try:
-            summary, changed = poller(integration, now)
+            summary = poller(integration, now)
         except VendorError as exc:
             _record(integration, now, exc)
             _evaluate(integration.account, now)
@@ -138,7 +138,7 @@ def poll_spanning(integration, now):
         for external_id, name, figures, days in fetched:
             source = _source(integration, kind, external_id, name, {**figures, "app_url": client.app_url})
             stored += _store_days(source, days)
-    return f"{len(fetched)} source(s), {stored} new daily status(es)", stored > 0
+    return f"{len(fetched)} source(s), {stored} new daily status(es)"
 
 
 def _count(value):
@@ -161,7 +161,7 @@ def poll_datto(integration, now):
             external_id__in=seen
         )
         removed = gone.delete()[0]
-    return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed", True
+    return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed"
 
 
 def _store_asset(integration, datto_client, row):

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from inventory.models import AssetType, Backup, BackupCopy, Job
+from inventory.models import GOOD_STATUSES, AssetType, Backup, BackupCopy, Job
 
 TYPE_DESCRIPTIONS = {
     AssetType.VMWARE: "VMware virtual machine, protected host-level through vCenter or ESXi.",
@@ -84,7 +84,7 @@ class RecoveryPoint:
 def facts(asset, now) -> dict:
     """R12.1: what the asset detail shows, in a few indexed queries."""
     backups = Backup.objects.filter(asset=asset)
-    last_full = backups.filter(type=Backup.Type.FULL, status__in=("success", "warning")).order_by("-started_at").first()
+    last_full = backups.filter(type=Backup.Type.FULL, status__in=GOOD_STATUSES).order_by("-started_at").first()
     last_local = backups.exclude(status=Backup.Status.RUNNING).order_by("-started_at").first()
     last_copy = BackupCopy.objects.filter(asset=asset).order_by("-started_at").first()
     last_certified = backups.exclude(certified_at=None).order_by("-certified_at").values_list("certified_at", flat=True).first()

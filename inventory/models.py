@@ -135,12 +135,6 @@ class BackupSchedule(models.Model):
     def __str__(self):
         return f"{self.asset}: {self.rrule}"
 
-    @property
-    def dtstart_local(self):
-        from datetime import datetime
-
-        return datetime.fromisoformat(self.dtstart)
-
 
 class Backup(models.Model):
     """A local recovery point of an asset."""
@@ -184,10 +178,6 @@ class Backup(models.Model):
             ),
             models.Index(fields=["asset", "-started_at"], name="backup_by_asset_started"),
         ]
-
-    @property
-    def is_good(self):
-        return self.status in GOOD_STATUSES
 
 
 class BackupCopy(models.Model):

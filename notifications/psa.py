@@ -17,12 +17,11 @@ from email.utils import parsedate_to_datetime
 
 import requests
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from integrations.http import session as shared_session
 from integrations.models import Integration
-from notifications.channels.base import Channel, PermanentError, TransientError
+from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, PsaCompanyMapping
 from notifications.ratelimit import throttle
 
@@ -92,10 +91,6 @@ class Ticket:
     description: str
     company: str
     ref: str
-
-
-def alert_url(alert) -> str:
-    return settings.PORTAL_URL + reverse("dashboard:alert-detail", args=[alert.pk])
 
 
 def ticket_for(integration, alert, limit=100) -> Ticket:

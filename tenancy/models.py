@@ -116,6 +116,12 @@ class ApiToken(models.Model):
         )
         return token, f"{cls.PREFIX}{key_id}_{secret}"
 
+    def revoke(self) -> None:
+        """Stop the token working; the row stays, so its history stays."""
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
     @classmethod
     def authenticate(cls, plaintext: str):
         """The live token for `plaintext`, or None: revoked and expired tokens are dead."""

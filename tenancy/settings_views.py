@@ -155,9 +155,7 @@ def token_list(request):
 def token_revoke(request, pk):
     scoping.member_account(request.user)
     token = get_object_or_404(scoping.scope(request.user, ApiToken.objects.filter(user=request.user)), pk=pk)
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    token.revoke()
     messages.success(request, f"Token {token.name or token.key_id} revoked.")
     return redirect("tenancy:tokens")
 

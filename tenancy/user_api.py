@@ -163,6 +163,4 @@ class TokenViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        if instance.revoked_at is None:
-            instance.revoked_at = timezone.now()
-            instance.save(update_fields=["revoked_at"])
+        instance.revoke()

@@ -11,7 +11,6 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -47,7 +46,6 @@ def _save(request, account, instance=None):
 def organization_list(request):
     """Organizations with open alerts per kind (R1.4: only what the user sees) and a search."""
     from alerts.categories import KINDS  # the page composes rooms
-    from alerts.models import Alert
 
     account = scoping.member_account(request.user)
     error = None
@@ -62,10 +60,7 @@ def organization_list(request):
     if search:
         visible = visible.filter(name__icontains=search)  # scoped
     rows = list(visible[:SHOWN])
-    counts = defaultdict(dict)
-    open_alerts = scoping.scope(request.user, Alert.objects.filter(state="open", organization__in=rows))  # scoped
-    for row in open_alerts.values("organization_id", "kind").annotate(n=Count("id")):
-        counts[row["organization_id"]][row["kind"]] = row["n"]
+    counts = defaultdict(dict, organizations.open_alert_counts(org.pk for org in rows))
     kinds = sorted({kind for by_kind in counts.values() for kind in by_kind})
     table = [
         {"org": org, "total": sum(counts[org.pk].values()), "cells": [counts[org.pk].get(k, 0) for k in kinds]}

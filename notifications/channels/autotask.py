@@ -1,11 +1,12 @@
 """Autotask tickets (R13.3), per VENDOR_APIS.md § Autotask PSA: zone lookup, then REST."""
 
-from notifications.channels.base import PermanentError
+from functools import partial
+
+from notifications.channels.base import PermanentError, option_int
 from notifications.psa import PsaChannel, PsaClient, call, connection_test
 
 CREDENTIALS = ("username", "secret", "integration_code")
 ZONE_LOOKUP = "https://webservices.autotask.net/atservicesrest/"
-COMPLETE = 5  # Autotask's "Complete" status, the default closed status
 
 
 class AutotaskClient(PsaClient):
@@ -57,15 +58,11 @@ class AutotaskClient(PsaClient):
         return answer["itemId"]
 
     def close(self, ticket_id, status):
-        body = {"id": _int(ticket_id, "ticket"), "status": _int(status or COMPLETE, "closed_status")}
+        body = {"id": _int(ticket_id, "ticket"), "status": _int(status, "closed_status")}
         self.request("PATCH", f"{self.zone()}/Tickets", "Autotask close", json=body)
 
 
-def _int(value, name) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(f"Autotask option {name} must be a numeric id") from exc
+_int = partial(option_int, vendor="Autotask")
 
 
 class AutotaskChannel(PsaChannel):

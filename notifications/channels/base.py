@@ -1,5 +1,21 @@
 """What every channel is: two verbs and two kinds of failure (STYLE.md §1)."""
 
+from django.conf import settings
+from django.urls import reverse
+
+
+def alert_url(alert) -> str:
+    """The alert's page in the dashboard: every email, ticket and alarm links back to it."""
+    return settings.PORTAL_URL + reverse("dashboard:alert-detail", args=[alert.pk])
+
+
+def option_int(value, name: str, vendor: str) -> int:
+    """A configured id that must be numeric; anything else is a configuration error, not worth a retry."""
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise PermanentError(f"{vendor} option {name} must be a numeric id") from exc
+
 
 class TransientError(Exception):
     """5xx, timeout, 429: try again later (optionally not before `retry_after` seconds)."""

@@ -1,8 +1,10 @@
 """Kaseya BMS tickets (R13.3), per VENDOR_APIS.md § Kaseya BMS and Vorex (Vorex shares the API)."""
 
+from functools import partial
+
 from django.utils import timezone
 
-from notifications.channels.base import PermanentError
+from notifications.channels.base import option_int
 from notifications.psa import PsaChannel, PsaClient, connection_test
 
 CREDENTIALS = ("username", "password", "tenant")
@@ -67,11 +69,7 @@ def ticket_open_date() -> str:
     return timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _int(value, name) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(f"option {name} must be a numeric id") from exc
+_int = partial(option_int, vendor="Kaseya BMS")
 
 
 class BmsChannel(PsaChannel):

@@ -1,8 +1,9 @@
 """ConnectWise Manage tickets (R13.3), per VENDOR_APIS.md § ConnectWise Manage."""
 
 import base64
+from functools import partial
 
-from notifications.channels.base import PermanentError
+from notifications.channels.base import option_int
 from notifications.psa import PsaChannel, PsaClient, call, connection_test
 
 CREDENTIALS = ("company_id", "public_key", "private_key", "client_id")
@@ -59,11 +60,7 @@ class ConnectWiseClient(PsaClient):
         self.request("PATCH", f"{self.base()}/service/tickets/{ticket_id}", "ConnectWise close", json=patch)
 
 
-def _int(value, name) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(f"ConnectWise option {name} must be a numeric id") from exc
+_int = partial(option_int, vendor="ConnectWise")
 
 
 class ConnectWiseChannel(PsaChannel):

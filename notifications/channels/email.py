@@ -2,13 +2,11 @@
 
 import smtplib
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from alerts.models import AlertSettings
-from notifications.channels.base import Channel, PermanentError, TransientError
+from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 
 SUBJECTS = {
     "raised": "[{ref}] Alert: {title}",
@@ -35,7 +33,7 @@ class EmailChannel(Channel):
         context = {
             "alert": alert,
             "event": event,
-            "alert_url": settings.PORTAL_URL + reverse("dashboard:alert-detail", args=[alert.pk]),
+            "alert_url": alert_url(alert),
         }
         message = EmailMultiAlternatives(
             subject=SUBJECTS[event.type].format(ref=alert.ref, title=alert.title)[:250],

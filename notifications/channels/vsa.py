@@ -8,9 +8,9 @@ integration's option `post_alarms` is on (raised opens, resolved closes);
 from integrations.http import VendorError
 from integrations.models import Integration
 from integrations.vsa import VsaClient
-from notifications.channels.base import Channel, PermanentError, TransientError
+from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, VsaEmailAction
-from notifications.psa import alert_url, is_retry, retry_after_value, ticket_for
+from notifications.psa import is_retry, retry_after_value, ticket_for
 
 ALARM_KINDS = {"backup_alarm", "hot_copy_alarm"}
 AREA_KINDS = {VsaEmailAction.Area.BACKUPS: "backup_alarm", VsaEmailAction.Area.REPLICATION_OFFSITE: "hot_copy_alarm"}
