@@ -22,6 +22,12 @@ class PsaCompanyExtension(OrganizationExtension):
         except PsaCompanyMapping.DoesNotExist:
             return ""
 
+    def read_many(self, organizations):
+        companies = dict(
+            PsaCompanyMapping.objects.filter(organization__in=organizations).values_list("organization_id", "company")
+        )
+        return {organization.pk: companies.get(organization.pk, "") for organization in organizations}
+
     def write(self, organization, value):
         if not value:
             PsaCompanyMapping.objects.filter(organization=organization).delete()

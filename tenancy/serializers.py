@@ -16,6 +16,10 @@ class OrganizationExtension:
     def read(self, organization):
         raise NotImplementedError
 
+    def read_many(self, organizations) -> dict:
+        """{organization id: value} for a page of organizations; override to read them in one query."""
+        return {organization.pk: self.read(organization) for organization in organizations}
+
     def write(self, organization, value) -> None:
         raise NotImplementedError
 
@@ -23,10 +27,22 @@ class OrganizationExtension:
 ORGANIZATION_EXTENSIONS: list[OrganizationExtension] = []
 
 
+class OrganizationListSerializer(serializers.ListSerializer):
+    """A page of organizations reads each extension once for the whole page."""
+
+    def to_representation(self, data):
+        organizations = list(data.all() if hasattr(data, "all") else data)
+        self.child.extension_values = {e.name: e.read_many(organizations) for e in ORGANIZATION_EXTENSIONS}
+        return super().to_representation(organizations)
+
+
 class OrganizationSerializer(serializers.ModelSerializer):
+    extension_values: dict | None = None
+
     class Meta:
         model = Organization
         fields = ["id", "name", "created_at"]
+        list_serializer_class = OrganizationListSerializer
 
     def get_fields(self):
         fields = super().get_fields()
@@ -37,7 +53,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         for extension in ORGANIZATION_EXTENSIONS:
-            data[extension.name] = extension.read(instance)
+            page = (self.extension_values or {}).get(extension.name)
+            data[extension.name] = page[instance.pk] if page and instance.pk in page else extension.read(instance)
         counts = self.context.get("open_alerts")
         if counts is not None:  # the organizations API passes them, computed for the page at once
             by_kind = counts.get(instance.pk, {})

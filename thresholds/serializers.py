@@ -7,7 +7,7 @@ from tenancy import scoping
 from tenancy.models import Organization
 from tenancy.serializers import OrganizationExtension
 from thresholds import changes
-from thresholds.effective import effective_threshold
+from thresholds.effective import effective_threshold, effective_thresholds
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
 from uniview.api import ScopedPrimaryKeyRelatedField
 
@@ -90,8 +90,13 @@ class CustomThresholdExtension(OrganizationExtension):
         )
 
     def read(self, organization):
-        assignment = ThresholdAssignment.objects.filter(organization=organization).only("threshold_id").first()
-        return assignment.threshold_id if assignment else None
+        return self.read_many([organization])[organization.pk]
+
+    def read_many(self, organizations):
+        assigned = dict(
+            ThresholdAssignment.objects.filter(organization__in=organizations).values_list("organization_id", "threshold_id")
+        )
+        return {organization.pk: assigned.get(organization.pk) for organization in organizations}
 
     def write(self, organization, value):
         changes.set_custom_threshold(organization, value)
@@ -107,7 +112,16 @@ class EffectiveThresholdExtension(OrganizationExtension):
         return serializers.DictField(read_only=True, help_text="The effective thresholds and their origin.")
 
     def read(self, organization):
-        effective = effective_threshold(organization)
+        return self._describe(effective_threshold(organization))
+
+    def read_many(self, organizations):
+        if not organizations:
+            return {}
+        thresholds = effective_thresholds(organizations[0].account_id)  # a page is one account's
+        return {o.pk: self._describe(thresholds.for_organization(o.pk)) for o in organizations}
+
+    @staticmethod
+    def _describe(effective):
         if effective is None:
             return None
         return {
