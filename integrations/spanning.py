@@ -98,8 +98,7 @@ def summarise(rows, services: dict) -> list[DailyStatus]:
     for day, per_service in sorted(days.items()):
         if day in tainted:
             continue
-        statuses = {s["status"] for s in per_service.values()}
-        overall = FAILED if FAILED in statuses else PARTIAL if PARTIAL in statuses else SUCCESSFUL
+        overall = worst(s["status"] for s in per_service.values())
         result.append(DailyStatus(day, overall, per_service))
     return result
 
@@ -204,10 +203,11 @@ class SalesforceClient(_Client):
             if status not in (SUCCESSFUL, PARTIAL, FAILED):
                 log.warning("Spanning Salesforce day %s skipped, unknown status %r", day, status)
                 tainted.add(day)
-            elif _rank(status) >= _rank(days.get(day, SUCCESSFUL)):
-                days[day] = status  # several runs in a day: the worst one is the day's status
+            else:
+                days[day] = worst([status, days.get(day, SUCCESSFUL)])  # several runs a day: the worst
         return [DailyStatus(day, status, {}) for day, status in sorted(days.items()) if day not in tainted]
 
 
-def _rank(status: str) -> int:
-    return {SUCCESSFUL: 0, PARTIAL: 1, FAILED: 2}[status]
+def worst(statuses) -> str:
+    """The worst of a day's statuses: Failed over Partial over Successful."""
+    return max(statuses, key=[SUCCESSFUL, PARTIAL, FAILED].index, default=SUCCESSFUL)

@@ -42,13 +42,13 @@ def day_level(status: str, source_kind: str) -> int:
 def levels_by_date(days, source_kind) -> list[tuple]:
     """[(date, level of the 7-day window ending on that date)] for each status date, oldest first."""
     days = sorted(days)
-    result = []
+    levels = [day_level(status, source_kind) for _, status in days]
+    result, first = [], 0
     for i, (day, _) in enumerate(days):
         window_start = day - timedelta(days=WINDOW_DAYS - 1)
-        level = max(
-            (day_level(status, source_kind) for d, status in days[: i + 1] if d >= window_start), default=NONE
-        )
-        result.append((day, level))
+        while days[first][0] < window_start:  # the window slides: at most 7 days stay in it
+            first += 1
+        result.append((day, max(levels[first:i + 1])))
     return result
 
 
