@@ -9,6 +9,7 @@ kind `dbma_integration`, so the PSA channel opens no ticket for them (R9.2, R13.
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from alerts.categories import KINDS
@@ -66,7 +67,13 @@ def integration_conditions(account):
 
 def backup_conditions(account, now):
     thresholds = effective_thresholds(account)
-    assets = AzureAsset.objects.filter(account=account, organization__isnull=False).select_related("organization")
+    in_force = [t.azure_hours for t in thresholds.custom.values()]
+    in_force.append(thresholds.global_.azure_hours if thresholds.global_ else DEFAULT_AZURE_HOURS)
+    shortest = min(in_force)
+    # Only assets late for the shortest threshold in force can alarm: the database leaves the rest out.
+    assets = AzureAsset.objects.filter(account=account, organization__isnull=False).filter(
+        Q(last_successful_backup_at__isnull=True) | Q(last_successful_backup_at__lt=now - timedelta(hours=shortest))
+    ).select_related("organization")
     for asset in assets:  # R9.3: only assets whose client is mapped
         limit, origin = azure_hours(thresholds, asset.organization_id)
         last = asset.last_successful_backup_at
