@@ -20,13 +20,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tenancy import scoping
 from tenancy.accounts import add_member
-from tenancy.models import ApiToken, Membership, Role
+from tenancy.models import Membership, Role
 
 
 class RuleError(Exception):
@@ -151,10 +150,8 @@ def change(actor, target, role=None, organizations=None, is_active=None):
     if organizations is not None:
         membership.organizations.set(new_orgs)
     if is_active is not None and is_active != target.is_active:
-        # An inactive user's sessions stop at the next request (ModelBackend.get_user).
+        # An inactive user's sessions stop at the next request (ModelBackend.get_user); their
+        # tokens are revoked for good as the row is saved (tenancy.models.revoke_tokens_of_inactive_user).
         target.is_active = is_active
         target.save(update_fields=["is_active"])
-        if not is_active:
-            # Revoked, not merely refused: re-activating the user must not revive them.
-            ApiToken.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return target

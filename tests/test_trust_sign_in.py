@@ -198,3 +198,13 @@ def test_deactivating_from_the_dashboard_revokes_tokens_too(cast, client):
     client.post(f"/settings/users/{cast.monitor_a.pk}/reactivate/")
     assert User.objects.get(pk=cast.monitor_a.pk).is_active
     assert bearer(secret).get("/api/v1/organizations/").status_code == 401
+
+
+def test_a_user_deactivated_and_reactivated_in_the_django_admin_keeps_their_tokens_revoked(cast):
+    _, secret = ApiToken.issue(cast.monitor_a, TokenScope.READ, "monitor's")
+    user = User.objects.get(pk=cast.monitor_a.pk)
+    user.is_active = False
+    user.save()
+    user.is_active = True
+    user.save()
+    assert bearer(secret).get("/api/v1/organizations/").status_code == 401
