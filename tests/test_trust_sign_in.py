@@ -89,6 +89,15 @@ def test_r1_5_a_session_signed_in_with_the_password_before_a_device_was_enrolled
     assert client.get("/organizations/").url.startswith("/accounts/login/")
 
 
+def test_r1_5_the_session_that_enrols_a_device_in_settings_goes_on_signed_in_with_both_factors(cast, client):
+    assert password_step(client, "admin@a.example").url == "/organizations/"
+    client.get("/settings/two-factor/")
+    pending = TOTPDevice.objects.get(user=cast.admin_a, confirmed=False)
+    client.post("/settings/two-factor/", {"code": code_for(pending)})
+    assert TOTPDevice.objects.filter(user=cast.admin_a, confirmed=True).exists()
+    assert client.get("/organizations/").status_code == 200
+
+
 def test_r1_5_a_session_signed_in_with_both_factors_goes_on(cast, client):
     signed_in_with_both_factors(client, cast.admin_a, enrolled(cast.admin_a))
     assert client.get("/organizations/").status_code == 200
