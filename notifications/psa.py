@@ -9,6 +9,7 @@ Options an account sets on its PSA integration (`Integration.options`):
 """
 
 import logging
+import math
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ PSA_KINDS = (
 NO_TICKET_KINDS = {"dbma_integration"}
 # (connect, read) seconds: a hung PSA must not hold a worker near its lease. Setting PSA_TIMEOUT overrides.
 TIMEOUT = (5, 20)
+# The longest a vendor's Retry-After may hold back a delivery (seconds).
+RETRY_AFTER_MAX = 3600.0
 OPTION_FIELDS = (
     ("board", "Board / queue id", "text"),
     ("priority", "Priority id", "text"),
@@ -129,16 +132,21 @@ def first_ours(rows, ref: str, title_key: str, id_key: str):
 
 
 def retry_after_value(value) -> float | None:
-    """Seconds from a Retry-After header: a number or an HTTP date."""
+    """Seconds from a Retry-After header (a number or an HTTP date), at most RETRY_AFTER_MAX:
+    the vendor's wish is honoured up to an hour, so a hostile or broken PSA cannot park a
+    delivery for a year (the outbox's own back-off still applies on top)."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+            seconds = (parsedate_to_datetime(value) - timezone.now()).total_seconds()
         except (TypeError, ValueError):
             return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
 
 
 def retry_after(response) -> float | None:
