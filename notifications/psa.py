@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from integrations.http import session as shared_session
 from integrations.models import Integration
+from integrations.url_guard import UnsafeURL
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, PsaCompanyMapping
 from notifications.ratelimit import throttle
@@ -158,6 +159,10 @@ def call(http, method, url, what, **kwargs) -> requests.Response:
     try:
         timeout = getattr(settings, "PSA_TIMEOUT", TIMEOUT)
         response = http.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except UnsafeURL as exc:
+        # The outbound guard refused the address: trying again reaches the same refusal,
+        # so the delivery fails now with the guard's reason for a person to act on.
+        raise PermanentError(f"{what}: not called. {exc}") from exc
     except requests.RequestException as exc:
         # Includes "answered but connection dropped": ambiguous, so the next try looks up first.
         raise TransientError(f"{what}: {type(exc).__name__}") from exc
