@@ -123,20 +123,17 @@ def production(settings):
 
 
 class Resolver:
-    """A DNS we control, for names under .test only: each lookup of a name takes the next
-    answer of its list (the last one repeats), as a rebinding DNS server would serve them."""
+    """A DNS we control, for names under .test only: `vendor="127.0.0.1"` makes vendor.test
+    answer 127.0.0.1; any other name goes to the real resolver."""
 
     def __init__(self, monkeypatch, **answers):
-        self.answers = {name.replace("_", "-") + ".test": list(ips) for name, ips in answers.items()}
-        self.lookups = []
+        self.answers = {name + ".test": ip for name, ip in answers.items()}
         real = socket.getaddrinfo
 
         def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
             if host not in self.answers:
                 return real(host, port, family, type, proto, flags)
-            self.lookups.append(host)
-            queue = self.answers[host]
-            ip = queue.pop(0) if len(queue) > 1 else queue[0]
+            ip = self.answers[host]
             af = socket.AF_INET6 if ":" in ip else socket.AF_INET
             address = (ip, int(port), 0, 0) if af == socket.AF_INET6 else (ip, int(port))
             return [(af, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
@@ -173,7 +170,7 @@ def test_dns_rebinding_between_the_check_and_the_connection_is_refused(productio
 
 
 def test_a_name_that_answers_loopback_at_connection_is_refused_even_when_retried(production, server, monkeypatch):
-    Resolver(monkeypatch, flip=["127.0.0.1"])
+    Resolver(monkeypatch, flip="127.0.0.1")
     with pytest.raises(url_guard.UnsafeURL, match="loopback"):
         http.session(retries=3, backoff=0).get(f"http://flip.test:{server.port}/")
     assert server.hits == []
@@ -187,7 +184,7 @@ def test_a_configured_proxy_is_refused_because_the_guard_could_not_see_the_addre
 
 def test_the_connection_goes_to_the_checked_address_and_keeps_the_host_name(server, monkeypatch):
     """With loopback open (test settings), a name is connected to at the address it was checked at."""
-    Resolver(monkeypatch, vendor=["127.0.0.1"])
+    Resolver(monkeypatch, vendor="127.0.0.1")
     response = http.session(retries=0).get(f"http://vendor.test:{server.port}/ping")
     assert response.status_code == 200
     assert server.hits == [("/ping", f"vendor.test:{server.port}")]
@@ -221,7 +218,7 @@ def test_tls_still_sends_sni_and_verifies_the_certificate_against_the_host_name(
     context, ca, sni = _tls_for("vendor.test", tmp_path)
     tls = Recorder(tls_context=context)
     try:
-        Resolver(monkeypatch, vendor=["127.0.0.1"], impostor=["127.0.0.1"])
+        Resolver(monkeypatch, vendor="127.0.0.1", impostor="127.0.0.1")
         response = http.session(retries=0).get(f"https://vendor.test:{tls.port}/ok", verify=ca)
         assert response.status_code == 200 and sni == ["vendor.test"]
         # The same server under another name: the certificate does not match, nothing is sent.
@@ -257,7 +254,7 @@ def test_every_non_global_class_is_refused_even_with_private_networks_allowed(pr
 def test_every_non_global_class_is_refused_at_connection_time_too(production, settings, monkeypatch, ip, why):
     """The address a name answers at connection is judged like a literal one (nothing listens there)."""
     settings.OUTBOUND_ALLOW_PRIVATE = True
-    Resolver(monkeypatch, sneaky=[ip])
+    Resolver(monkeypatch, sneaky=ip)
     with pytest.raises(url_guard.UnsafeURL, match=why):
         http.session(retries=0).get("http://sneaky.test:9/")
 
