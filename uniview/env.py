@@ -4,6 +4,7 @@ Each helper fails loudly on a value it cannot parse, so a typo in production
 configuration stops the process at start instead of surfacing as odd behaviour.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -44,6 +45,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list:
+    """Comma-separated CIDRs (`10.20.0.0/16,fd00::/8`) as ip_network objects; a typo or a
+    network written with host bits set (`10.20.0.1/16`) stops the process."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network in CIDR form ({exc})") from exc
+    return networks
 
 
 def generated_secret(path: Path) -> str:

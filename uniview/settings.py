@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from uniview.env import env_bool, env_int, env_list, env_str, generated_secret
+from uniview.env import env_bool, env_int, env_list, env_networks, env_str, generated_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("UNIVIEW_VAR_DIR", str(BASE_DIR / "var")))
@@ -160,9 +160,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Outbound vendor calls (integrations/url_guard.py). Defaults follow SECURE_COOKIES: a deployment
-# behind https is production; the embedded default and tests call fakes on loopback.
+# behind https is production. Loopback, link-local and cloud metadata are refused whatever is set
+# here; OUTBOUND_ALLOW_LOOPBACK is deliberately not read from the environment — only the test
+# settings (tests/settings.py) and the local demo (demo/settings.py) open it for their fakes.
 OUTBOUND_REQUIRE_HTTPS = env_bool("OUTBOUND_REQUIRE_HTTPS", SESSION_COOKIE_SECURE)
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", not SESSION_COOKIE_SECURE)
+OUTBOUND_ALLOW_CIDRS = env_networks("OUTBOUND_ALLOW_CIDRS")
+OUTBOUND_ALLOW_LOOPBACK = False
 # /metrics answers only these addresses or networks; /healthz fails when beat is quiet longer than this.
 METRICS_ALLOW = env_list("METRICS_ALLOW", ["127.0.0.1", "::1"])
 PROMETHEUS_EXPORT_MIGRATIONS = False
