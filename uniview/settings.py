@@ -9,8 +9,17 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from uniview.env import env_bool, env_int, env_list, env_str, generated_secret
+from uniview.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    fernet_keys,
+    generated_fernet_key,
+    generated_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("UNIVIEW_VAR_DIR", str(BASE_DIR / "var")))
@@ -166,11 +175,27 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = env_str("LOG_FORMAT") != "json"
 
 # --- Credentials at rest -----------------------------------------------------
-# FIELD_ENCRYPTION_KEY: a Fernet key (32 url-safe base64 bytes). Without one,
-# a key is derived from SECRET_KEY so the embedded default works out of the box.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY") or base64.urlsafe_b64encode(
-    hashlib.sha256(("field-encryption:" + SECRET_KEY).encode()).digest()
-).decode()
+# FIELD_ENCRYPTION_KEY: Fernet keys, comma-separated (the first encrypts, all
+# decrypt), each checked at start. Production — a shared database (DATABASE_URL)
+# or a deployment behind https (SECURE_COOKIES), the same two markers as above —
+# must set it: every process and host has to read the same credentials, and a key
+# must not be derivable from SECRET_KEY. The embedded default makes one in var/.
+PRODUCTION = bool(_database_url) or SESSION_COOKIE_SECURE
+if env_str("FIELD_ENCRYPTION_KEY").strip():
+    FIELD_ENCRYPTION_KEY = fernet_keys("FIELD_ENCRYPTION_KEY", env_str("FIELD_ENCRYPTION_KEY"))
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY is required when DATABASE_URL or SECURE_COOKIES is set. Generate one with "
+        "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\""
+    )
+else:
+    # An embedded install from before kept its credentials under a key derived from
+    # SECRET_KEY (both live in var/): that key is adopted once, decrypt-only, so they
+    # stay readable; `rotate_credentials_key` moves them to the new key.
+    _key_file, _earlier = VAR_DIR / "field_encryption_key", ""
+    if not _key_file.exists() and (VAR_DIR / "uniview.sqlite3").exists():
+        _earlier = base64.urlsafe_b64encode(hashlib.sha256(f"field-encryption:{SECRET_KEY}".encode()).digest()).decode()
+    FIELD_ENCRYPTION_KEY = generated_fernet_key(_key_file, adopt=_earlier)
 
 # --- Email ------------------------------------------------------------------
 # EMAIL_BACKEND may name any Django or anymail backend, e.g.
