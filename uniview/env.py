@@ -46,6 +46,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A list of addresses or networks (`10.0.0.2`, `10.0.0.0/8`, `::1`), each checked now."""
+    import ipaddress
+
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not an address or network") from exc
+    return entries
+
+
 def generated_secret(path: Path) -> str:
     """A secret made once and kept in `var/`, so the embedded default needs no setup."""
     if path.exists():
