@@ -100,6 +100,15 @@ def test_the_embedded_default_makes_its_own_key_once_and_keeps_it_private(tmp_pa
     assert start(tmp_path, SECRET_KEY="another-secret-key-for-this-test")[1].splitlines()[-1] == key
 
 
+def test_an_embedded_install_from_before_keeps_reading_its_credentials_until_rotated(tmp_path):
+    (tmp_path / "uniview.sqlite3").write_bytes(b"")  # a database written by an earlier version
+    code, output = start(tmp_path, SECRET_KEY="some-secret-key-for-this-test-only")
+    assert code == 0, output
+    new, earlier = output.splitlines()[-1].split(",")
+    derived = base64.urlsafe_b64encode(hashlib.sha256(b"field-encryption:some-secret-key-for-this-test-only").digest())
+    assert earlier == derived.decode() and new != earlier  # the new key encrypts; the earlier one only decrypts
+
+
 @pytest.fixture
 def beat_just_ran(db):
     tasklog.beat(tasklog.BEAT_HEARTBEAT, timezone.now() - timedelta(seconds=30))
