@@ -28,6 +28,11 @@ def _chosen_organizations(request):
     return list(scoping.scope(request.user, Organization.objects.filter(pk__in=ids)))
 
 
+def _all_organizations(request) -> bool:
+    """R1.6: "every organization" is its own box, never read from an empty selection."""
+    return request.POST.get("all_organizations") == "on"
+
+
 def _users_context(request, **extra):
     return {
         "people": [(p, users.may_manage(request.user, p), users.is_pending(p)) for p in users.visible_users(request.user)],
@@ -49,6 +54,7 @@ def user_list(request):
             invited = users.invite(
                 request.user, request.POST.get("email"), request.POST.get("role", Role.MONITOR),
                 _chosen_organizations(request), request.build_absolute_uri("/"),
+                all_organizations=_all_organizations(request),
             )
         except users.RuleError as error:
             context = _users_context(request, errors={error.field: error.message}, values=request.POST)
@@ -74,7 +80,7 @@ def user_edit(request, pk):
     if request.method == "POST":
         try:
             users.change(request.user, target, role=request.POST.get("role"),
-                         organizations=_chosen_organizations(request))
+                         organizations=_chosen_organizations(request), all_organizations=_all_organizations(request))
         except users.RuleError as error:
             errors = {error.field: error.message}
         else:
@@ -83,6 +89,7 @@ def user_edit(request, pk):
     chosen = set(target.membership.organizations.values_list("id", flat=True))
     return render(request, "tenancy/user_edit.html", {
         "target": target, "roles": _roles_for(request.user), "errors": errors, "chosen": chosen,
+        "all_chosen": target.membership.all_organizations,
         "organizations": scoping.scope(request.user, Organization.objects.all()),
     }, status=400 if errors else 200)
 
