@@ -14,8 +14,11 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core import mail
 
 from alerts.evaluation import evaluate
+from notifications import outbox
+from notifications.models import Delivery
 from tenancy import scoping
 from tenancy.accounts import add_member
 from tenancy.models import Membership, Organization, Role
@@ -76,6 +79,16 @@ def test_r1_6_the_dashboard_and_the_bell_show_nothing_to_a_limit_to_nothing(cast
         organizations = client.get("/organizations/").content.decode()
         assert "Acme" not in organizations and "Birch" not in organizations
         assert client.get(f"/organizations/{cast.org_a1.pk}/").status_code == 404
+
+
+def test_r1_6_r13_2_alert_emails_go_to_the_accounts_list_whatever_anyone_is_limited_to(cast, orphans):
+    """No email is addressed by membership, so no limit — fail open or not — can widen who reads one."""
+    emails = Delivery.objects.filter(account=cast.account_a, channel="email")
+    assert emails.exists() and set(emails.values_list("target", flat=True)) == {"account"}
+    mail.outbox.clear()
+    for delivery in emails:
+        assert outbox.deliver(delivery.pk) == "sent"
+    assert mail.outbox and {tuple(m.to) for m in mail.outbox} == {("noc@msp-a.example",)}
 
 
 def test_r1_6_the_migration_makes_every_organization_explicit(cast):
