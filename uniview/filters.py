@@ -27,6 +27,10 @@ def scope_filters(filterset, user):
     for flt in filterset.filters.values():
         if isinstance(flt, QuerySetRequestMixin):
             flt.queryset = _visible(user, flt.get_queryset(filterset.request))
+            # One answer for "not yours" and "not there": the message names neither.
+            name = flt.queryset.model._meta.verbose_name
+            flt.extra["error_messages"] = {**flt.extra.get("error_messages", {}),
+                                           "invalid_choice": f"No such {name}."}
     return filterset
 
 
