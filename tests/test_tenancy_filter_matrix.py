@@ -152,6 +152,9 @@ def test_r1_1_r1_4_a_filter_id_of_another_account_or_outside_the_limit_answers_l
             beyond = client.get(path, {name: outside[model].pk})
             assert _same(beyond, missing), (where, "an id outside the limit", beyond.status_code, missing.status_code)
         assert missing.status_code in (400, 403, 200), (where, missing.status_code)
+        if missing.status_code == 400:  # bad input names the field, and says no more
+            assert missing.json() == {"errors": {name: [missing.json()["errors"][name][0]]}}
+            assert missing.json()["errors"][name][0].startswith("No such"), where
 
 
 @pytest.mark.parametrize(("path", "name"), sorted(MODEL_OF))
@@ -209,3 +212,21 @@ def test_r1_1_a_filter_naming_a_person_takes_only_people_the_caller_may_see(cast
         filterset = scope_filters(ByActor({"actor": person.pk}, AuditEntry.objects.all(), request=request),
                                   cast.superuser_a)
         assert filterset.is_valid() is valid, person.email
+
+
+def test_r1_1_the_asset_pages_back_link_takes_an_id_or_nothing(cast, world, client):
+    """`/assets/<pk>/?alert=` echoes an alert id into a link; nonsense gives no link (not a 500), and the
+    link to another account's alert leads where a missing one does."""
+    from alerts.models import Alert
+
+    mine = world[2][Asset]
+    own = Alert.objects.filter(account=cast.account_a, organization=cast.org_a2).first()
+    theirs = Alert.objects.filter(account=cast.account_b).first()
+    client.force_login(cast.scoped_admin_a)
+    url = f"/assets/{mine.pk}/"
+    assert f'href="/alerts/{own.pk}/"' in client.get(url, {"alert": own.pk}).content.decode()
+    plain = CSRF.sub(b"", client.get(url).content)
+    for nonsense in ("abc", "1/../2", "-1", "１２"):
+        response = client.get(url, {"alert": nonsense})
+        assert response.status_code == 200 and CSRF.sub(b"", response.content) == plain, nonsense
+    assert client.get(f"/alerts/{theirs.pk}/").status_code == client.get(f"/alerts/{MISSING_ID}/").status_code == 404
