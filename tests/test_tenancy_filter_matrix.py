@@ -197,7 +197,7 @@ def test_r1_1_a_filter_naming_a_person_takes_only_people_the_caller_may_see(cast
     from rest_framework.test import APIRequestFactory
 
     from audit.models import AuditEntry
-    from uniview.filters import scope_filters
+    from tenancy.filters import scope_filters
 
     class ByActor(django_filters.FilterSet):
         actor = django_filters.ModelChoiceFilter(queryset=User.objects.all())

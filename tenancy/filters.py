@@ -13,12 +13,13 @@ from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 
 from tenancy import scoping
-from tenancy.users import visible_users
+from tenancy.models import Membership
 
 
 def _visible(user, queryset):
     if queryset.model is get_user_model():  # people belong to an account through their membership
-        return queryset.filter(pk__in=visible_users(user).values("pk"))
+        memberships = scoping.scope(user, Membership.objects.all())
+        return queryset.filter(pk__in=memberships.values("user_id"))
     return scoping.scope(user, queryset)
 
 
