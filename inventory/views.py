@@ -21,6 +21,15 @@ def _asset(request, pk):
     return get_object_or_404(scoping.scope(request.user, Asset.objects.select_related("appliance", "organization")), pk=pk)
 
 
+def _from_alert(request):
+    """The alert id the user came from, for the back link; anything but an id is ignored, not a 500.
+
+    The link only echoes what was typed: the alert page it leads to is scoped (R1.1).
+    """
+    value = request.GET.get("alert", "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _points_context(asset, cursor):
     try:
         points, next_cursor = asset_detail.recovery_points(asset, cursor, POINTS_PER_PAGE)
@@ -38,7 +47,7 @@ def asset_page(request, pk):
         "facts": asset_detail.facts(asset, timezone.now()),
         "legend": asset_detail.STATUS_LEGEND,
         "can_cancel": scoping.can(request.user, scoping.DISMISS),
-        "from_alert": request.GET.get("alert", ""),
+        "from_alert": _from_alert(request),
     })
     return render(request, "inventory/asset.html", context)
 

@@ -12,8 +12,12 @@ def create_account(name: str) -> Account:
 
 
 @transaction.atomic
-def add_member(account, email: str, password: str | None, role=Role.MONITOR, organizations=()):
-    """A user (username = email) with one role in `account`."""
+def add_member(account, email: str, password: str | None, role=Role.MONITOR, organizations=(), all_organizations=None):
+    """A user (username = email) with one role in `account`.
+
+    `all_organizations` left None: every organization when no organizations are named
+    (commands, the demo); the membership stores it explicitly either way (R1.6).
+    """
     User = get_user_model()
     email = email.strip().lower()
     user = User.objects.filter(username=email).first()
@@ -24,6 +28,12 @@ def add_member(account, email: str, password: str | None, role=Role.MONITOR, org
     elif not user.pk:
         user.set_unusable_password()
     user.save()
-    membership, _ = Membership.objects.update_or_create(user=user, defaults={"account": account, "role": role})
-    membership.organizations.set(organizations)
+    organizations = list(organizations)
+    if all_organizations is None:
+        all_organizations = not organizations
+    everything = all_organizations or role == Role.SUPERUSER
+    membership, _ = Membership.objects.update_or_create(
+        user=user, defaults={"account": account, "role": role, "all_organizations": everything}
+    )
+    membership.organizations.set([] if everything else organizations)
     return user

@@ -17,7 +17,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "account", "role"]
+    list_display = ["user", "account", "role", "all_organizations"]
     list_filter = ["account", "role"]
     filter_horizontal = ["organizations"]
 

@@ -49,7 +49,11 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A person's one role in one account, optionally limited to some organizations (R1.4)."""
+    """A person's one role in one account, optionally limited to some organizations (R1.4).
+
+    R1.6: "every organization" is `all_organizations`, never an empty set, so a
+    limited membership whose organizations are all deleted is limited to nothing.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
@@ -60,7 +64,11 @@ class Membership(models.Model):
         Organization,
         blank=True,
         related_name="scoped_memberships",
-        help_text="Empty: every organization of the account. Ignored for superusers.",
+        help_text="The organizations a limited admin or monitor sees. Ignored for superusers.",
+    )
+    all_organizations = models.BooleanField(
+        default=False,
+        help_text="Sees every organization of the account, present and future (R1.6). Off: only `organizations`.",
     )
 
     class Meta:

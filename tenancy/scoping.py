@@ -59,15 +59,19 @@ def can(user, action: str) -> bool:
 
 
 def organization_limit(user) -> list[int] | None:
-    """Ids of the organizations a limited admin/monitor may see; None means all (R1.4)."""
+    """Ids of the organizations a limited admin/monitor may see; None means all (R1.4).
+
+    R1.6: only an explicit `all_organizations` means all. A limit whose organizations
+    were all deleted is `[]`, a limit to nothing, never "all".
+    """
     membership = membership_of(user)
-    if membership is None or membership.role == Role.SUPERUSER:
+    if membership is None or membership.role == Role.SUPERUSER or membership.all_organizations:
         return None
     cache = getattr(membership, "_org_ids", None)
     if cache is None:
         cache = list(membership.organizations.values_list("id", flat=True))
         membership._org_ids = cache
-    return cache or None
+    return cache
 
 
 def scope(user, queryset: QuerySet) -> QuerySet:

@@ -31,6 +31,11 @@ def _superuser_only(request):
         raise PermissionDenied("Only a superuser manages users.")
 
 
+def _all_organizations(request) -> bool:
+    """R1.6: "every organization" is its own box, never read from an empty selection."""
+    return request.POST.get("all_organizations") == "on"
+
+
 def _users_context(request, **extra):
     return {
         "people": [(p, users.is_pending(p)) for p in users.visible_users(request.user)],
@@ -48,7 +53,7 @@ def user_list(request):
         try:
             invited = users.invite(
                 request.user, request.POST.get("email"), request.POST.get("role", Role.MONITOR),
-                _chosen_organizations(request),
+                _chosen_organizations(request), all_organizations=_all_organizations(request),
             )
         except users.RuleError as error:
             context = _users_context(request, errors={error.field: error.message}, values=request.POST)
@@ -71,7 +76,7 @@ def user_edit(request, pk):
     if request.method == "POST":
         try:
             users.change(request.user, target, role=request.POST.get("role"),
-                         organizations=_chosen_organizations(request))
+                         organizations=_chosen_organizations(request), all_organizations=_all_organizations(request))
         except users.RuleError as error:
             errors = {error.field: error.message}
         else:
@@ -80,6 +85,7 @@ def user_edit(request, pk):
     chosen = set(target.membership.organizations.values_list("id", flat=True))
     return render(request, "tenancy/user_edit.html", {
         "target": target, "roles": Role.choices, "errors": errors, "chosen": chosen,
+        "all_chosen": target.membership.all_organizations,
         "organizations": scoping.scope(request.user, Organization.objects.all()),
     }, status=400 if errors else 200)
 

@@ -19,9 +19,12 @@ class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MONITOR)
+    all_organizations = serializers.BooleanField(
+        required=False, help_text="R1.6: sees every organization, present and future. Or name `organizations`.",
+    )
     organizations = ScopedPrimaryKeyRelatedField(
         queryset=Organization.objects.all(), many=True, required=False,
-        help_text="Empty: every organization of the account.",
+        help_text="The organizations a limited admin or monitor sees; none is refused unless `all_organizations`.",
     )
     is_active = serializers.BooleanField(required=False)
     pending = serializers.SerializerMethodField(help_text="Invited, no password chosen yet.")
@@ -37,6 +40,7 @@ class UserSerializer(serializers.Serializer):
     def to_representation(self, user):
         data = super().to_representation(user)
         data["role"] = user.membership.role
+        data["all_organizations"] = user.membership.all_organizations
         # R1.4: a scoped caller reads only the organizations they see themselves.
         visible = scoping.scope(self.context["request"].user, user.membership.organizations.all())
         data["organizations"] = list(visible.values_list("id", flat=True))
@@ -64,6 +68,7 @@ class UserViewSet(
             serializer.instance = users.invite(
                 self.request.user, data["email"], data.get("role", Role.MONITOR),
                 data.get("organizations", []),
+                all_organizations=data.get("all_organizations", False),
             )
         except users.RuleError as error:
             raise _rule_failed(error) from error
@@ -74,6 +79,7 @@ class UserViewSet(
             users.change(
                 self.request.user, serializer.instance, role=data.get("role"),
                 organizations=data.get("organizations"), is_active=data.get("is_active"),
+                all_organizations=data.get("all_organizations"),
             )
         except users.RuleError as error:
             raise _rule_failed(error) from error

@@ -61,7 +61,7 @@ def may_manage(actor, target) -> bool:
     return is_superuser(actor)
 
 
-def check_grant(actor, role, organizations):
+def check_grant(actor, role, organizations, all_organizations=False):
     """The role and scope a superuser proposes to give."""
     account = scoping.account_of(actor)
     if not is_superuser(actor):
@@ -70,6 +70,13 @@ def check_grant(actor, role, organizations):
         raise RuleError("role", f"Choose one of: {', '.join(Role.values)}.")
     if any(org.account_id != account.pk for org in organizations):
         raise RuleError("organizations", "No such organization.")
+    if role == Role.SUPERUSER:
+        return  # a superuser sees every organization whatever is chosen (R1.2)
+    # R1.6: "every organization" is said out loud; no organizations is not a way to say it.
+    if all_organizations and organizations:
+        raise RuleError("all_organizations", "Choose every organization or some organizations, not both.")
+    if not all_organizations and not organizations:
+        raise RuleError("organizations", "Choose the organizations this person sees, or every organization.")
 
 
 def _guard_last_superuser(target, field):
@@ -84,15 +91,15 @@ def _guard_last_superuser(target, field):
 
 
 @transaction.atomic
-def invite(actor, email, role, organizations):
+def invite(actor, email, role, organizations, all_organizations=False):
     """A new user with no password yet; the emailed link lets them choose one."""
     email = (email or "").strip().lower()
     if "@" not in email:
         raise RuleError("email", "Enter a valid email address.")
-    check_grant(actor, role, organizations)
+    check_grant(actor, role, organizations, all_organizations)
     if get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
         raise RuleError("email", "A user with this email already exists.")
-    user = add_member(scoping.account_of(actor), email, None, role, organizations)
+    user = add_member(scoping.account_of(actor), email, None, role, organizations, all_organizations=all_organizations)
     send_invitation(user, actor)
     return user
 
@@ -129,15 +136,25 @@ def resend(actor, target):
 
 
 @transaction.atomic
-def change(actor, target, role=None, organizations=None, is_active=None):
-    """Edit role, scope and/or active flag; arguments left None stay as they are."""
+def change(actor, target, role=None, organizations=None, is_active=None, all_organizations=None):
+    """Edit role, scope and/or active flag; arguments left None stay as they are.
+
+    Naming organizations alone limits to them; `all_organizations=True` alone widens to all.
+    """
     if not may_manage(actor, target):
         raise PermissionDenied("You may not manage this user.")
     membership = target.membership
     new_role = membership.role if role is None else role
     new_orgs = list(membership.organizations.all()) if organizations is None else list(organizations)
-    if role is not None or organizations is not None:
-        check_grant(actor, new_role, new_orgs)
+    if all_organizations is None:
+        new_all = membership.all_organizations if organizations is None else False
+    else:
+        new_all = all_organizations
+    if new_all and organizations is None:
+        new_orgs = []
+    scope_changes = organizations is not None or all_organizations is not None
+    if role is not None or scope_changes:
+        check_grant(actor, new_role, new_orgs, new_all)
     if membership.role == Role.SUPERUSER and target.is_active:
         if new_role != Role.SUPERUSER:
             _guard_last_superuser(target, "role")
@@ -146,9 +163,10 @@ def change(actor, target, role=None, organizations=None, is_active=None):
     if is_active is False and target.pk == actor.pk:
         raise RuleError("is_active", "You cannot deactivate yourself.")
     membership.role = new_role
-    membership.save(update_fields=["role"])
-    if organizations is not None:
-        membership.organizations.set(new_orgs)
+    membership.all_organizations = new_all or new_role == Role.SUPERUSER
+    membership.save(update_fields=["role", "all_organizations"])
+    if scope_changes or membership.all_organizations:
+        membership.organizations.set([] if membership.all_organizations else new_orgs)
     if is_active is not None and is_active != target.is_active:
         # An inactive user's sessions stop at the next request (ModelBackend.get_user); their
         # tokens are revoked for good as the row is saved (tenancy.models.revoke_tokens_of_inactive_user).

@@ -78,7 +78,8 @@ def test_an_emailed_invitation_link_uses_portal_url_not_the_requests_host_in_the
     settings.ALLOWED_HOSTS = ["*"]
     settings.PORTAL_URL = "https://portal.msp-a.example"
     client = api_client(cast.superuser_a)
-    response = client.post("/api/v1/users/", {"email": "new@a.example"}, format="json", HTTP_HOST="evil.example")
+    response = client.post("/api/v1/users/", {"email": "new@a.example", "all_organizations": True}, format="json",
+                           HTTP_HOST="evil.example")
     assert response.status_code == 201
     assert "evil.example" not in mail.outbox[0].body
     assert "https://portal.msp-a.example/accounts/invite/" in mail.outbox[0].body
@@ -91,7 +92,8 @@ def test_an_emailed_invitation_link_uses_portal_url_not_the_requests_host_in_the
     settings.ALLOWED_HOSTS = ["*"]
     settings.PORTAL_URL = "https://portal.msp-a.example"
     client.force_login(cast.superuser_a)
-    client.post("/settings/users/", {"email": "ops@a.example", "role": "monitor"}, HTTP_HOST="evil.example")
+    client.post("/settings/users/", {"email": "ops@a.example", "role": "monitor", "all_organizations": "on"},
+                HTTP_HOST="evil.example")
     invitee = User.objects.get(email="ops@a.example")
     client.post(f"/settings/users/{invitee.pk}/resend/", HTTP_HOST="evil.example")
     assert len(mail.outbox) == 2

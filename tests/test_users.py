@@ -44,7 +44,7 @@ def test_r1_3_a_superuser_invites_and_the_invitee_chooses_a_password_through_the
 
 
 def test_r1_3_an_invitation_refuses_a_password_the_validators_reject(cast, client):
-    api_client(cast.superuser_a).post("/api/v1/users/", {"email": "weak@a.example", "role": "monitor"}, format="json")
+    api_client(cast.superuser_a).post("/api/v1/users/", {"email": "weak@a.example", "role": "monitor", "all_organizations": True}, format="json")
     form = client.get(path_of(emailed_link(mail.outbox[0])), follow=True)
     response = client.post(form.redirect_chain[-1][0], {"new_password1": "password", "new_password2": "password"})
     assert response.status_code == 200 and response.context["form"].errors["new_password2"]
@@ -53,7 +53,7 @@ def test_r1_3_an_invitation_refuses_a_password_the_validators_reject(cast, clien
 
 def test_r1_3_resending_an_invitation_sends_a_new_link_only_while_pending(cast):
     client = api_client(cast.superuser_a)
-    user_id = client.post("/api/v1/users/", {"email": "late@a.example"}, format="json").json()["id"]
+    user_id = client.post("/api/v1/users/", {"email": "late@a.example", "all_organizations": True}, format="json").json()["id"]
     assert client.post(f"/api/v1/users/{user_id}/resend-invite/").status_code == 204
     assert len(mail.outbox) == 2
     response = client.post(f"/api/v1/users/{cast.admin_a.pk}/resend-invite/")
@@ -61,7 +61,7 @@ def test_r1_3_resending_an_invitation_sends_a_new_link_only_while_pending(cast):
 
 
 def test_r1_3_an_email_already_in_use_is_refused_naming_the_field(cast):
-    response = api_client(cast.superuser_a).post("/api/v1/users/", {"email": "super@b.example"}, format="json")
+    response = api_client(cast.superuser_a).post("/api/v1/users/", {"email": "super@b.example", "all_organizations": True}, format="json")
     assert response.status_code == 400 and "email" in response.json()["errors"]
     assert not mail.outbox
 

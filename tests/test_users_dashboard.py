@@ -19,7 +19,7 @@ def test_r1_3_a_superuser_invites_from_settings_users(cast, client):
 
 def test_r1_3_the_last_superuser_cannot_deactivate_or_demote_themselves_in_the_dashboard(cast, client):
     client.force_login(cast.superuser_a)
-    response = client.post(f"/settings/users/{cast.superuser_a.pk}/", {"role": "admin"})
+    response = client.post(f"/settings/users/{cast.superuser_a.pk}/", {"role": "admin", "all_organizations": "on"})
     assert response.status_code == 400 and "last active superuser" in response.content.decode()
     assert User.objects.get(pk=cast.superuser_a.pk).membership.role == "superuser"
 
