@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from alerts import dismiss
 from alerts.alert_settings import save_alert_settings
-from alerts.evaluation import evaluate
+from alerts.evaluation import evaluate_on_demand, is_present, preview
 from alerts.groups import open_groups
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.serializers import (
@@ -20,6 +20,7 @@ from alerts.serializers import (
     BulkDismissSerializer,
     DismissSerializer,
     EvaluationSerializer,
+    PreviewSerializer,
 )
 from tenancy import scoping
 from tenancy.models import Organization
@@ -147,12 +148,15 @@ class AlertSettingsView(APIView):
 
 
 class EvaluationView(APIView):
-    """Run evaluation now for the account (optionally replayed at `now`)."""
+    """Run evaluation now for the account; at another `now`, a read-only preview (R15.5)."""
 
-    @extend_schema(request=EvaluationSerializer, responses=EvaluationSerializer)
+    @extend_schema(request=EvaluationSerializer, responses={201: EvaluationSerializer, 200: PreviewSerializer})
     def post(self, request):
         body = EvaluationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        now = body.validated_data.get("now") or timezone.now()
-        run = evaluate(scoping.account_of(request.user), now)
+        account = scoping.account_of(request.user)
+        now = body.validated_data.get("now")
+        if now is not None and not is_present(now):
+            return Response(PreviewSerializer(preview(account, now)).data)
+        run = evaluate_on_demand(account)  # R15.6: queued after a run that holds the account
         return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)

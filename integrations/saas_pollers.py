@@ -70,9 +70,10 @@ def _record(integration, now, error):
 
 
 def _evaluate(account, now):
-    from alerts.evaluation import evaluate  # integrations → alerts is the allowed direction
+    # integrations → alerts is the allowed direction; R15.6: queued if a run holds the account
+    from alerts.evaluation import evaluate_on_demand
 
-    evaluate(account, now)
+    evaluate_on_demand(account, now)
 
 
 def _store_days(source, days) -> int:
