@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from alerts import dismiss
 from alerts.alert_settings import save_alert_settings
-from alerts.evaluation import evaluate_on_demand, is_present, preview
+from alerts.evaluation import is_present, preview
 from alerts.groups import open_groups
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.serializers import (
@@ -19,10 +19,13 @@ from alerts.serializers import (
     AlertSettingsSerializer,
     BulkDismissSerializer,
     DismissSerializer,
+    EvaluationResultSerializer,
     EvaluationSerializer,
     PreviewSerializer,
 )
+from alerts.tasks import start_evaluation
 from tenancy import scoping
+from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from tenancy.models import Organization
 from uniview.api import ScopedViewSet
 
@@ -148,9 +151,14 @@ class AlertSettingsView(APIView):
 
 
 class EvaluationView(APIView):
-    """Run evaluation now for the account; at another `now`, a read-only preview (R15.5)."""
+    """Evaluate the account now in a worker (202 with the job to poll); at another `now`, a
+    read-only preview answered at once (R15.5). `?wait=1` answers the counts when done."""
 
-    @extend_schema(request=EvaluationSerializer, responses={201: EvaluationSerializer, 200: PreviewSerializer})
+    @extend_schema(
+        request=EvaluationSerializer,
+        parameters=[OpenApiParameter("wait", bool, description="Run now and answer the counts when done.")],
+        responses={200: PreviewSerializer, 201: EvaluationResultSerializer, 202: BackgroundJobSerializer},
+    )
     def post(self, request):
         body = EvaluationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -158,5 +166,8 @@ class EvaluationView(APIView):
         now = body.validated_data.get("now")
         if now is not None and not is_present(now):
             return Response(PreviewSerializer(preview(account, now)).data)
-        run = evaluate_on_demand(account)  # R15.6: queued after a run that holds the account
-        return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)
+        job = start_evaluation(account, request.user, wait=wants_to_wait(request))
+        data = BackgroundJobSerializer(job, context={"request": request}).data
+        if job.finished:
+            return Response({**job.result, "job": data}, status=status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_202_ACCEPTED)

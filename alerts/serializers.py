@@ -135,3 +135,14 @@ class PreviewSerializer(serializers.Serializer):
 
     def get_preview(self, obj) -> bool:
         return True
+
+
+class EvaluationResultSerializer(serializers.Serializer):
+    """`evaluations/?wait=1`: the counts of the finished evaluation, and its job."""
+
+    evaluation = serializers.IntegerField()
+    raised = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    duration_ms = serializers.IntegerField()
+    job = serializers.DictField()

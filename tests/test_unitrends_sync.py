@@ -162,7 +162,7 @@ def test_the_connection_test_and_sync_now_work_through_the_integrations_api(cast
     client = api_client(cast.superuser_a)
     response = client.post(f"/api/v1/integrations/{integration.pk}/test/")
     assert response.json() == {"ok": True, "message": "Connected to ueb-01 (version 10.8.2)."}
-    response = client.post(f"/api/v1/integrations/{integration.pk}/sync/")
+    response = client.post(f"/api/v1/integrations/{integration.pk}/sync/?wait=1")
     assert response.json()["ok"] is True and Asset.objects.filter(account=cast.account_a).count() == 2
     assert api_client(cast.superuser_b).post(f"/api/v1/integrations/{integration.pk}/sync/").status_code == 404
 
