@@ -11,7 +11,6 @@ from django.db import connection
 
 EVALUATION = 1  # one evaluation per account at a time (invariant 6, R15.6)
 APPLIANCE_SYNC = 2  # one sync per appliance
-INTEGRATION_SYNC = 3  # one poll per integration
 
 
 def try_xact_lock(namespace: int, key: int) -> bool:

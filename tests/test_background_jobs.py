@@ -13,7 +13,8 @@ from integrations.models import Integration
 from integrations.tasks import run_sync_job
 from inventory.models import DattoClient
 from tenancy.models import BackgroundJob
-from tests.conftest import api_client, build_cast, make_appliance
+from tests.browser import log_in
+from tests.conftest import PASSWORD, api_client, build_cast, make_appliance
 from tests.fakes.datto import FakeDatto, asset
 from tests.workers import Worker, flush_broker, wait_for
 
@@ -127,3 +128,24 @@ def test_a_failed_sync_is_a_failed_job_that_says_why(cast, datto):
     run_sync_job(job["id"])
     failed = BackgroundJob.objects.get(pk=job["id"])
     assert failed.state == "failed" and "failed" in failed.summary and failed.finished_at is not None
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_evaluate_now_page_follows_its_job_in_a_real_browser_until_it_is_done(live_server, browser_page, tmp_path):
+    cast = build_cast()
+    make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=timezone.now() - timedelta(hours=2))
+    flush_broker()
+    page = browser_page
+    log_in(page, live_server, "super@a.example", PASSWORD)
+    page.goto(f"{live_server.url}/settings/alerts/")
+    page.click("[data-testid=evaluate-now]")
+    page.wait_for_url(f"{live_server.url}/settings/background-jobs/*/")
+    assert page.get_attribute("[data-testid=job-status]", "data-state") == "queued"  # no worker yet
+    worker = Worker(tmp_path / "worker.log", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend").start()
+    try:  # the page is not reloaded: htmx polls the job until the worker has done it
+        page.wait_for_selector("[data-testid=job-status][data-state=done]", timeout=30000)
+    finally:
+        worker.stop()
+    assert "1 alert raised" in page.text_content("[data-testid=job-summary]")
+    assert Alert.objects.filter(state="open").count() == 1
