@@ -8,6 +8,7 @@ arrived; after it commits, a row still there means someone asked while it ran, a
 one more run is queued. Many requests during one run coalesce into that one run.
 """
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,8 @@ from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
 from tenancy import locks
 from tenancy.models import Organization
+
+log = logging.getLogger(__name__)
 
 # A `now` this close to the clock is the present: a script that sends its own clock
 # time evaluates for real rather than previewing (R15.5).
@@ -40,11 +43,14 @@ def evaluate(account, now) -> Evaluation:
     with transaction.atomic():
         if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
-        seen = EvaluationRequest.objects.filter(account=account).values_list("generation", flat=True).first()
+        # A run at the present serves every request made before it took the lock (R15.6);
+        # a replay committed at another time (recovery) serves none.
+        requests = EvaluationRequest.objects.filter(account=account)
+        seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
         for kinds, conditions in RULES:
             outcome.add(reconcile(account, kinds, list(conditions(account, now)), now))
-        if seen is not None:  # this run serves every request made before it took the lock
-            EvaluationRequest.objects.filter(account=account, generation__lte=seen).delete()
+        if seen is not None:
+            requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))
     return Evaluation.objects.create(
         account=account,
@@ -86,7 +92,11 @@ def _queue_if_asked(account_id) -> None:
 def _queue(account_id) -> None:
     from alerts.tasks import evaluate_requested  # the task module imports this one
 
-    evaluate_requested.delay(account_id)
+    try:
+        evaluate_requested.delay(account_id)
+    except Exception:  # broker down: the request row stays, and beat's next run serves it
+        log.warning("could not queue the evaluation asked for account %s; beat's next run will serve it",
+                    account_id, exc_info=True)
 
 
 @dataclass

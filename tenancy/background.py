@@ -36,8 +36,19 @@ def start(account, user, kind, label, task, work, params=None, wait=False) -> Ba
         else:
             job.refresh_from_db()
             return job
-    transaction.on_commit(lambda: task.delay(job.pk))
+    transaction.on_commit(lambda: _send(task, job.pk))
     return job
+
+
+def _send(task, job_id):
+    try:
+        task.delay(job_id)
+    except Exception:  # broker down: say so on the job rather than leave it queued for ever
+        log.warning("could not queue background job %s", job_id, exc_info=True)
+        BackgroundJob.objects.filter(pk=job_id, state=State.QUEUED).update(
+            state=State.FAILED, finished_at=timezone.now(),
+            summary="The task queue could not be reached, so this never started. Try again in a moment.",
+        )
 
 
 def run(job_id, work) -> BackgroundJob | None:

@@ -43,7 +43,9 @@ def test_r15_6_requests_while_a_run_holds_the_account_are_kept_and_the_next_run_
         assert evaluate_on_demand(cast.account_a, NOW).skipped
         assert evaluate_on_demand(cast.account_a, NOW).skipped
         assert EvaluationRequest.objects.get(account=cast.account_a).generation == 2  # one row: coalesced
-    assert not evaluate(cast.account_a, NOW).skipped
+    assert not evaluate(cast.account_a, NOW).skipped  # a replay committed at another time serves no request
+    assert EvaluationRequest.objects.filter(account=cast.account_a).exists()
+    assert not evaluate(cast.account_a, timezone.now()).skipped
     assert not EvaluationRequest.objects.filter(account=cast.account_a).exists()
 
 
