@@ -168,6 +168,8 @@ class EvaluationView(APIView):
             return Response(PreviewSerializer(preview(account, now)).data)
         job = start_evaluation(account, request.user, wait=wants_to_wait(request))
         data = BackgroundJobSerializer(job, context={"request": request}).data
-        if job.finished:
+        if job.state == job.State.DONE:
             return Response({**job.result, "job": data}, status=status.HTTP_201_CREATED)
+        if job.state == job.State.FAILED:
+            return Response(data)
         return Response(data, status=status.HTTP_202_ACCEPTED)

@@ -10,7 +10,10 @@ from uniview.api import ScopedViewSet
 
 def wants_to_wait(request) -> bool:
     """`?wait=1`: a script that wants the outcome in the answer, as before jobs existed."""
-    return request.query_params.get("wait", "").lower() in ("1", "true", "yes")
+    value = request.query_params.get("wait", "").strip().lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise serializers.ValidationError({"wait": ["Use 1 to wait for the outcome, or 0."]})
+    return value in ("1", "true")
 
 
 class BackgroundJobSerializer(serializers.ModelSerializer):

@@ -149,3 +149,9 @@ def test_the_evaluate_now_page_follows_its_job_in_a_real_browser_until_it_is_don
         worker.stop()
     assert "1 alert raised" in page.text_content("[data-testid=job-summary]")
     assert Alert.objects.filter(state="open").count() == 1
+
+
+def test_a_wait_that_is_not_a_yes_or_no_is_a_400_naming_the_field(cast):
+    response = api_client(cast.superuser_a).post("/api/v1/evaluations/?wait=soon", {}, format="json")
+    assert response.status_code == 400 and "wait" in response.json()["errors"]
+    assert not BackgroundJob.objects.exists()
