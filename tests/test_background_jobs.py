@@ -155,3 +155,24 @@ def test_a_wait_that_is_not_a_yes_or_no_is_a_400_naming_the_field(cast):
     response = api_client(cast.superuser_a).post("/api/v1/evaluations/?wait=soon", {}, format="json")
     assert response.status_code == 400 and "wait" in response.json()["errors"]
     assert not BackgroundJob.objects.exists()
+
+
+def test_a_job_whose_task_cannot_be_queued_says_so_instead_of_staying_queued(cast, monkeypatch):
+    from celery import Celery
+
+    from tenancy import background
+
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")  # nothing listens there: refused
+    unreachable = Celery("unreachable", set_as_current=False)
+    unreachable.conf.broker_connection_timeout = 1
+    unreachable.conf.broker_transport_options = {"max_retries": 1}
+
+    @unreachable.task(shared=False)
+    def nothing(job_id):
+        return job_id
+
+    job = BackgroundJob.objects.create(account=cast.account_a, kind="sync", label="Sync of Datto")
+    background._send(nothing, job.pk)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.finished_at is not None
+    assert "could not be reached" in job.summary
