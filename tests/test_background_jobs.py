@@ -4,6 +4,7 @@ background jobs in a worker; the API answers 202 with the job, the page polls it
 from datetime import timedelta
 
 import pytest
+from celery import Celery
 from django.test import Client
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from alerts.tasks import run_evaluation_job
 from integrations.models import Integration
 from integrations.tasks import run_sync_job
 from inventory.models import DattoClient
+from tenancy import background
 from tenancy.models import BackgroundJob
 from tests.browser import log_in
 from tests.conftest import PASSWORD, api_client, build_cast, make_appliance
@@ -158,10 +160,6 @@ def test_a_wait_that_is_not_a_yes_or_no_is_a_400_naming_the_field(cast):
 
 
 def test_a_job_whose_task_cannot_be_queued_says_so_instead_of_staying_queued(cast, monkeypatch):
-    from celery import Celery
-
-    from tenancy import background
-
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")  # nothing listens there: refused
     unreachable = Celery("unreachable", set_as_current=False)
     unreachable.conf.broker_connection_timeout = 1
