@@ -5,7 +5,7 @@ evaluating the account now, rather than at the next scheduled run (R2.1, R10.2).
 """
 
 from alerts.categories import CATEGORIES
-from alerts.evaluation import evaluate
+from alerts.evaluation import evaluate_on_demand
 from alerts.models import AlertSettings
 from alerts.serializers import AlertSettingsSerializer
 
@@ -20,7 +20,7 @@ def save_alert_settings(account, data, now) -> tuple[AlertSettings, dict]:
     saved = serializer.save()
     switched_off = any(before[0].get(c, True) and not saved.category_enabled(c) for c in CATEGORIES)
     if switched_off or (before[1] and not saved.purging_alerts):
-        evaluate(account, now)  # R2.1: withdraw now (resolved, reason category_disabled)
+        evaluate_on_demand(account, now)  # R2.1: withdraw now (resolved, reason category_disabled)
     return saved, {}
 
 

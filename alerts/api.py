@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from alerts import dismiss
 from alerts.alert_settings import save_alert_settings
-from alerts.evaluation import evaluate
+from alerts.evaluation import is_present, preview
 from alerts.groups import open_groups
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.serializers import (
@@ -19,9 +19,13 @@ from alerts.serializers import (
     AlertSettingsSerializer,
     BulkDismissSerializer,
     DismissSerializer,
+    EvaluationResultSerializer,
     EvaluationSerializer,
+    PreviewSerializer,
 )
+from alerts.tasks import start_evaluation
 from tenancy import scoping
+from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from tenancy.models import Organization
 from uniview.api import ScopedViewSet
 
@@ -147,12 +151,25 @@ class AlertSettingsView(APIView):
 
 
 class EvaluationView(APIView):
-    """Run evaluation now for the account (optionally replayed at `now`)."""
+    """Evaluate the account now in a worker (202 with the job to poll); at another `now`, a
+    read-only preview answered at once (R15.5). `?wait=1` answers the counts when done."""
 
-    @extend_schema(request=EvaluationSerializer, responses=EvaluationSerializer)
+    @extend_schema(
+        request=EvaluationSerializer,
+        parameters=[OpenApiParameter("wait", bool, description="Run now and answer the counts when done.")],
+        responses={200: PreviewSerializer, 201: EvaluationResultSerializer, 202: BackgroundJobSerializer},
+    )
     def post(self, request):
         body = EvaluationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        now = body.validated_data.get("now") or timezone.now()
-        run = evaluate(scoping.account_of(request.user), now)
-        return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)
+        account = scoping.account_of(request.user)
+        now = body.validated_data.get("now")
+        if now is not None and not is_present(now):
+            return Response(PreviewSerializer(preview(account, now)).data)
+        job = start_evaluation(account, request.user, wait=wants_to_wait(request))
+        data = BackgroundJobSerializer(job, context={"request": request}).data
+        if job.state == job.State.DONE:
+            return Response({**job.result, "job": data}, status=status.HTTP_201_CREATED)
+        if job.state == job.State.FAILED:
+            return Response(data)
+        return Response(data, status=status.HTTP_202_ACCEPTED)

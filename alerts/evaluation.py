@@ -1,33 +1,57 @@
-"""One evaluation of every rule for an account at `now` (R14)."""
+"""One evaluation of every rule for an account at `now` (R14), a preview of one (R15.5),
+and evaluations asked for on demand, which are never silently skipped (R15.6).
 
+On-demand requests: a run that finds another holding the account's lock leaves a
+request row (its `generation` counts requests). Every run reads the generation when
+it takes the lock and, in the same transaction, deletes the row only if nothing newer
+arrived; after it commits, a row still there means someone asked while it ran, and
+one more run is queued. Many requests during one run coalesce into that one run.
+"""
+
+import logging
 import time
-import zlib
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from alerts.models import Evaluation
-from alerts.reconciler import Outcome, reconcile
+from alerts.categories import KINDS
+from alerts.models import Evaluation, EvaluationRequest
+from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
+from tenancy import locks
+from tenancy.models import Organization
+
+log = logging.getLogger(__name__)
+
+# A `now` this close to the clock is the present: a script that sends its own clock
+# time evaluates for real rather than previewing (R15.5).
+PRESENT_WITHIN = timedelta(minutes=1)
 
 
-def _try_lock(account) -> bool:
-    """Invariant 6: overlapping runs for one account are serialised; the loser returns at once."""
-    if connection.vendor != "postgresql":
-        return True  # SQLite: IMMEDIATE transactions already serialise writers.
-    key = zlib.crc32(f"uniview:evaluate:{account.pk}".encode())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
-        return cursor.fetchone()[0]
+def is_present(now) -> bool:
+    return abs(now - timezone.now()) <= PRESENT_WITHIN
 
 
 def evaluate(account, now) -> Evaluation:
+    """Evaluate and write (raise, resolve, fan out). At a `now` in the past only for
+    tests, demos and recovery (`evaluate --commit`); callers answering people preview."""
     started = time.monotonic()
     outcome = Outcome()
     with transaction.atomic():
-        if not _try_lock(account):
+        if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
+        # A run at the present serves every request made before it took the lock (R15.6);
+        # a replay committed at another time (recovery) serves none.
+        requests = EvaluationRequest.objects.filter(account=account)
+        seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
         for kinds, conditions in RULES:
             outcome.add(reconcile(account, kinds, list(conditions(account, now)), now))
+        if seen is not None:
+            requests.filter(generation__lte=seen).delete()
+    transaction.on_commit(lambda: _queue_if_asked(account.pk))
     return Evaluation.objects.create(
         account=account,
         now=now,
@@ -36,3 +60,85 @@ def evaluate(account, now) -> Evaluation:
         resolved=outcome.resolved,
         kept=outcome.kept,
     )
+
+
+def evaluate_on_demand(account, now=None) -> Evaluation:
+    """R15.6: evaluate now; when another run holds the account, one more runs after it."""
+    run = evaluate(account, now or timezone.now())
+    if run.skipped:
+        _ask(account)
+        transaction.on_commit(lambda: _queue(account.pk))
+    return run
+
+
+def _ask(account) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        bump = {"generation": F("generation") + 1, "requested_at": now}
+        if EvaluationRequest.objects.filter(account=account).update(**bump):
+            return
+        try:
+            with transaction.atomic():
+                EvaluationRequest.objects.create(account=account, generation=1, requested_at=now)
+        except IntegrityError:  # another request created it a moment ago
+            EvaluationRequest.objects.filter(account=account).update(**bump)
+
+
+def _queue_if_asked(account_id) -> None:
+    if EvaluationRequest.objects.filter(account_id=account_id).exists():
+        _queue(account_id)
+
+
+def _queue(account_id) -> None:
+    from alerts.tasks import evaluate_requested  # the task module imports this one
+
+    try:
+        evaluate_requested.delay(account_id)
+    except Exception:  # broker down: the request row stays, and beat's next run serves it
+        log.warning("could not queue the evaluation asked for account %s; beat's next run will serve it",
+                    account_id, exc_info=True)
+
+
+@dataclass
+class Preview:
+    """What an evaluation at `now` would raise and resolve; nothing written (R15.5)."""
+
+    now: object
+    would_raise: list = field(default_factory=list)
+    would_resolve: list = field(default_factory=list)
+    kept: int = 0
+
+    @property
+    def raised(self) -> int:
+        return len(self.would_raise)
+
+    @property
+    def resolved(self) -> int:
+        return len(self.would_resolve)
+
+
+def preview(account, now) -> Preview:
+    """Run every rule and the reconciler's diff at `now` without applying it. The
+    transaction is rolled back as well, so not even a default settings row is kept."""
+    answer = Preview(now=now)
+    with transaction.atomic():
+        for kinds, conditions in RULES:
+            planned = diff(account, kinds, list(conditions(account, now)), now)
+            answer.would_raise += [_item(c.kind, c.organization_id, c.subject, c.title) for c in planned.raise_]
+            answer.would_resolve += [
+                {**_item(a.kind, a.organization_id, a.subject, a.title), "alert": a.pk, "reason": reason}
+                for reason, alerts in planned.resolve for a in alerts
+            ]
+            answer.kept += len(planned.kept)
+        names = dict(Organization.objects.filter(
+            account=account, pk__in={i["organization"] for i in answer.would_raise + answer.would_resolve},
+        ).values_list("pk", "name"))
+        for item in answer.would_raise + answer.would_resolve:
+            item["organization_name"] = names.get(item["organization"], "")
+        transaction.set_rollback(True)
+    return answer
+
+
+def _item(kind, organization_id, subject, title) -> dict:
+    return {"kind": kind, "kind_label": KINDS.get(kind, kind), "organization": organization_id,
+            "subject": subject, "title": title}

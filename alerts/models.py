@@ -138,3 +138,15 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+
+class EvaluationRequest(models.Model):
+    """An on-demand evaluation asked for while another run held the account (R15.6).
+
+    `generation` counts the requests; a run deletes the row only if no request came
+    after it took the lock, so a request is never lost, and many coalesce into one run.
+    """
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    generation = models.PositiveBigIntegerField(default=1)
+    requested_at = models.DateTimeField()

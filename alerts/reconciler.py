@@ -7,7 +7,7 @@ raise a no-op (R14.2); state changes are compare-and-swap, and only the winner
 writes the event.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -33,31 +33,46 @@ class Outcome:
         self.kept += other.kept
 
 
+@dataclass
+class Diff:
+    """What a reconcile would do: resolve (reason, alerts) pairs, keep (alert, condition) pairs, raise conditions."""
+
+    resolve: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    raise_: list = field(default_factory=list)
+
+
+def diff(account, kinds, conditions, now, resolve_reason="cleared") -> Diff:
+    """The diff between `conditions` and the open alerts of `kinds`, read only: the
+    reconciler applies it, a replay at another time (R15.5) only answers it."""
+    wanted = {c.fingerprint: c for c in conditions if c.kind in kinds}
+    open_alerts = {
+        a.fingerprint: a
+        for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).only(
+            "id", "account_id", "fingerprint", "kind", "category", "organization_id", "appliance_id",
+            "subject", "title", "details", "links",
+        )
+    }
+    cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
+    replaced = {fp for c in wanted.values() for fp in c.supersedes}  # R8.5
+    planned = Diff(resolve=[("superseded", [a for a in cleared if a.fingerprint in replaced])])
+    cleared = [a for a in cleared if a.fingerprint not in replaced]
+    planned.resolve.extend(_reasons(account, cleared, resolve_reason).items())
+    planned.kept = [(open_alerts[fp], c) for fp, c in wanted.items() if fp in open_alerts]
+    planned.raise_ = _not_quiet(account, [c for fp, c in wanted.items() if fp not in open_alerts], now)
+    return planned
+
+
 def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outcome:
     """Make the open alerts of `kinds` match `conditions` at `now`."""
-    wanted = {c.fingerprint: c for c in conditions if c.kind in kinds}
     outcome = Outcome()
     with transaction.atomic():
-        open_alerts = {
-            a.fingerprint: a
-            for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).only(
-                "id", "account_id", "fingerprint", "category", "appliance_id", "title", "details", "links"
-            )
-        }
-        cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
-        replaced = {fp for c in wanted.values() for fp in c.supersedes}  # R8.5
-        outcome.resolved += len(resolve([a for a in cleared if a.fingerprint in replaced], now, "superseded"))
-        cleared = [a for a in cleared if a.fingerprint not in replaced]
-        for reason, alerts in _reasons(account, cleared, resolve_reason).items():
+        planned = diff(account, kinds, conditions, now, resolve_reason)
+        for reason, alerts in planned.resolve:
             outcome.resolved += len(resolve(alerts, now, reason))
-
-        kept = [(open_alerts[fp], c) for fp, c in wanted.items() if fp in open_alerts]
-        outcome.kept = len(kept)
-        _refresh(kept)
-
-        new = [c for fp, c in wanted.items() if fp not in open_alerts]
-        new = _not_quiet(account, new, now)
-        outcome.raised = sum(len(chunk) for chunk in _raise_in_chunks(account, new, now))
+        outcome.kept = len(planned.kept)
+        _refresh(planned.kept)
+        outcome.raised = sum(len(chunk) for chunk in _raise_in_chunks(account, planned.raise_, now))
     return outcome
 
 

@@ -109,3 +109,40 @@ class EvaluationSerializer(serializers.ModelSerializer):
         fields = ["id", "now", "started_at", "duration_ms", "raised", "resolved", "kept", "skipped"]
         read_only_fields = ["started_at", "duration_ms", "raised", "resolved", "kept", "skipped"]
         extra_kwargs = {"now": {"required": False}}
+
+
+class PreviewItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    organization = serializers.IntegerField(allow_null=True)
+    organization_name = serializers.CharField()
+    subject = serializers.CharField()
+    title = serializers.CharField()
+    alert = serializers.IntegerField(required=False, help_text="The open alert that would be resolved.")
+    reason = serializers.CharField(required=False, help_text="Why it would be resolved.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    """R15.5: what an evaluation at `now` would raise and resolve; nothing was written."""
+
+    preview = serializers.SerializerMethodField()
+    now = serializers.DateTimeField()
+    raised = serializers.IntegerField(help_text="How many alerts would be raised.")
+    resolved = serializers.IntegerField(help_text="How many open alerts would be resolved.")
+    kept = serializers.IntegerField()
+    would_raise = PreviewItemSerializer(many=True)
+    would_resolve = PreviewItemSerializer(many=True)
+
+    def get_preview(self, obj) -> bool:
+        return True
+
+
+class EvaluationResultSerializer(serializers.Serializer):
+    """`evaluations/?wait=1`: the counts of the finished evaluation, and its job."""
+
+    evaluation = serializers.IntegerField()
+    raised = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    duration_ms = serializers.IntegerField()
+    job = serializers.DictField()

@@ -13,11 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from alerts.alert_settings import save_alert_settings
 from alerts.categories import CATEGORIES
 from alerts.models import AlertSettings
-from tenancy import scoping
+from alerts.tasks import start_evaluation
+from tenancy import job_views, scoping
 
 
 def _form_data(post) -> dict:
@@ -57,3 +59,13 @@ def alert_settings(request):
         "rows": rows, "shown": shown, "emails_text": "\n".join(shown["emails"]), "errors": errors,
         "can_edit": can_edit,
     }, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def evaluate_now(request):
+    """Evaluate the account now, in a worker: the person watches the job's page until it is done."""
+    account = scoping.member_account(request.user)
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser runs an evaluation.")
+    return job_views.show(start_evaluation(account, request.user))

@@ -35,7 +35,8 @@ TRACKED = [
     Tracked("thresholds.ThresholdAssignment", "threshold.assignment", account_path="threshold.account_id"),
     Tracked("alerts.AlertSettings", "alert_settings"),
     Tracked("integrations.Integration", "integration",
-            ignore=("id", "account", "created_at", "last_sync_at", "last_sync_ok", "last_error")),
+            ignore=("id", "account", "created_at", "last_sync_at", "last_sync_ok", "last_error",
+                    "suspicious_polls")),
     Tracked("tenancy.Organization", "organization"),
     Tracked("tenancy.Membership", "membership", fields=("role", "user")),
     # Mapping a source to an organization is a person's decision (R9.1); rows themselves come from polls.

@@ -1,13 +1,14 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from integrations.models import Integration
-from integrations.pollers import poll
 from integrations.registry import test_connection
 from integrations.serializers import IntegrationSerializer
+from integrations.tasks import start_sync
 from tenancy import scoping
+from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from uniview.api import ScopedViewSet
 
 RESULT = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}}}
@@ -33,10 +34,16 @@ class IntegrationViewSet(
         ok, message = test_connection(self.get_object())
         return Response({"ok": ok, "message": message})
 
-    @extend_schema(request=None, responses={200: RESULT})
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("wait", bool, description="Sync now and answer its outcome when done.")],
+        responses={200: RESULT, 202: BackgroundJobSerializer},
+    )
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
-        integration = self.get_object()
-        message = poll(integration)
-        integration.refresh_from_db()
-        return Response({"ok": bool(integration.last_sync_ok), "message": message})
+        """Sync now in a worker: 202 with the job to poll; `?wait=1` answers `ok` and `message` when done."""
+        job = start_sync(self.get_object(), request.user, wait=wants_to_wait(request))
+        data = BackgroundJobSerializer(job, context={"request": request}).data
+        if job.finished:
+            return Response({"ok": job.state == job.State.DONE, "message": job.summary, "job": data})
+        return Response(data, status=status.HTTP_202_ACCEPTED)

@@ -19,12 +19,10 @@ Why it is built this way:
 """
 
 import logging
-import zlib
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from celery import shared_task
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from integrations import http
@@ -33,6 +31,7 @@ from integrations.unitrends import UnitrendsClient, Unreachable
 from integrations.unitrends_steps import STEPS
 from inventory.asset_detail import CancelFailed
 from inventory.models import Appliance, Job
+from tenancy import locks
 from tenancy.models import Organization
 
 log = logging.getLogger(__name__)
@@ -97,22 +96,9 @@ def _run(appliance, client, now) -> str:
     return f"{appliance.name}: synced{resumed}, {sum(changed.values())} changes"
 
 
-@contextmanager
 def _exclusive(appliance):
     """A session advisory lock per appliance (PostgreSQL); SQLite serialises writers by itself."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = zlib.crc32(f"uniview:appliance-sync:{appliance.pk}".encode())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        mine = cursor.fetchone()[0]
-    try:
-        yield mine
-    finally:
-        if mine:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    return locks.session_lock(locks.APPLIANCE_SYNC, appliance.pk)
 
 
 def _contact(appliance, now, **fields):

@@ -1,6 +1,7 @@
 """External systems an account connects: appliances, SaaS backup vendors, PSAs, the VSA."""
 
 from django.db import models
+from django.utils.dateparse import parse_datetime
 
 from integrations.crypto import EncryptedJSONField, mask
 from tenancy.models import Account
@@ -31,6 +32,9 @@ class Integration(models.Model):
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_ok = models.BooleanField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # R15.3: what a poll answered empty where it had data, kept until a poll at least an hour
+    # later agrees: {scope: {"since": ISO time, "detail": sentence}}.
+    suspicious_polls = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -39,6 +43,13 @@ class Integration(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.name}"
+
+    def suspicions(self) -> list[dict]:
+        """R15.3: the empty answers held back, each with `since` (a time) and `detail` (a sentence)."""
+        return [
+            {"detail": held.get("detail", ""), "since": parse_datetime(held.get("since") or "")}
+            for _, held in sorted((self.suspicious_polls or {}).items())
+        ]
 
     def masked_credentials(self) -> dict:
         return {key: mask(value) for key, value in (self.credentials or {}).items()}

@@ -6,13 +6,12 @@ account at once, so mapping and unmapping take effect now (R8.1, R14.1).
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.evaluation import evaluate
+from alerts.evaluation import evaluate_on_demand
 from inventory.models import SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
@@ -73,11 +72,11 @@ class SaasSourceViewSet(
 
     def perform_create(self, serializer):
         serializer.save(account=self.account)
-        evaluate(self.account, timezone.now())
+        evaluate_on_demand(self.account)
 
     def perform_update(self, serializer):
         serializer.save()
-        evaluate(self.account, timezone.now())  # R8.1: unmapping resolves now
+        evaluate_on_demand(self.account)  # R8.1: unmapping resolves now
 
 
 class SaasStatusItem(serializers.Serializer):
@@ -111,7 +110,7 @@ class IngestSaasStatusView(APIView):
         if unknown:
             return Response({"errors": unknown}, status=status.HTTP_400_BAD_REQUEST)
         counts = _store(account, sources, parsed.validated_data)
-        evaluate(account, timezone.now())  # R14.1: SaaS evaluation runs when a status arrives
+        evaluate_on_demand(account)  # R14.1: SaaS evaluation runs when a status arrives
         return Response(counts)
 
 

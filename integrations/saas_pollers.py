@@ -1,4 +1,4 @@
-"""Pollers for Spanning (daily statuses, new days only) and Datto (clients, Azure assets, backups).
+"""Pollers for Spanning (daily statuses: new days and the last two again) and Datto (clients, Azure assets, backups).
 
 Each reads everything from the vendor first and writes in one transaction, so a
 failed poll leaves the previous data as it was; `integrations.pollers.poll`
@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from integrations import datto, mapping, spanning
+from integrations import datto, glitches, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
 
@@ -27,6 +27,7 @@ CREDENTIAL_FIELDS = {
     "datto": ("public_key", "secret_key"),
 }
 FIRST_POLL_DAYS = 7  # R8.3 needs a week of history
+REREAD_DAYS = 2  # R15.4: Spanning may publish a failure for a day already stored as successful
 
 
 def client_for(integration):
@@ -70,17 +71,29 @@ def _record(integration, now, error):
 
 
 def _evaluate(account, now):
-    from alerts.evaluation import evaluate  # integrations → alerts is the allowed direction
+    # integrations → alerts is the allowed direction; R15.6: queued if a run holds the account
+    from alerts.evaluation import evaluate_on_demand
 
-    evaluate(account, now)
+    evaluate_on_demand(account, now)
 
 
 def _store_days(source, days) -> int:
+    """Upsert the days read: a day re-read with another status is updated (R15.4). Answers
+    how many days are new or changed."""
+    if not days:
+        return 0
+    known = {
+        d: (status, services) for d, status, services in
+        source.daily_statuses.filter(date__in=[d.date for d in days]).values_list("date", "status", "services")
+    }
+    changed = [d for d in days if known.get(d.date) != (d.status, d.services)]
     rows = [
         SaasDailyStatus(account_id=source.account_id, source=source, date=d.date, status=d.status, services=d.services)
-        for d in days
+        for d in changed
     ]
-    return len(SaasDailyStatus.objects.bulk_create(rows, ignore_conflicts=True))
+    SaasDailyStatus.objects.bulk_create(rows, update_conflicts=True, unique_fields=["source", "date"],
+                                        update_fields=["status", "services"])
+    return len(rows)
 
 
 def _source(integration, kind, external_id, name, figures) -> SaasSource:
@@ -96,9 +109,11 @@ def _source(integration, kind, external_id, name, figures) -> SaasSource:
 
 
 def _new_days_range(source, today):
-    """New days only: from the day after the newest stored status (R8.2: one per day)."""
+    """The days to read: from the day after the newest stored status (R8.2: one per day), and
+    always the last two days again, since a day's status can change after it was stored (R15.4)."""
     newest = source.daily_statuses.order_by("-date").values_list("date", flat=True).first() if source else None
     start = newest + timedelta(days=1) if newest else today - timedelta(days=FIRST_POLL_DAYS - 1)
+    start = min(start, today - timedelta(days=REREAD_DAYS - 1))
     return max(start, today - timedelta(days=FIRST_POLL_DAYS - 1)), today
 
 
@@ -138,7 +153,7 @@ def poll_spanning(integration, now):
         for external_id, name, figures, days in fetched:
             source = _source(integration, kind, external_id, name, {**figures, "app_url": client.app_url})
             stored += _store_days(source, days)
-    return f"{len(fetched)} source(s), {stored} new daily status(es)"
+    return f"{len(fetched)} source(s), {stored} new or changed daily status(es)"
 
 
 def _count(value):
@@ -156,12 +171,32 @@ def poll_datto(integration, now):
             for a in assets:
                 _store_asset(integration, datto_client, a)
                 seen.append(a.external_id)
-        # Assets Datto no longer lists are gone; their alerts resolve on evaluation.
+        # Assets Datto no longer lists are gone; their alerts resolve on evaluation. An answer
+        # that is suddenly empty is held back until a later poll agrees (R15.3).
         gone = AzureAsset.objects.filter(account=integration.account, integration_id=integration.pk).exclude(
             external_id__in=seen
         )
-        removed = gone.delete()[0]
-    return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed"
+        kept = glitches.hold(integration, now, _empty_answers(feed, gone))
+        removed = gone.exclude(pk__in=kept).delete()[0]
+    held = f", {len(kept)} kept: Datto answered nothing where it had data" if kept else ""
+    return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed{held}"
+
+
+def _empty_answers(feed, gone) -> dict:
+    """R15.3: an empty client list, or a listed client with no assets, where assets were stored."""
+    rows = list(gone.values_list("pk", "client_external_id"))
+    if not rows:
+        return {}
+    if not feed:
+        return {"clients": (f"Datto answered no clients; {len(rows)} Azure asset(s) kept.", [pk for pk, _ in rows])}
+    empties = {}
+    for client, assets in feed:
+        ids = [pk for pk, external_id in rows if external_id == str(client["id"])]
+        if not assets and ids:
+            empties[f"client:{client['id']}"] = (
+                f"Datto answered no Azure assets for client {client['name']}; {len(ids)} kept.", ids,
+            )
+    return empties
 
 
 def _store_asset(integration, datto_client, row):

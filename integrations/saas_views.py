@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from alerts.evaluation import evaluate
+from alerts.evaluation import evaluate_on_demand
 from integrations import mapping
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
 from tenancy import scoping
@@ -96,7 +96,7 @@ def map_source(request, pk):
     source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.all()), pk=pk)
     source.organization = _organization_from(request)
     source.save(update_fields=["organization"])
-    evaluate(account, timezone.now())  # R8.1: mapping raises, unmapping resolves, now
+    evaluate_on_demand(account)  # R8.1: mapping raises, unmapping resolves, now
     messages.success(request, f"{source.name} is now {'mapped to ' + source.organization.name if source.organization else 'unmapped'}.")
     return redirect("protect:sources", kind=source.kind)
 
@@ -124,7 +124,7 @@ def map_datto_client(request, pk):
         raise PermissionDenied("Only a superuser changes mappings.")
     client = get_object_or_404(scoping.scope(request.user, DattoClient.objects.all()), pk=pk)
     mapping.remap(client, _organization_from(request))
-    evaluate(account, timezone.now())  # R9.3: only mapped clients' assets alert
+    evaluate_on_demand(account)  # R9.3: only mapped clients' assets alert
     messages.success(request, f"Datto client {client.name} mapping saved.")
     return redirect("protect:azure")
 

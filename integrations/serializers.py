@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.models import Integration
@@ -11,14 +12,24 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     credentials = serializers.DictField(child=serializers.CharField(allow_blank=True), write_only=True, required=False)
     credentials_masked = serializers.SerializerMethodField()
+    suspicious_empty_poll = serializers.SerializerMethodField(
+        help_text="R15.3: what the vendor suddenly answered empty; those rows are kept until a poll "
+                  "at least an hour later agrees. Empty when nothing is held back.",
+    )
 
     class Meta:
         model = Integration
         fields = [
             "id", "kind", "name", "base_url", "credentials", "credentials_masked", "options", "enabled",
-            "last_sync_at", "last_sync_ok", "last_error", "created_at",
+            "last_sync_at", "last_sync_ok", "last_error", "suspicious_empty_poll", "created_at",
         ]
         read_only_fields = ["last_sync_at", "last_sync_ok", "last_error", "created_at"]
+
+    @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
+        "detail": {"type": "string"}, "since": {"type": "string", "format": "date-time"}}}})
+    def get_suspicious_empty_poll(self, integration) -> list:
+        return [{"detail": s["detail"], "since": s["since"].isoformat() if s["since"] else None}
+                for s in integration.suspicions()]
 
     def get_credentials_masked(self, integration) -> dict:
         return integration.masked_credentials()

@@ -7,5 +7,6 @@ urlpatterns = [
     path("add/", views.integration_add, name="add"),
     path("<int:pk>/edit/", views.integration_edit, name="edit"),
     path("<int:pk>/test/", views.integration_test, name="test"),
+    path("<int:pk>/sync/", views.integration_sync, name="sync"),
     path("<int:pk>/remove/", views.integration_delete, name="delete"),
 ]

@@ -11,7 +11,8 @@ from integrations.forms import IntegrationForm
 from integrations.models import Integration
 from integrations.registry import test_connection
 from integrations.serializers import IntegrationSerializer
-from tenancy import scoping
+from integrations.tasks import start_sync
+from tenancy import job_views, scoping
 
 
 def _manager(request):
@@ -81,6 +82,14 @@ def integration_test(request, pk):
     ok, message = test_connection(integration)
     (messages.success if ok else messages.error)(request, f"{integration.name}: {message}")
     return redirect("integrations:list")
+
+
+@login_required
+@require_POST
+def integration_sync(request, pk):
+    """Sync now, in a worker: the person watches the job's page until it is done."""
+    _manager(request)
+    return job_views.show(start_sync(_integration(request, pk), request.user))
 
 
 @login_required

@@ -156,3 +156,44 @@ def revoke_tokens_of_inactive_user(sender, instance, **kwargs):
     from Settings > Users or the Django admin alike, must not revive them."""
     if not instance.is_active:
         ApiToken.revoke_all(instance)
+
+
+class BackgroundJob(models.Model):
+    """Heavy work asked for from a page or the API (an evaluation, a sync), run by a worker
+    instead of the request; the page polls it until it is finished."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        EVALUATION = "evaluation", "Evaluation"
+        SYNC = "sync", "Sync"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    label = models.CharField(max_length=300, help_text="What was asked for, for a person.")
+    params = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True, help_text="The outcome, written for a person.")
+    result = models.JSONField(default=dict, blank=True)
+
+    tenancy_organization_field = None
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="background_job_by_account")]
+
+    def __str__(self):
+        return f"{self.label} ({self.get_state_display().lower()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

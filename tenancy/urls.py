@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenancy import settings_views, views
+from tenancy import job_views, settings_views, views
 
 urlpatterns = [
     path("organizations/", views.organization_list, name="organizations"),
@@ -17,4 +17,6 @@ urlpatterns = [
     path("settings/two-factor/", settings_views.two_factor_settings, name="two-factor"),
     path("settings/two-factor/off/", settings_views.two_factor_off, name="two-factor-off"),
     path("settings/two-factor/require/", settings_views.two_factor_require, name="two-factor-require"),
+    path("settings/background-jobs/<int:pk>/", job_views.job_page, name="background-job"),
+    path("settings/background-jobs/<int:pk>/status/", job_views.job_status, name="background-job-status"),
 ]

@@ -261,5 +261,5 @@ def test_r14_1_replaying_with_evaluate_now_equals_living_through_it(cast):
     assert any(row[1] == "resolved" for row in lived) and len(lived) >= 2
     Alert.objects.filter(account=cast.account_a).delete()
     for at in moments:  # replaying afterwards, with everything already reported
-        call_command("evaluate", account=cast.account_a.pk, now=at.isoformat(), stdout=open("/dev/null", "w"))
+        call_command("evaluate", account=cast.account_a.pk, now=at.isoformat(), commit=True, stdout=open("/dev/null", "w"))
     assert _history(cast.account_a) == lived

@@ -54,9 +54,11 @@ def test_create_api_token_for_a_stranger_fails(db):
 
 def test_evaluate_replays_at_a_given_time(cast):
     make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=NOW)
-    out = run("evaluate", "--account", str(cast.account_a.pk), "--now", (NOW + timedelta(minutes=10)).isoformat())
+    out = run("evaluate", "--account", str(cast.account_a.pk), "--now", (NOW + timedelta(minutes=10)).isoformat(),
+              "--commit")
     assert "raised 0" in out
-    out = run("evaluate", "--account", str(cast.account_a.pk), "--now", (NOW + timedelta(hours=1)).isoformat())
+    out = run("evaluate", "--account", str(cast.account_a.pk), "--now", (NOW + timedelta(hours=1)).isoformat(),
+              "--commit")
     assert "raised 1" in out
     assert Alert.objects.get().raised_at == NOW + timedelta(hours=1)
     with pytest.raises(CommandError):

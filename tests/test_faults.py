@@ -138,7 +138,7 @@ def test_r14_2_two_evaluations_at_once_in_separate_processes_raise_each_alert_on
     silent_appliances(cast, 12)
     env = worker_env()
     command = [sys.executable, "manage.py", "evaluate", "--account", str(cast.account_a.pk),
-               "--now", NOW.isoformat()]
+               "--now", NOW.isoformat(), "--commit"]
     runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             for _ in range(3)]
     outputs = [run.communicate(timeout=60)[0].decode() for run in runs]

@@ -119,7 +119,7 @@ def test_integrations_for_saas_kinds_need_their_credentials_test_and_sync(cast):
         refused = su.post(f"/api/v1/integrations/{pk}/test/").json()
         assert refused["ok"] is False and "refused the credentials" in refused["message"]
         fake.bad_credentials = False
-        assert su.post(f"/api/v1/integrations/{pk}/sync/").json()["ok"] is True
+        assert su.post(f"/api/v1/integrations/{pk}/sync/?wait=1").json()["ok"] is True
         assert SaasSource.objects.get(account=cast.account_a).licenses == 50
     finally:
         fake.stop()

@@ -146,16 +146,16 @@ def test_r8_2_m365_license_figures_come_from_the_tenant(cast, m365):
     assert source.name == "contoso.example"
 
 
-def test_r8_2_polls_ask_only_for_new_days(cast, m365):
+def test_r8_2_r15_4_polls_ask_for_new_days_and_the_last_two_days_again(cast, m365):
     integration = integration_for(cast.account_a, m365, "spanning_m365")
     m365.set_day(day(1), "Successful")
     poll(integration, noon(1))
-    poll(integration, noon(1) + timedelta(hours=1))  # same day again: nothing new to ask for
+    poll(integration, noon(1) + timedelta(hours=1))  # same day again: only the last two days
     m365.set_day(day(2), "Successful")
     poll(integration, noon(2))
     summaries = [q for _, path, q, _ in m365.requests if path.endswith("/summary")]
-    assert len(summaries) == 2
-    assert datetime.fromtimestamp(int(summaries[1]["start"]) / 1000, tz=UTC).date() == day(2)
+    starts = [datetime.fromtimestamp(int(q["start"]) / 1000, tz=UTC).date() for q in summaries]
+    assert starts == [day(1) - timedelta(days=6), day(0), day(1)]
     assert SaasDailyStatus.objects.count() == 2
 
 

@@ -143,6 +143,14 @@ def _b_audit(c):
     return AuditEntry.objects.create(account=c.account_b, action="test", target_type="test", target_label=MARK)
 
 
+@once
+def _b_background_job(c):
+    from tenancy.models import BackgroundJob
+
+    return BackgroundJob.objects.create(account=c.account_b, kind="evaluation", label=f"{MARK}-job",
+                                        requested_by=c.superuser_b, summary=MARK)
+
+
 def by_pk(factory, name="id"):
     def make(c):
         obj = factory(c)
@@ -193,6 +201,8 @@ API_RULES = {
     "/api/v1/assets/{id}/recovery-points/": by_pk(_b_asset),
     "/api/v1/audit/": ACCOUNT_WIDE,
     "/api/v1/audit/{id}/": by_pk(_b_audit),
+    "/api/v1/background-jobs/": ACCOUNT_WIDE,
+    "/api/v1/background-jobs/{id}/": by_pk(_b_background_job),
     "/api/v1/deliveries/": ACCOUNT_WIDE,
     "/api/v1/deliveries/{id}/": by_pk(_b_delivery),
     "/api/v1/deliveries/{id}/retry/": by_pk(_b_delivery),
@@ -264,6 +274,10 @@ PAGE_RULES = {
     "settings/integrations/add/": ACCOUNT_WIDE,
     "settings/integrations/<int:pk>/edit/": by_pk(_b_integration, "pk"),
     "settings/integrations/<int:pk>/test/": by_pk(_b_integration, "pk"),
+    "settings/integrations/<int:pk>/sync/": by_pk(_b_integration, "pk"),
+    "settings/alerts/evaluate/": ACCOUNT_WIDE,
+    "settings/background-jobs/<int:pk>/": by_pk(_b_background_job, "pk"),
+    "settings/background-jobs/<int:pk>/status/": by_pk(_b_background_job, "pk"),
     "settings/integrations/<int:pk>/remove/": by_pk(_b_integration, "pk"),
     "settings/deliveries/": ACCOUNT_WIDE,
     "settings/psa-companies/": ACCOUNT_WIDE,

@@ -95,7 +95,7 @@ def test_r1_6_the_migration_makes_every_organization_explicit(cast):
     """An empty set meant "every organization" before R1.6: existing memberships keep what they saw."""
     limited = cast.scoped_admin_a.membership
     Membership.objects.update(all_organizations=False)
-    migration = importlib.import_module("tenancy.migrations.0003_h2_all_organizations")
+    migration = importlib.import_module("tenancy.migrations.0003_all_organizations")
     migration.explicit_all_organizations(apps, None)
     assert Membership.objects.get(pk=cast.admin_a.membership.pk).all_organizations is True
     assert Membership.objects.get(pk=cast.monitor_a.membership.pk).all_organizations is True

@@ -10,6 +10,7 @@ from integrations.appliance_sync import SyncFailed, sync
 from integrations.pollers import poll
 from integrations.unitrends import UnitrendsClient
 from inventory.models import Appliance, ApplianceAlert, Asset, Backup, BackupCopy, Job
+from tenancy.locks import APPLIANCE_SYNC
 from tests.conftest import NOW, api_client
 from tests.fakes.unitrends import fake_unitrends, unitrends_integration  # noqa: F401 (fixture)
 from thresholds.models import GlobalThreshold
@@ -161,7 +162,7 @@ def test_the_connection_test_and_sync_now_work_through_the_integrations_api(cast
     client = api_client(cast.superuser_a)
     response = client.post(f"/api/v1/integrations/{integration.pk}/test/")
     assert response.json() == {"ok": True, "message": "Connected to ueb-01 (version 10.8.2)."}
-    response = client.post(f"/api/v1/integrations/{integration.pk}/sync/")
+    response = client.post(f"/api/v1/integrations/{integration.pk}/sync/?wait=1")
     assert response.json()["ok"] is True and Asset.objects.filter(account=cast.account_a).count() == 2
     assert api_client(cast.superuser_b).post(f"/api/v1/integrations/{integration.pk}/sync/").status_code == 404
 
@@ -184,8 +185,6 @@ def test_r7_2_when_the_portal_cannot_reach_the_appliance_the_backup_alarm_blames
 
 
 def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, fake_unitrends):  # noqa: F811
-    import zlib
-
     import psycopg
     from django.db import connection
 
@@ -195,12 +194,11 @@ def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, fake
     settings = connection.settings_dict
     other = psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
                             password=settings["PASSWORD"] or None, dbname=settings["NAME"], autocommit=True)
-    key = zlib.crc32(f"uniview:appliance-sync:{appliance.pk}".encode())
     try:
-        other.execute("SELECT pg_advisory_lock(%s)", [key])  # another worker is syncing it
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [APPLIANCE_SYNC, appliance.pk])  # another worker is syncing it
         assert sync(integration, NOW, quick(integration)).endswith("another sync is running")
         assert fake_unitrends.appliance.requests == [] and Asset.objects.count() == 0
     finally:
-        other.execute("SELECT pg_advisory_unlock(%s)", [key])
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [APPLIANCE_SYNC, appliance.pk])
         other.close()
     assert "synced" in sync(integration, NOW, quick(integration))

@@ -270,6 +270,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Evaluation and delivery tuning -----------------------------------------
 EVALUATION_INTERVAL_SECONDS = env_int("EVALUATION_INTERVAL_SECONDS", 300)  # R14.1
+# R15.6: how soon a queued on-demand evaluation tries again while another run holds the account.
+EVALUATION_RETRY_SECONDS = env_int("EVALUATION_RETRY_SECONDS", 5)
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from alerts.api import AlertGroupViewSet, AlertSettingsView, AlertViewSet, EvaluationView
-from alerts.settings_views import alert_settings
+from alerts.settings_views import alert_settings, evaluate_now
 from audit.api import AuditEntryViewSet
 from integrations.api import IntegrationViewSet
 from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
@@ -15,6 +15,7 @@ from notifications.vsa_actions import VsaEmailActionViewSet
 from observability.health import healthz
 from observability.metrics import metrics_view
 from tenancy.api import OrganizationViewSet
+from tenancy.jobs_api import BackgroundJobViewSet
 from tenancy.user_api import TokenViewSet, UserViewSet
 from thresholds.api import CustomThresholdViewSet, GlobalThresholdView
 
@@ -34,6 +35,7 @@ router.register("vsa-email-actions", VsaEmailActionViewSet)
 router.register("jobs", JobViewSet)
 router.register("saas-sources", SaasSourceViewSet)
 router.register("audit", AuditEntryViewSet)
+router.register("background-jobs", BackgroundJobViewSet, basename="background-job")
 
 api_patterns = [
     path("ingest/backups/", IngestBackupsView.as_view(), name="ingest-backups"),
@@ -59,6 +61,7 @@ urlpatterns = [
     path("settings/integrations/", include(("integrations.urls", "integrations"))),
     path("settings/", include("notifications.urls")),
     path("settings/alerts/", alert_settings, name="alert-settings-page"),
+    path("settings/alerts/evaluate/", evaluate_now, name="evaluate-now"),
     path("", include(("inventory.urls", "inventory"))),
     path("", include(("tenancy.urls", "tenancy"))),
     path("", include(("alerts.urls", "dashboard"))),

@@ -2,18 +2,25 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from alerts.evaluation import evaluate
+from alerts.evaluation import evaluate, evaluate_on_demand, is_present, preview
 from tenancy.models import Account
 
 
 class Command(BaseCommand):
-    help = "Evaluate every rule now, or replayed at --now (R14.1)."
+    help = (
+        "Evaluate every rule now. At another --now it previews what would be raised and "
+        "resolved and writes nothing, unless --commit (R15.5)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--account", type=int)
         parser.add_argument("--now", help="ISO 8601 time with offset, e.g. 2026-11-02T08:00:00+00:00")
+        parser.add_argument(
+            "--commit", action="store_true",
+            help="Write at a --now other than the present: live through a replayed timeline (tests, demos, recovery).",
+        )
 
-    def handle(self, *args, account=None, now=None, **options):
+    def handle(self, *args, account=None, now=None, commit=False, **options):
         at = timezone.now()
         if now:
             at = parse_datetime(now)
@@ -25,8 +32,26 @@ class Command(BaseCommand):
             if not accounts.exists():
                 raise CommandError(f"No account {account}.")
         for acct in accounts:
-            run = evaluate(acct, at)
-            state = "skipped (another run holds the lock)" if run.skipped else (
-                f"raised {run.raised}, resolved {run.resolved}, kept {run.kept} in {run.duration_ms} ms"
-            )
-            self.stdout.write(f"{acct.name}: {state}")
+            if is_present(at):
+                self._run(acct, evaluate_on_demand(acct, at), "queued to run after it")
+            elif commit:
+                self._run(acct, evaluate(acct, at), "not run")
+            else:
+                self._preview(acct, at)
+
+    def _run(self, account, run, when_skipped):
+        state = f"skipped (another run holds the lock), {when_skipped}" if run.skipped else (
+            f"raised {run.raised}, resolved {run.resolved}, kept {run.kept} in {run.duration_ms} ms"
+        )
+        self.stdout.write(f"{account.name}: {state}")
+
+    def _preview(self, account, at):
+        answer = preview(account, at)
+        self.stdout.write(
+            f"{account.name}: preview at {at:%Y-%m-%d %H:%M %Z}, nothing written — would raise {answer.raised}, "
+            f"resolve {answer.resolved}, keep {answer.kept}"
+        )
+        for verb, items in (("raise", answer.would_raise), ("resolve", answer.would_resolve)):
+            for item in items:
+                where = item["organization_name"] or "the account"
+                self.stdout.write(f"  would {verb}: {item['kind_label']} — {where} — {item['title']}")

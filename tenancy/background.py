@@ -1,0 +1,71 @@
+"""Background jobs: heavy work asked for from a page or the API leaves the request.
+
+`start()` records a queued BackgroundJob and hands its id to a Celery task once the
+row is committed (or runs it here when the caller chose to wait). The task calls
+`run()` with the work; the row moves queued → running → done/failed, with its times
+and a summary written for a person, and the page polls it until it is finished.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from tenancy.models import BackgroundJob
+
+State = BackgroundJob.State
+log = logging.getLogger(__name__)
+
+
+class NotYet(Exception):
+    """The work cannot start yet (another run holds the account); the job stays queued."""
+
+
+def start(account, user, kind, label, task, work, params=None, wait=False) -> BackgroundJob:
+    """Queue `task` (which calls `run(job_id, work)`) for a new job; with `wait`, run `work` here
+    for a caller that asked to wait (a script), falling back to the queue if it cannot start yet."""
+    job = BackgroundJob.objects.create(
+        account=account, requested_by=user if user and user.is_authenticated else None,
+        kind=kind, label=label, params=params or {},
+    )
+    if wait:
+        try:
+            run(job.pk, work)
+        except NotYet:
+            pass
+        else:
+            job.refresh_from_db()
+            return job
+    transaction.on_commit(lambda: _send(task, job.pk))
+    return job
+
+
+def _send(task, job_id):
+    try:
+        task.delay(job_id)
+    except Exception:  # broker down: say so on the job rather than leave it queued for ever
+        log.warning("could not queue background job %s", job_id, exc_info=True)
+        BackgroundJob.objects.filter(pk=job_id, state=State.QUEUED).update(
+            state=State.FAILED, finished_at=timezone.now(),
+            summary="The task queue could not be reached, so this never started. Try again in a moment.",
+        )
+
+
+def run(job_id, work) -> BackgroundJob | None:
+    """Run `work(job) -> (ok, summary, result)` for a queued job; a job already taken is left alone."""
+    now = timezone.now()
+    if not BackgroundJob.objects.filter(pk=job_id, state=State.QUEUED).update(state=State.RUNNING, started_at=now):
+        return None
+    job = BackgroundJob.objects.select_related("account").get(pk=job_id)
+    try:
+        ok, summary, result = work(job)
+    except NotYet:
+        BackgroundJob.objects.filter(pk=job_id).update(state=State.QUEUED)
+        raise
+    except Exception as exc:  # the job says what went wrong, the worker keeps going
+        log.exception("background job %s failed", job_id)
+        ok, summary, result = False, f"Failed: {exc}", {}
+    job.state, job.summary, job.result = (State.DONE if ok else State.FAILED), summary, result
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "summary", "result", "finished_at"])
+    return job
