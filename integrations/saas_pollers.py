@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations import datto, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
+from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
 
 log = logging.getLogger(__name__)
@@ -156,11 +157,11 @@ def poll_datto(integration, now):
             for a in assets:
                 _store_asset(integration, datto_client, a)
                 seen.append(a.external_id)
-        # Assets Datto no longer lists are gone; their alerts resolve on evaluation.
+        # Assets Datto no longer lists are gone; their alerts resolve first (R15.2).
         gone = AzureAsset.objects.filter(account=integration.account, integration_id=integration.pk).exclude(
             external_id__in=seen
         )
-        removed = gone.delete()[0]
+        removed = lifecycle.remove_azure_assets(gone, now)
     return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed"
 
 

@@ -1,0 +1,58 @@
+"""R15.2: a subject leaving service resolves its open alerts first (`subject_removed`).
+
+Registered with `tenancy.removal` at start-up. The resolution is an ordinary
+one: its events fan out (a PSA ticket closes when the account closes on
+resolve, a VSA alarm closes), and because the alert rows survive the removal
+(SET_NULL, with the organization's name kept on the alert), the deliveries can
+still close what they opened after the subject's rows are gone.
+
+Subjects are matched set-based, by foreign key where the alert has one
+(organization, appliance, asset) and by the rule's subject otherwise (SaaS
+sources `saas:<id>:…`, Azure assets `azure:<id>`, integrations `integration:<id>:…`).
+"""
+
+from django.db.models import Q
+
+from alerts.models import Alert, AlertState
+from alerts.reconciler import resolve
+
+REASON = "subject_removed"
+
+
+def _subjects(prefix, ids, exact=False) -> Q:
+    q = Q(pk__in=[])
+    for pk in ids:
+        q |= Q(subject=f"{prefix}:{pk}") if exact else Q(subject__startswith=f"{prefix}:{pk}:")
+    return q
+
+
+def _which(queryset) -> Q | None:
+    """The open alerts hanging on `queryset`'s rows, and on what Django cascades with them."""
+    label = queryset.model._meta.label
+    if label == "tenancy.Organization":
+        return Q(organization__in=queryset) | Q(appliance__organization__in=queryset) | Q(asset__organization__in=queryset)
+    if label == "inventory.Appliance":
+        return Q(appliance__in=queryset) | Q(asset__appliance__in=queryset)
+    if label == "inventory.Asset":
+        return Q(asset__in=queryset)
+    ids = list(queryset.values_list("pk", flat=True))
+    if label == "inventory.SaasSource":
+        return _subjects("saas", ids)
+    if label == "inventory.AzureAsset":
+        return _subjects("azure", ids, exact=True)
+    if label == "integrations.Integration":
+        return _subjects("integration", ids)
+    return None
+
+
+def resolve_leaving(queryset, now) -> list[Alert]:
+    """Listener of `tenancy.removal`: resolve the open alerts of the subjects leaving."""
+    which = _which(queryset)
+    if which is None:
+        return []
+    # One account per call in practice; the filter keeps a stray queryset from reaching another.
+    accounts = queryset.values("account_id")
+    alerts = list(
+        Alert.objects.filter(which, account__in=accounts, state=AlertState.OPEN).distinct().only("pk", "account_id")
+    )
+    return resolve(alerts, now, REASON)

@@ -1,0 +1,58 @@
+"""Inventory that moves or leaves (R15).
+
+R15.1: an asset's organization is its appliance's. Moving an appliance moves
+its assets in the same statement set, whatever door it came through; an
+appliance sync repairs any asset that missed a move (an asset created from an
+appliance read before the move). The alerts follow at the next evaluation.
+
+R15.2: removing a subject goes through `tenancy.removal`, so its open alerts
+are resolved (and fanned out) before the rows go. A retired appliance stays for
+history and raises nothing more.
+"""
+
+from django.db import transaction
+
+from inventory.models import Appliance, Asset, SaasSource
+from tenancy import removal
+
+
+def move_appliance(appliance: Appliance, organization) -> int:
+    """Move the appliance and its assets to `organization`; answers how many assets moved."""
+    with transaction.atomic():
+        Appliance.objects.filter(pk=appliance.pk).update(organization=organization)
+        appliance.organization = organization
+        return follow_appliance(appliance)
+
+
+def follow_appliance(appliance: Appliance) -> int:
+    """Put every asset of the appliance in the appliance's organization as stored now."""
+    organization_id = Appliance.objects.filter(pk=appliance.pk).values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        return 0
+    return Asset.objects.filter(appliance_id=appliance.pk).exclude(organization_id=organization_id).update(
+        organization_id=organization_id
+    )
+
+
+def remove_appliance(appliance: Appliance, now=None) -> int:
+    return removal.remove(Appliance.objects.filter(pk=appliance.pk), now)
+
+
+def remove_asset(asset: Asset, now=None) -> int:
+    return removal.remove(Asset.objects.filter(pk=asset.pk), now)
+
+
+def remove_saas_source(source: SaasSource, now=None) -> int:
+    return removal.remove(SaasSource.objects.filter(pk=source.pk), now)
+
+
+def remove_azure_assets(queryset, now=None) -> int:
+    """Azure assets the Datto Portal no longer lists, or of a Datto integration removed."""
+    return removal.remove(queryset, now)
+
+
+def retire_appliances(queryset, now) -> int:
+    """R15.2: their alerts resolve; they stay for history, shown as retired, and raise nothing more."""
+    with transaction.atomic():
+        removal.leaving(queryset, now)
+        return queryset.filter(retired_at__isnull=True).update(retired_at=now)
