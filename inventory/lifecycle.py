@@ -1,9 +1,10 @@
 """Inventory that moves or leaves (R15).
 
-R15.1: an asset's organization is its appliance's. Moving an appliance moves
-its assets in the same statement set, whatever door it came through; an
-appliance sync repairs any asset that missed a move (an asset created from an
-appliance read before the move). The alerts follow at the next evaluation.
+R15.1: an asset's organization is its appliance's. Saving an appliance in
+another organization moves its assets in one statement, in the same
+transaction; an appliance sync repairs any asset that missed a move (one
+created from an appliance read before the move). The alerts follow at the
+next evaluation.
 
 R15.2: removing a subject goes through `tenancy.removal`, so its open alerts
 are resolved (and fanned out) before the rows go. A retired appliance stays for
@@ -14,14 +15,6 @@ from django.db import transaction
 
 from inventory.models import Appliance, Asset, SaasSource
 from tenancy import removal
-
-
-def move_appliance(appliance: Appliance, organization) -> int:
-    """Move the appliance and its assets to `organization`; answers how many assets moved."""
-    with transaction.atomic():
-        Appliance.objects.filter(pk=appliance.pk).update(organization=organization)
-        appliance.organization = organization
-        return follow_appliance(appliance)
 
 
 def follow_appliance(appliance: Appliance) -> int:

@@ -24,10 +24,11 @@ from thresholds.changes import save_global
 LATER = NOW + timedelta(minutes=5)
 
 
-def silent(cast, name="silent", org=None):
+def silent(cast, name="silent", org=None, **fields):
     """An appliance out of contact for an hour (an offline alert) with a server that has no backup."""
     save_global(cast.account_a, {"backups_hours": 24, "hot_copy_hours": 24})
-    appliance = make_appliance(cast.account_a, org or cast.org_a1, name, last_contact_at=NOW - timedelta(hours=1))
+    appliance = make_appliance(cast.account_a, org or cast.org_a1, name, last_contact_at=NOW - timedelta(hours=1),
+                               **fields)
     make_asset(appliance, f"{name}-server")
     evaluate(cast.account_a, NOW)
     return appliance
@@ -132,7 +133,8 @@ def test_r15_2_deleting_a_saas_source_resolves_its_alert_and_is_superuser_only(c
 
 
 def test_r15_2_removing_a_unitrends_integration_retires_its_appliance(cast):
-    appliance = silent(cast)
+    appliance = silent(cast, version="10.5.0")
+    assert Alert.objects.filter(kind="appliance_upgrade", state="open").exists()
     integration = Integration.objects.create(
         account=cast.account_a, kind="unitrends", name="Unitrends", base_url="https://appliance.example",
         credentials={"username": "root", "password": "x"},
@@ -150,7 +152,7 @@ def test_r15_2_removing_a_unitrends_integration_retires_its_appliance(cast):
     client.force_login(cast.superuser_a)
     assert "retired" in client.get(f"/organizations/{cast.org_a1.pk}/").content.decode()
 
-    # Still silent and still without a backup, it alarms no more.
+    # Still silent, without a backup and too old, it alarms no more.
     evaluate(cast.account_a, NOW + timedelta(days=2))
     assert not Alert.objects.filter(state="open").exists()
 
