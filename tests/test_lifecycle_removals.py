@@ -11,10 +11,12 @@ from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
 from alerts.reconciler import reconcile
 from integrations.models import Integration
+from integrations.pollers import poll
 from inventory.models import Appliance, Asset, AzureAsset, SaasSource
 from notifications.models import Delivery
 from tenancy.models import Organization
 from tests.conftest import NOW, api_client, make_appliance, make_asset
+from tests.fakes.datto import FakeDatto, asset
 from tests.fakes.psa import FAKES, make_psa
 from tests.fakes.vsa import VsaFake
 from tests.test_psa_tickets import deliver_all
@@ -223,3 +225,27 @@ def test_r15_2_the_vsa_alarm_is_closed_when_its_asset_is_removed(cast, vsa):
     assert deliver_vsa() == ["sent"]
     [posted] = vsa.alarms.values()
     assert posted["closed"] is True
+
+
+def test_r15_2_an_azure_asset_the_datto_portal_no_longer_lists_resolves_as_removed(cast):
+    fake = FakeDatto().start()
+    try:
+        stale = (NOW - timedelta(hours=30)).isoformat().replace("+00:00", "Z")
+        fake.clients = [{"id": 11, "name": "ACME"}]
+        fake.assets = {"11": [asset("vm-1", "acme-web", end=stale), asset("vm-2", "acme-sql", end=stale)]}
+        integration = Integration.objects.create(
+            account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",
+            credentials={"public_key": fake.username, "secret_key": fake.secret},
+        )
+        save_global(cast.account_a, {"backups_hours": 24, "hot_copy_hours": 24, "azure_hours": 24})
+        poll(integration, NOW)
+        evaluate(cast.account_a, NOW)
+        gone = Alert.objects.get(kind="dbma_backup", title__contains="acme-web")
+
+        fake.assets = {"11": [asset("vm-2", "acme-sql", end=stale)]}
+        poll(integration, LATER)
+        assert not AzureAsset.objects.filter(external_id="vm-1").exists()
+        assert_resolved_as_removed([gone])
+        assert Alert.objects.get(kind="dbma_backup", title__contains="acme-sql").state == "open"
+    finally:
+        fake.stop()
