@@ -34,30 +34,30 @@ def group_of(condition) -> tuple[str, str]:
 
 
 def follow(pairs, now) -> list[Alert]:
-    """Bring kept alerts to their condition's organization, group and label; record moves."""
-    changed, moved = [], []
+    """Bring kept alerts to their condition's organization, group and label; record moves.
+
+    One UPDATE per destination (organization, group), not per alert: a whole appliance
+    moving is a handful of statements however many assets it has."""
+    destinations, moved = defaultdict(list), defaultdict(list)
     for alert, condition in pairs:
-        group_key, group_label = group_of(condition)
-        if (alert.organization_id, alert.group_key, alert.group_label) == (
-            condition.organization_id, group_key, group_label
-        ):
+        where = (condition.organization_id, *group_of(condition))
+        if (alert.organization_id, alert.group_key, alert.group_label) == where:
             continue
+        destinations[where].append(alert)
         if alert.organization_id != condition.organization_id:
-            moved.append((alert, alert.organization_name or NO_ORGANIZATION))
-        alert.organization_id, alert.group_key, alert.group_label = condition.organization_id, group_key, group_label
-        changed.append(alert)
-    if not changed:
+            moved[(alert.organization_name or NO_ORGANIZATION, condition.organization_id)].append(alert)
+    if not destinations:
         return []
-    names = organization_names(a.organization_id for a in changed)
-    for alert in changed:
-        alert.organization_name = names.get(alert.organization_id, "")
-    Alert.objects.bulk_update(changed, ["organization", "organization_name", "group_key", "group_label"], batch_size=1000)
-    by_sentence = defaultdict(list)
-    for alert, was in moved:
-        by_sentence[f"Moved from {was} to {alert.organization_name or NO_ORGANIZATION}"].append(alert)
-    for sentence, alerts in by_sentence.items():
+    names = organization_names(organization_id for organization_id, _, _ in destinations)
+    for (organization_id, group_key, group_label), alerts in destinations.items():
+        Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(
+            organization_id=organization_id, organization_name=names.get(organization_id, ""),
+            group_key=group_key, group_label=group_label,
+        )
+    for (was, organization_id), alerts in moved.items():
+        sentence = f"Moved from {was} to {names.get(organization_id) or NO_ORGANIZATION}"
         events.record(alerts, AlertEvent.Type.MOVED, now, reason=sentence, fan_out=False)
-    return [alert for alert, _ in moved]
+    return [alert for alerts in moved.values() for alert in alerts]
 
 
 def _retired(account) -> set[int]:
