@@ -249,3 +249,26 @@ def test_r15_2_an_azure_asset_the_datto_portal_no_longer_lists_resolves_as_remov
         assert Alert.objects.get(kind="dbma_backup", title__contains="acme-sql").state == "open"
     finally:
         fake.stop()
+
+
+def test_r15_2_the_source_page_remove_button_resolves_first_and_is_superuser_only(cast):
+    source = SaasSource.objects.create(account=cast.account_a, kind="gws", name="birch.org",
+                                       external_id="birch.org", organization=cast.org_a2)
+    condition = Condition(kind="spanning_gws", subject=f"saas:{source.pk}:partial", title="birch.org partial",
+                          organization_id=cast.org_a2.pk)
+    reconcile(cast.account_a, ["spanning_gws"], [condition], NOW)
+    alert = Alert.objects.get()
+    client = Client()
+    client.force_login(cast.scoped_admin_a)
+    page = client.get(f"/protect/sources/{source.pk}/").content.decode()
+    assert 'data-testid="remove-source"' not in page
+    assert client.post(f"/protect/sources/{source.pk}/remove/").status_code == 403
+    client.force_login(cast.superuser_b)
+    assert client.post(f"/protect/sources/{source.pk}/remove/").status_code == 404
+    assert SaasSource.objects.filter(pk=source.pk).exists()
+
+    client.force_login(cast.superuser_a)
+    assert 'data-testid="remove-source"' in client.get(f"/protect/sources/{source.pk}/").content.decode()
+    assert client.post(f"/protect/sources/{source.pk}/remove/").url == "/protect/gws/"
+    assert not SaasSource.objects.filter(pk=source.pk).exists()
+    assert_resolved_as_removed([alert])
