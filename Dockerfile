@@ -7,6 +7,10 @@ COPY . .
 RUN pip install --no-cache-dir . && useradd --system --home /app uniview \
     && mkdir -p /var/lib/uniview && chown uniview /var/lib/uniview
 USER uniview
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+# Throwaway keys for collectstatic only, so no key is made into the image's var/;
+# the containers get SECRET_KEY and FIELD_ENCRYPTION_KEY from the environment.
+RUN SECRET_KEY=build-only \
+    FIELD_ENCRYPTION_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+    python manage.py collectstatic --noinput -v0
 EXPOSE 8000
 CMD ["gunicorn", "uniview.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
 from tenancy import scoping
 from tenancy.models import Organization
+from uniview.redirects import go_next
 
 ROWS_PER_GROUP = 200
 
@@ -97,14 +97,7 @@ def _reason(request):
 
 def _after(request, count, what):
     messages.success(request, f"Dismissed {count} alert{'s' if count != 1 else ''}{what}.")
-    target = request.POST.get("next") or reverse("dashboard:alerts")
-    if not target.startswith("/"):
-        target = reverse("dashboard:alerts")
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return go_next(request, reverse("dashboard:alerts"))
 
 
 @login_required

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uniview.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")  # the fake PSA is on loopback
 
 import django  # noqa: E402
 

@@ -8,6 +8,8 @@ export DATABASE_URL="${PERF_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/uni
 export CELERY_BROKER_URL="${PERF_BROKER_URL:-redis://127.0.0.1:6379/13}"
 export UNIVIEW_VAR_DIR="${UNIVIEW_VAR_DIR:-$(mktemp -d)}"
 export SECRET_KEY="${SECRET_KEY:-bench-only-secret-key-not-for-production-use-0123456789}"
+# A Fernet key that spells "test-only-key-not-for-production": never use it for real credentials.
+export FIELD_ENCRYPTION_KEY="${FIELD_ENCRYPTION_KEY:-dGVzdC1vbmx5LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=}"
 export AXES_ENABLED=0 LOG_LEVEL=WARNING
 
 db_name="${DATABASE_URL##*/}"

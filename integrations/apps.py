@@ -5,6 +5,12 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self):
+        from django.conf import settings
+
+        from integrations import url_guard
+
+        # Fails the start, loudly, when OUTBOUND_ALLOW_CIDRS would open loopback or link-local.
+        url_guard.validate_allowed_networks(settings.OUTBOUND_ALLOW_CIDRS)
         # The SaaS vendors register their connection tests, credential names and pollers.
         from django.db.models.signals import post_delete
 

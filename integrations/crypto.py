@@ -6,9 +6,10 @@ encrypts, all decrypt, so keys can be rotated without downtime.
 
 import json
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast
 
 
 def _fernet() -> MultiFernet:
@@ -31,6 +32,26 @@ class EncryptedJSONField(models.TextField):
 
     def get_prep_value(self, value):
         return _fernet().encrypt(json.dumps(value or {}).encode()).decode()
+
+
+def unreadable(queryset, field: str) -> tuple[int, int]:
+    """(stored, unreadable): how many values of `field` the configured keys cannot decrypt.
+
+    Reads the stored tokens as text (the cast skips `from_db_value`), so one bad
+    row is counted instead of stopping the query.
+    """
+    fernet = _fernet()
+    stored = bad = 0
+    tokens = queryset.annotate(_token=Cast(field, models.TextField())).values_list("_token", flat=True)
+    for token in tokens.iterator(chunk_size=500):
+        if not token:
+            continue
+        stored += 1
+        try:
+            fernet.decrypt(token.encode())
+        except InvalidToken:
+            bad += 1
+    return stored, bad
 
 
 def mask(value: str) -> str:

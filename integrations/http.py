@@ -1,15 +1,15 @@
 """The one outbound HTTP session factory for every vendor client.
 
 Why one place: every client gets the same timeouts, the same retry policy on
-idempotent calls, the same user agent, and the same refusal to follow a
-redirect to another host (a redirect must never carry our vendor credentials
-to a host we did not configure).
+idempotent calls, the same user agent, the same refusal to follow a redirect to
+another host (a redirect must never carry our vendor credentials to a host we
+did not configure), and the same outbound guard at connection time
+(url_guard.GuardedAdapter: only addresses it checked are ever connected to).
 """
 
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from integrations import url_guard
@@ -30,7 +30,7 @@ class _SameHostSession(requests.Session):
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
-        url_guard.check(url)  # issue 7: https in production, never loopback/metadata/private hosts
+        url_guard.check(url, resolve=False)  # scheme, https, no credentials; the adapter checks the address
         return super().request(method, url, **kwargs)
 
     def should_strip_auth(self, old_url, new_url):
@@ -80,7 +80,7 @@ def session(retries: int = 3, backoff: float = 0.5, timeout=DEFAULT_TIMEOUT) -> 
         raise_on_redirect=False,
     )
     s = _SameHostSession(timeout)
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = url_guard.GuardedAdapter(max_retries=retry)
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     s.headers["User-Agent"] = USER_AGENT
@@ -123,10 +123,18 @@ def json_or_raise(response, vendor: str):
         raise VendorError(f"{vendor} answered with a body that is not JSON.", status) from exc
 
 
+def unreachable(vendor: str, exc: requests.RequestException) -> str:
+    """What a person reads when a call did not get an answer: the guard's reason when it
+    refused the address, else the kind of transport failure (never a URL with secrets)."""
+    if isinstance(exc, url_guard.UnsafeURL):
+        return f"{vendor} was not called: {exc}"
+    return f"{vendor} could not be reached: {type(exc).__name__}."
+
+
 def get_json(http, url, vendor: str, **kwargs):
     """GET and decode, turning transport failures into a VendorError too."""
     try:
         response = http.get(url, allow_redirects=False, **kwargs)
     except requests.RequestException as exc:
-        raise VendorError(f"{vendor} could not be reached: {type(exc).__name__}.") from exc
+        raise VendorError(unreachable(vendor, exc)) from exc
     return json_or_raise(response, vendor)

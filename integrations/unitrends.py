@@ -57,7 +57,7 @@ class UnitrendsClient:
                 response = self.session.request(method, self.base + path, headers=headers,
                                                 allow_redirects=False, **kwargs)
             except requests.RequestException as exc:
-                raise Unreachable(f"{VENDOR} could not be reached: {type(exc).__name__}.") from exc
+                raise Unreachable(http.unreachable(VENDOR, exc)) from exc
             if response.status_code == 401 and authenticated and attempt == 1:
                 self.login()  # the token expired: log in again, once
                 continue

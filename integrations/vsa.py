@@ -10,7 +10,7 @@ import re
 
 import requests
 
-from integrations.http import VendorError, session
+from integrations.http import VendorError, session, unreachable
 from integrations.registry import ConnectionFailed
 
 CREDENTIALS = ("username", "token")
@@ -53,7 +53,7 @@ class VsaClient:
             response = self.http.request(method, self.root + path, headers=headers, timeout=TIMEOUT,
                                          allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
-            raise VendorError(f"Kaseya VSA could not be reached: {type(exc).__name__}.") from exc
+            raise VendorError(unreachable("Kaseya VSA", exc)) from exc
         if response.status_code == 429:
             raise VendorError("Kaseya VSA asks us to slow down (429).", 429, response.headers.get("Retry-After"))
         if response.status_code in (401, 403):

@@ -3,8 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from inventory import asset_detail
 from inventory.models import Asset, Job
 from tenancy import scoping
+from uniview.redirects import go_next
 
 POINTS_PER_PAGE = 25
 
@@ -89,11 +90,4 @@ def cancel_job(request, pk):
         messages.success(request, f"The appliance confirmed: job {job.details.get('name') or job.external_id} is {job.state}.")
     except asset_detail.CancelFailed as exc:
         messages.error(request, f"The job was not cancelled: {exc}")
-    target = request.POST.get("next") or reverse("inventory:job", args=[job.pk])
-    if not target.startswith("/") or target.startswith("//"):
-        target = reverse("inventory:job", args=[job.pk])
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return go_next(request, reverse("inventory:job", args=[job.pk]))

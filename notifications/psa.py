@@ -9,6 +9,7 @@ Options an account sets on its PSA integration (`Integration.options`):
 """
 
 import logging
+import math
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from integrations.http import session as shared_session
 from integrations.models import Integration
+from integrations.url_guard import UnsafeURL
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, PsaCompanyMapping
 from notifications.ratelimit import throttle
@@ -34,6 +36,8 @@ PSA_KINDS = (
 NO_TICKET_KINDS = {"dbma_integration"}
 # (connect, read) seconds: a hung PSA must not hold a worker near its lease. Setting PSA_TIMEOUT overrides.
 TIMEOUT = (5, 20)
+# The longest a vendor's Retry-After may hold back a delivery (seconds).
+RETRY_AFTER_MAX = 3600.0
 OPTION_FIELDS = (
     ("board", "Board / queue id", "text"),
     ("priority", "Priority id", "text"),
@@ -113,17 +117,37 @@ def ticket_for(integration, alert, limit=100) -> Ticket:
     return Ticket(title, "\n".join(lines), company_for(integration, alert.organization), alert.ref)
 
 
+def is_ours(title, ref: str) -> bool:
+    """Invariant 4: a ticket found by a vendor search is ours only when its title ends with
+    the alert's `[ref]`, as ticket_for() writes it. A search is looser than that (a LIKE
+    character class, a case-insensitive `contains`, a person's "Follow-up to [UV-12]"),
+    so a retry must never adopt or close what it merely found."""
+    title = str(title or "").rstrip()
+    suffix = f"[{ref}]"
+    return title == suffix or title.endswith(" " + suffix)
+
+
+def first_ours(rows, ref: str, title_key: str, id_key: str):
+    """The id of the first row that is our ticket for `ref`, else None."""
+    return next((row[id_key] for row in rows or [] if is_ours(row.get(title_key), ref)), None)
+
+
 def retry_after_value(value) -> float | None:
-    """Seconds from a Retry-After header: a number or an HTTP date."""
+    """Seconds from a Retry-After header (a number or an HTTP date), at most RETRY_AFTER_MAX:
+    the vendor's wish is honoured up to an hour, so a hostile or broken PSA cannot park a
+    delivery for a year (the outbox's own back-off still applies on top)."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+            seconds = (parsedate_to_datetime(value) - timezone.now()).total_seconds()
         except (TypeError, ValueError):
             return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
 
 
 def retry_after(response) -> float | None:
@@ -135,6 +159,10 @@ def call(http, method, url, what, **kwargs) -> requests.Response:
     try:
         timeout = getattr(settings, "PSA_TIMEOUT", TIMEOUT)
         response = http.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except UnsafeURL as exc:
+        # The outbound guard refused the address: trying again reaches the same refusal,
+        # so the delivery fails now with the guard's reason for a person to act on.
+        raise PermanentError(f"{what}: not called. {exc}") from exc
     except requests.RequestException as exc:
         # Includes "answered but connection dropped": ambiguous, so the next try looks up first.
         raise TransientError(f"{what}: {type(exc).__name__}") from exc

@@ -7,12 +7,27 @@ from django.core.validators import validate_email
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
+from alerts.models import Alert
 from notifications.models import VsaEmailAction
 from tenancy import scoping
 from uniview.api import ScopedViewSet
 
 # Admins and superusers (API.md); monitors only look.
 ACTION_RIGHT = scoping.DISMISS
+
+
+def visible_to_owner(action, alert_ids) -> set[int]:
+    """Ids among `alert_ids` the action's owner may act on now (R1, R13.4).
+
+    An action speaks for its owner, so it follows them: a deactivated or removed
+    owner, one who lost the right to own actions or moved to another account, sends
+    nothing; a limited admin's action fires only for their organizations — decided
+    by the same scoping as every page (R1.4), account-wide alerts included.
+    """
+    owner = action.owner
+    if not scoping.can(owner, ACTION_RIGHT) or scoping.account_of(owner).pk != action.account_id:
+        return set()
+    return set(scoping.scope(owner, Alert.objects.filter(pk__in=alert_ids)).values_list("pk", flat=True))
 
 
 def parse_recipients(value) -> list[str]:

@@ -1,4 +1,5 @@
-"""`/healthz`: is the database answering, is the broker answering, is beat still running?
+"""`/healthz`: is the database answering, is the broker answering, is beat still running,
+can the credentials key read the stored credentials?
 
 200 with every check when all pass; 503 naming the part that failed, so a load
 balancer and a person reading the body both know what to fix. No secrets, no
@@ -62,7 +63,21 @@ def check_beat() -> dict:
     return {"ok": age <= limit, "age_seconds": round(age, 1), "max_age_seconds": limit}
 
 
-CHECKS = {"database": check_database, "broker": check_broker, "beat": check_beat}
+def check_credentials() -> dict:
+    """FIELD_ENCRYPTION_KEY still reads every stored credential (a wrong or dropped key fails here, not in a poll)."""
+    from integrations.crypto import unreadable
+    from integrations.models import Integration
+
+    stored, bad = unreadable(Integration.objects.all(), "credentials")  # scoped: counts only, every account
+    if bad:
+        return {"ok": False, "error": (
+            f"The credentials of {bad} of {stored} integrations cannot be decrypted with FIELD_ENCRYPTION_KEY. "
+            "Add the key they were written with after the current one (comma-separated), "
+            "then run rotate_credentials_key.")}
+    return {"ok": True, "stored": stored}
+
+
+CHECKS = {"database": check_database, "broker": check_broker, "beat": check_beat, "credentials": check_credentials}
 
 
 def run_checks() -> dict:
@@ -72,8 +87,10 @@ def run_checks() -> dict:
             results[name] = check()
         except Exception as exc:  # any failure of a part is that part's answer, never a 500
             results[name] = {"ok": False, "error": type(exc).__name__}
-    if not results["database"]["ok"] and "error" in results["beat"]:
-        results["beat"] = {"ok": False, "error": "database unavailable"}
+    if not results["database"]["ok"]:
+        for name in ("beat", "credentials"):
+            if "error" in results[name]:
+                results[name] = {"ok": False, "error": "database unavailable"}
     return results
 
 

@@ -2,10 +2,10 @@
 
 Our figures are read from the database at scrape time (one grouped query each),
 so every web process reports the same numbers and nothing is counted twice.
-`/metrics` answers only to the addresses in METRICS_ALLOW (loopback by default).
+`/metrics` answers a bearer METRICS_TOKEN, or a client in METRICS_ALLOW (loopback by default).
 """
 
-import ipaddress
+import hmac
 import logging
 from datetime import timedelta
 
@@ -17,6 +17,8 @@ from django.utils import timezone
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
+
+from uniview import proxies
 
 log = logging.getLogger(__name__)
 EVALUATION_WINDOW = timedelta(hours=1)
@@ -87,18 +89,20 @@ def register():
         pass
 
 
-def _allowed(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    for entry in getattr(settings, "METRICS_ALLOW", ["127.0.0.1", "::1"]):
-        if ip in ipaddress.ip_network(entry, strict=False):
-            return True
-    return False
+def _allowed(request) -> bool:
+    """A scraper with METRICS_TOKEN from anywhere; otherwise a client in METRICS_ALLOW.
+
+    The client is the peer, or the address a trusted proxy forwards for: a proxy on
+    loopback must not make the whole world look like loopback.
+    """
+    token = getattr(settings, "METRICS_TOKEN", "")
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(offered.strip().encode(), token.encode()):
+        return True
+    return proxies.within(proxies.client_address(request), getattr(settings, "METRICS_ALLOW", ["127.0.0.1", "::1"]))
 
 
 def metrics_view(request):
-    if not _allowed(request.META.get("REMOTE_ADDR", "")):
+    if not _allowed(request):
         return HttpResponseForbidden("metrics are not served to this address\n")
     return ExportToDjangoView(request)

@@ -12,6 +12,8 @@ export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/un
 export CELERY_BROKER_URL="${BENCH_BROKER_URL:-redis://127.0.0.1:6379/14}"
 export UNIVIEW_VAR_DIR="${UNIVIEW_VAR_DIR:-$(mktemp -d)}"
 export SECRET_KEY="${SECRET_KEY:-bench-only-secret-key-not-for-production-use-0123456789}"
+# A Fernet key that spells "test-only-key-not-for-production": never use it for real credentials.
+export FIELD_ENCRYPTION_KEY="${FIELD_ENCRYPTION_KEY:-dGVzdC1vbmx5LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=}"
 
 db_name="${DATABASE_URL##*/}"
 if ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then

@@ -6,6 +6,8 @@ BIN=.venv/bin
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 export PORTAL_URL="${PORTAL_URL:-http://$HOST:$PORT}"
+# The demo appliances listen on loopback; demo/settings.py lets the outbound guard reach them.
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-demo.settings}"
 
 $BIN/python manage.py migrate --noinput -v0
 mkdir -p var/log

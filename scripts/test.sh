@@ -18,6 +18,8 @@ scripts/services.sh
 
 export UNIVIEW_VAR_DIR="${UNIVIEW_VAR_DIR:-$(mktemp -d)}"
 export SECRET_KEY="test-only-secret-key-not-for-production-use-0123456789"
+# A Fernet key that spells "test-only-key-not-for-production": never use it for real credentials.
+export FIELD_ENCRYPTION_KEY="dGVzdC1vbmx5LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 
 $BIN/ruff check .
 $BIN/python manage.py makemigrations --check --dry-run -v0  # every model change has its migration

@@ -2,8 +2,14 @@
 
 A user with a confirmed device, or any user of an account that requires
 two-factor, is not logged in by the password alone: the user id waits in the
-session until the code is right (or, for a user without a device, until they
-enroll one). Only then does `django.contrib.auth.login` run.
+session until the code is right. Only then does `django.contrib.auth.login` run.
+
+R1.5: that half-signed-in session can verify a code or sign out, nothing else.
+A user with a confirmed device must show its code: enrolling another device
+needs a session signed in with both factors (Settings > Two-factor). Only a user
+without any device, in an account that requires one, enrolls at this step.
+The waiting user id is bound to the password it was given with, so a password
+reset ends the half-signed-in session too.
 """
 
 from django.contrib import messages
@@ -11,19 +17,15 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.views import LoginView, PasswordResetConfirmView
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.crypto import constant_time_compare
 from django_otp import login as otp_login
 
 from tenancy import two_factor
-from tenancy.models import Membership
 
 PENDING = "uniview_2fa_user"
+PENDING_HASH = "uniview_2fa_password"
 NEXT = "uniview_2fa_next"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _requires_two_factor(user) -> bool:
-    membership = Membership.objects.select_related("account").filter(user=user).first()
-    return bool(membership and membership.account.require_two_factor)
 
 
 class TwoFactorLoginView(LoginView):
@@ -31,22 +33,27 @@ class TwoFactorLoginView(LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
-        device = two_factor.confirmed_device(user)
-        if device is None and not _requires_two_factor(user):
+        if not two_factor.needs_code(user):
             return super().form_valid(form)
         self.request.session[PENDING] = user.pk
+        self.request.session[PENDING_HASH] = user.get_session_auth_hash()
         self.request.session[NEXT] = self.get_success_url()
-        return redirect("two-factor-verify" if device else "two-factor-setup")
+        return redirect("two-factor-setup" if two_factor.lacks_required(user) else "two-factor-verify")
 
 
 def _pending_user(request):
+    """The user who passed the password step, while that password still holds."""
     pk = request.session.get(PENDING)
-    return get_user_model().objects.filter(pk=pk, is_active=True).first() if pk else None
+    user = get_user_model().objects.filter(pk=pk, is_active=True).first() if pk else None
+    if user is None or not constant_time_compare(request.session.get(PENDING_HASH, ""), user.get_session_auth_hash()):
+        return None
+    return user
 
 
 def _finish(request, user, device):
     next_url = request.session.pop(NEXT, "/")
     request.session.pop(PENDING, None)
+    request.session.pop(PENDING_HASH, None)
     login(request, user, backend=BACKEND)
     otp_login(request, device)
     return redirect(next_url)
@@ -71,6 +78,9 @@ def setup(request):
     user = _pending_user(request)
     if user is None:
         return redirect("login")
+    if not two_factor.lacks_required(user):
+        # R1.5: a user with a device shows its code; the password alone enrolls nothing.
+        return redirect("two-factor-verify")
     device = two_factor.pending_device(user)
     error = None
     if request.method == "POST":

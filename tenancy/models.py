@@ -123,6 +123,10 @@ class ApiToken(models.Model):
             self.save(update_fields=["revoked_at"])
 
     @classmethod
+    def revoke_all(cls, user) -> int:
+        return cls.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+    @classmethod
     def authenticate(cls, plaintext: str):
         """The live token for `plaintext`, or None: revoked and expired tokens are dead."""
         if not plaintext.startswith(cls.PREFIX):
@@ -137,3 +141,10 @@ class ApiToken(models.Model):
         if token is None or not hmac.compare_digest(token.key_hash, cls._digest(secret)):
             return None
         return token
+
+
+def revoke_tokens_of_inactive_user(sender, instance, **kwargs):
+    """A deactivated user's tokens are revoked, not merely refused: re-activating the user,
+    from Settings > Users or the Django admin alike, must not revive them."""
+    if not instance.is_active:
+        ApiToken.revoke_all(instance)

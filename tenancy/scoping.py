@@ -19,13 +19,12 @@ from tenancy.models import Membership, Role
 VIEW = "view"
 DISMISS = "dismiss"  # R1.2: one alert, a group, or all
 DISMISS_SELECTION = "dismiss_selection"  # R1.3: by organization and/or group
-MANAGE = "manage"  # R1.3: thresholds, settings, integrations, users, inventory writes
+MANAGE = "manage"  # R1.3, R1.6: thresholds, settings, integrations, users and invitations, inventory writes
 INGEST = "ingest"
-MANAGE_USERS = "manage_users"  # issue 8: superusers manage anyone, admins admins/monitors in their scope
 
 _ALLOWED = {
-    Role.SUPERUSER: {VIEW, DISMISS, DISMISS_SELECTION, MANAGE, INGEST, MANAGE_USERS},
-    Role.ADMIN: {VIEW, DISMISS, MANAGE_USERS},
+    Role.SUPERUSER: {VIEW, DISMISS, DISMISS_SELECTION, MANAGE, INGEST},
+    Role.ADMIN: {VIEW, DISMISS},
     Role.MONITOR: {VIEW},
 }
 

@@ -1,4 +1,7 @@
-"""Settings > Users, Settings > API tokens and Settings > Two-factor (issue 8, R1.3, R1.4)."""
+"""Settings > Users, Settings > API tokens and Settings > Two-factor (issue 8, R1.3, R1.5, R1.6).
+
+Settings > Users is the superuser's alone (R1.3): anyone else gets the 403 page.
+"""
 
 from datetime import timedelta
 
@@ -15,24 +18,23 @@ from tenancy.models import ApiToken, Organization, Role, TokenScope
 from tenancy.user_api import TOKEN_SCOPES, scope_refusal
 
 
-def _roles_for(user):
-    """The roles `user` may hand out; only a superuser grants superuser."""
-    if scoping.can(user, scoping.MANAGE):
-        return Role.choices
-    return [(value, label) for value, label in Role.choices if value != Role.SUPERUSER]
-
-
 def _chosen_organizations(request):
     ids = [int(v) for v in request.POST.getlist("organizations") if v.isdigit()]
-    # Scoped: an id outside the user's organizations is simply not found (R1.1, R1.4).
+    # Scoped: an id of another account is simply not found (R1.1).
     return list(scoping.scope(request.user, Organization.objects.filter(pk__in=ids)))
+
+
+def _superuser_only(request):
+    """R1.3, R1.6: users and invitations are the superuser's, before any lookup (so no 404/403 oracle)."""
+    scoping.member_account(request.user)
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser manages users.")
 
 
 def _users_context(request, **extra):
     return {
-        "people": [(p, users.may_manage(request.user, p), users.is_pending(p)) for p in users.visible_users(request.user)],
-        "can_invite": scoping.can(request.user, scoping.MANAGE_USERS),
-        "roles": _roles_for(request.user),
+        "people": [(p, users.is_pending(p)) for p in users.visible_users(request.user)],
+        "roles": Role.choices,
         "organizations": scoping.scope(request.user, Organization.objects.all()),
         **extra,
     }
@@ -40,15 +42,13 @@ def _users_context(request, **extra):
 
 @login_required
 def user_list(request):
-    """The people the user may see, and the invitation form (POST invites)."""
-    scoping.member_account(request.user)
+    """The account's people, and the invitation form (POST invites)."""
+    _superuser_only(request)
     if request.method == "POST":
-        if not scoping.can(request.user, scoping.MANAGE_USERS):
-            raise PermissionDenied("A monitor manages nobody.")
         try:
             invited = users.invite(
                 request.user, request.POST.get("email"), request.POST.get("role", Role.MONITOR),
-                _chosen_organizations(request), request.build_absolute_uri("/"),
+                _chosen_organizations(request),
             )
         except users.RuleError as error:
             context = _users_context(request, errors={error.field: error.message}, values=request.POST)
@@ -58,18 +58,15 @@ def user_list(request):
     return render(request, "tenancy/users.html", _users_context(request))
 
 
-def _manageable(request, pk):
-    target = get_object_or_404(users.visible_users(request.user), pk=pk)
-    if not users.may_manage(request.user, target):
-        raise PermissionDenied("You may not manage this user.")
-    return target
+def _target(request, pk):
+    _superuser_only(request)
+    return get_object_or_404(users.visible_users(request.user), pk=pk)
 
 
 @login_required
 def user_edit(request, pk):
     """Role and organization scope of one person (GET the form, POST saves)."""
-    scoping.member_account(request.user)
-    target = _manageable(request, pk)
+    target = _target(request, pk)
     errors = {}
     if request.method == "POST":
         try:
@@ -82,7 +79,7 @@ def user_edit(request, pk):
             return redirect("tenancy:users")
     chosen = set(target.membership.organizations.values_list("id", flat=True))
     return render(request, "tenancy/user_edit.html", {
-        "target": target, "roles": _roles_for(request.user), "errors": errors, "chosen": chosen,
+        "target": target, "roles": Role.choices, "errors": errors, "chosen": chosen,
         "organizations": scoping.scope(request.user, Organization.objects.all()),
     }, status=400 if errors else 200)
 
@@ -90,9 +87,8 @@ def user_edit(request, pk):
 @login_required
 @require_POST
 def user_active(request, pk, active):
-    """Deactivate (sessions and tokens stop at once) or re-activate."""
-    scoping.member_account(request.user)
-    target = _manageable(request, pk)
+    """Deactivate (sessions end, tokens are revoked) or re-activate."""
+    target = _target(request, pk)
     try:
         users.change(request.user, target, is_active=active)
     except users.RuleError as error:
@@ -105,10 +101,9 @@ def user_active(request, pk, active):
 @login_required
 @require_POST
 def user_resend(request, pk):
-    scoping.member_account(request.user)
-    target = _manageable(request, pk)
+    target = _target(request, pk)
     try:
-        users.resend(request.user, target, request.build_absolute_uri("/"))
+        users.resend(request.user, target)
     except users.RuleError as error:
         messages.error(request, error.message)
     else:
@@ -121,6 +116,9 @@ def _token_form(request):
     name = request.POST.get("name", "").strip()
     scope = request.POST.get("scope", TokenScope.READ)
     days = request.POST.get("expires_in_days", "").strip()
+    refusal = two_factor.token_refusal(request.user)
+    if refusal:
+        return None, {"name": refusal}
     if not name:
         return None, {"name": "Name the token, e.g. after the script that uses it."}
     if scope not in dict(TOKEN_SCOPES):

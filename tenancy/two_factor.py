@@ -1,13 +1,42 @@
-"""TOTP devices through django-otp (issue 8): enrollment, verification, the QR code."""
+"""TOTP devices through django-otp (issue 8): enrollment, verification, the QR code, and
+who must show a code (R1.5)."""
 
 from base64 import b32encode
 
 import segno
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tenancy import scoping
+
 
 def confirmed_device(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def account_requires(user) -> bool:
+    membership = scoping.membership_of(user)
+    return bool(membership and membership.account.require_two_factor)
+
+
+def needs_code(user) -> bool:
+    """R1.5: a user with a confirmed device, or of an account that requires two-factor, is
+    signed in only by a session that passed the code step."""
+    return account_requires(user) or confirmed_device(user) is not None
+
+
+def lacks_required(user) -> bool:
+    """The account requires two-factor and this user has not enrolled yet."""
+    return account_requires(user) and confirmed_device(user) is None
+
+
+TOKEN_REFUSAL = (
+    "Your account requires two-factor: turn it on under Settings > Two-factor, then create the token."
+)
+
+
+def token_refusal(user) -> str | None:
+    """R1.5: an account that requires two-factor gives no API token to a user without it."""
+    return TOKEN_REFUSAL if lacks_required(user) else None
 
 
 def pending_device(user):

@@ -1,6 +1,6 @@
 """`users/` and `tokens/` in the REST API (issue 8).
 
-users/: the people the caller may see (R1.4); writes follow `tenancy.users` rules.
+users/: superuser-only writes (R1.3, R1.6); a superuser sees the account's people, others themselves.
 tokens/: the caller's own tokens only; the secret is in the create answer, once.
 """
 
@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tenancy import scoping, users
+from tenancy import scoping, two_factor, users
 from tenancy.models import ApiToken, Organization, Role, TokenScope
 from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
 
@@ -52,21 +52,18 @@ class UserViewSet(
     mixins.UpdateModelMixin, viewsets.GenericViewSet,
 ):
     serializer_class = UserSerializer
-    write_action = scoping.MANAGE_USERS
+    write_action = scoping.MANAGE  # R1.3: users and invitations are the superuser's
     pagination_class = None
 
     def get_queryset(self):
         return users.visible_users(self.request.user)
-
-    def _base_url(self):
-        return self.request.build_absolute_uri("/")
 
     def perform_create(self, serializer):
         data = serializer.validated_data
         try:
             serializer.instance = users.invite(
                 self.request.user, data["email"], data.get("role", Role.MONITOR),
-                data.get("organizations", []), self._base_url(),
+                data.get("organizations", []),
             )
         except users.RuleError as error:
             raise _rule_failed(error) from error
@@ -89,10 +86,8 @@ class UserViewSet(
     @action(detail=True, methods=["post"], url_path="resend-invite")
     def resend_invite(self, request, pk=None):
         target = self.get_object()
-        if not users.may_manage(request.user, target):
-            return Response({"detail": "You may not manage this user."}, status=status.HTTP_403_FORBIDDEN)
         try:
-            users.resend(request.user, target, self._base_url())
+            users.resend(request.user, target)
         except users.RuleError as error:
             raise _rule_failed(error) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -138,6 +133,12 @@ class TokenSerializer(serializers.ModelSerializer):
         if value is not None and value <= timezone.now():
             raise serializers.ValidationError("The expiry must be in the future.")
         return value
+
+    def validate(self, attrs):
+        refusal = two_factor.token_refusal(self.context["request"].user)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return attrs
 
 
 class TokenViewSet(

@@ -1,14 +1,15 @@
-"""Who may manage whom, and how people join and leave an account (issue 8, R1.3, R1.4).
+"""Who may manage whom, and how people join and leave an account (issue 8, R1.3, R1.6).
 
-- A superuser manages anyone in the account.
-- An admin creates and edits admins and monitors within their own organization
-  scope: never the superuser role (the vendor's rule), never access beyond the
-  organizations they see themselves, so never a wider scope for themselves either.
-- A monitor manages nobody.
+- Users and invitations are superuser-only: a superuser invites, edits and
+  deactivates anyone in the account.
+- Everyone else manages nobody and sees only themselves (API.md `users/`).
 - The last active superuser of an account can be neither demoted nor deactivated.
+- Deactivation revokes the user's API tokens for good: a re-activated user makes new ones.
 
 Every rule raises `RuleError(field, message)`; the API answers 400 naming the field
 and the dashboard shows it as a form error. Nothing is changed when a rule fails.
+Invitation links carry `settings.PORTAL_URL`, never the Host header of the request
+that sent them: that header is the sender's to choose.
 """
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from tenancy import scoping
 from tenancy.accounts import add_member
-from tenancy.models import Membership, Organization, Role
+from tenancy.models import Membership, Role
 
 
 class RuleError(Exception):
@@ -39,61 +40,36 @@ def _role(user):
     return membership.role if membership else None
 
 
+def is_superuser(user) -> bool:
+    return _role(user) == Role.SUPERUSER
+
+
 def visible_users(actor):
-    """The people `actor` may see on Settings > Users (R1.4 for a scoped admin)."""
+    """The people `actor` may see: a superuser everyone of the account, others themselves (R1.3)."""
     User = get_user_model()
     membership = scoping.membership_of(actor)
     if membership is None:
         return User.objects.none()
     people = User.objects.filter(membership__account=membership.account_id).select_related("membership")
-    if membership.role == Role.MONITOR:
+    if membership.role != Role.SUPERUSER:
         return people.filter(pk=actor.pk)
-    limit = scoping.organization_limit(actor)
-    if limit is None:
-        return people.order_by("email")
-    # A scoped admin sees the people confined to their own organizations, and themselves.
-    outside = Organization.objects.filter(account=membership.account_id).exclude(pk__in=limit)
-    within = (
-        people.exclude(membership__role=Role.SUPERUSER)
-        .filter(membership__organizations__in=limit)
-        .exclude(membership__organizations__in=outside)
-    )
-    return people.filter(Q(pk__in=within.values("pk")) | Q(pk=actor.pk)).order_by("email")
-
-
-def organization_ids(user) -> set[int]:
-    return set(user.membership.organizations.values_list("id", flat=True))
+    return people.order_by("email")
 
 
 def may_manage(actor, target) -> bool:
-    """Whether `actor` may edit `target` at all (both in one account)."""
-    role = _role(actor)
-    if role == Role.SUPERUSER:
-        return True
-    if role != Role.ADMIN or target.membership.role == Role.SUPERUSER:
-        return False
-    limit = scoping.organization_limit(actor)
-    if limit is None:
-        return True
-    target_orgs = organization_ids(target)
-    return bool(target_orgs) and target_orgs <= set(limit)
+    """Whether `actor` may edit `target` (both in one account): superusers only (R1.3)."""
+    return is_superuser(actor)
 
 
 def check_grant(actor, role, organizations):
-    """The role and scope `actor` proposes to give (to someone else or to themselves)."""
+    """The role and scope a superuser proposes to give."""
     account = scoping.account_of(actor)
+    if not is_superuser(actor):
+        raise PermissionDenied("Only a superuser manages users.")
     if role not in Role.values:
         raise RuleError("role", f"Choose one of: {', '.join(Role.values)}.")
-    if role == Role.SUPERUSER and _role(actor) != Role.SUPERUSER:
-        raise RuleError("role", "Only a superuser may grant the superuser role.")
     if any(org.account_id != account.pk for org in organizations):
         raise RuleError("organizations", "No such organization.")
-    limit = scoping.organization_limit(actor)
-    if _role(actor) == Role.ADMIN and limit is not None:
-        if not organizations:
-            raise RuleError("organizations", "Choose organizations: you may give access only to your own.")
-        if not {org.pk for org in organizations} <= set(limit):
-            raise RuleError("organizations", "You may not give access beyond your own organizations.")
 
 
 def _guard_last_superuser(target, field):
@@ -108,7 +84,7 @@ def _guard_last_superuser(target, field):
 
 
 @transaction.atomic
-def invite(actor, email, role, organizations, base_url=None):
+def invite(actor, email, role, organizations):
     """A new user with no password yet; the emailed link lets them choose one."""
     email = (email or "").strip().lower()
     if "@" not in email:
@@ -117,22 +93,22 @@ def invite(actor, email, role, organizations, base_url=None):
     if get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
         raise RuleError("email", "A user with this email already exists.")
     user = add_member(scoping.account_of(actor), email, None, role, organizations)
-    send_invitation(user, actor, base_url)
+    send_invitation(user, actor)
     return user
 
 
-def invitation_link(user, base_url=None) -> str:
+def invitation_link(user) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     path = reverse("invite-accept", args=[uid, default_token_generator.make_token(user)])
-    return f"{(base_url or settings.PORTAL_URL).rstrip('/')}{path}"
+    return f"{settings.PORTAL_URL.rstrip('/')}{path}"
 
 
-def send_invitation(user, invited_by, base_url=None):
+def send_invitation(user, invited_by):
     account = user.membership.account
     send_mail(
         f"You are invited to {account.name} on uniview",
         f"{invited_by.email} invited you to {account.name} on uniview.\n\n"
-        f"Choose your password here (the link works once):\n{invitation_link(user, base_url)}\n\n"
+        f"Choose your password here (the link works once):\n{invitation_link(user)}\n\n"
         f"Your login is {user.email}.\n",
         None,
         [user.email],
@@ -144,10 +120,12 @@ def is_pending(user) -> bool:
     return not user.has_usable_password()
 
 
-def resend(actor, target, base_url=None):
+def resend(actor, target):
+    if not may_manage(actor, target):
+        raise PermissionDenied("Only a superuser manages users.")
     if not is_pending(target):
         raise RuleError("email", "This user has already accepted the invitation.")
-    send_invitation(target, actor, base_url)
+    send_invitation(target, actor)
 
 
 @transaction.atomic
@@ -172,8 +150,8 @@ def change(actor, target, role=None, organizations=None, is_active=None):
     if organizations is not None:
         membership.organizations.set(new_orgs)
     if is_active is not None and is_active != target.is_active:
-        # An inactive user's sessions stop at the next request (ModelBackend.get_user)
-        # and their tokens answer 401 (tenancy.auth).
+        # An inactive user's sessions stop at the next request (ModelBackend.get_user); their
+        # tokens are revoked for good as the row is saved (tenancy.models.revoke_tokens_of_inactive_user).
         target.is_active = is_active
         target.save(update_fields=["is_active"])
     return target

@@ -15,7 +15,10 @@ User = get_user_model()
 NEW_PASSWORD = "lantern-orchard-quietly-47"
 
 
-def test_r1_4_an_invited_user_accepts_logs_in_and_sees_only_the_scoped_organizations(live_server, browser_page):
+def test_r1_4_an_invited_user_accepts_logs_in_and_sees_only_the_scoped_organizations(
+    live_server, browser_page, settings,
+):
+    settings.PORTAL_URL = live_server.url  # invitation links carry the portal's address, not the Host header
     cast = build_cast()
     page = browser_page
     log_in(page, live_server, "super@a.example", PASSWORD)

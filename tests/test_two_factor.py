@@ -5,6 +5,7 @@ import re
 import time
 
 import time_machine
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -19,6 +20,14 @@ def code_for(device, offset=0):
 
 def enrolled(user):
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def signed_in_with_both_factors(client, user, device):
+    """What the code step leaves in a session: the user and the device that verified them (R1.5)."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def password_step(client, email):
@@ -57,8 +66,7 @@ def test_a_user_turns_two_factor_on_from_settings(cast, client):
 
 
 def test_a_superuser_requires_two_factor_and_users_must_enroll_at_login(cast, client):
-    enrolled(cast.superuser_a)
-    client.force_login(cast.superuser_a)
+    signed_in_with_both_factors(client, cast.superuser_a, enrolled(cast.superuser_a))
     client.post("/settings/two-factor/require/", {"required": "on"})
     cast.account_a.refresh_from_db()
     assert cast.account_a.require_two_factor
@@ -84,8 +92,7 @@ def test_a_session_from_before_the_requirement_ends(cast, client):
 
 
 def test_r1_3_only_a_superuser_requires_two_factor(cast, client):
-    enrolled(cast.admin_a)
-    client.force_login(cast.admin_a)
+    signed_in_with_both_factors(client, cast.admin_a, enrolled(cast.admin_a))
     assert client.post("/settings/two-factor/require/", {"required": "on"}).status_code == 403
     cast.account_a.refresh_from_db()
     assert not cast.account_a.require_two_factor

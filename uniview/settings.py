@@ -9,8 +9,19 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from uniview.env import env_bool, env_int, env_list, env_str, generated_secret
+from uniview.env import (
+    env_bool,
+    env_cidrs,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    fernet_keys,
+    generated_fernet_key,
+    generated_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("UNIVIEW_VAR_DIR", str(BASE_DIR / "var")))
@@ -20,6 +31,9 @@ SECRET_KEY = env_str("SECRET_KEY") or generated_secret(VAR_DIR / "secret_key")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The portal's own address: every link in emails (invitations included) and tickets starts with
+# it, never with the Host header of a request, which the sender chooses. Set it in production;
+# the default fits the embedded default (`manage.py runserver`).
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -50,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "uniview.proxies.TrustedProxyMiddleware",  # before anything reads X-Forwarded-*
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -58,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the code step
     "tenancy.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -134,43 +150,75 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
 # --- Security (issue 7): cookies, headers, login throttling, outbound URLs, metrics --------
-# Behind an https proxy set SECURE_COOKIES=1, BEHIND_HTTPS_PROXY=1 and HSTS_SECONDS=31536000.
+# SECURE_COOKIES=1 means the portal is served over https. TRUSTED_PROXIES lists the
+# reverse proxies (addresses or networks) whose X-Forwarded-Proto and X-Forwarded-For
+# count; from any other peer those headers are dropped (uniview/proxies.py). Only
+# when the portal can tell https from http (a trusted proxy) does it redirect http
+# to https: without one, every request behind a TLS proxy looks like http and would
+# loop. HSTS is sent on https answers only, so it is on by default under SECURE_COOKIES.
+# /healthz and /metrics are never redirected: load balancers and scrapers probe over http.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY", bool(TRUSTED_PROXIES))
+if BEHIND_HTTPS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), never from the cookie
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-if env_bool("BEHIND_HTTPS_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE and BEHIND_HTTPS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # django-axes: lock a username from one address after LOGIN_FAILURE_LIMIT failures.
 AUTHENTICATION_BACKENDS = ["uniview.security.ThrottledLoginBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "uniview.proxies.client_address"  # the real client behind TRUSTED_PROXIES
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Outbound vendor calls (integrations/url_guard.py). Defaults follow SECURE_COOKIES: a deployment
-# behind https is production; the embedded default and tests call fakes on loopback.
+# behind https is production. Loopback, link-local and cloud metadata are refused whatever is set
+# here; OUTBOUND_ALLOW_LOOPBACK is deliberately not read from the environment — only the test
+# settings (tests/settings.py) and the local demo (demo/settings.py) open it for their fakes.
 OUTBOUND_REQUIRE_HTTPS = env_bool("OUTBOUND_REQUIRE_HTTPS", SESSION_COOKIE_SECURE)
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", not SESSION_COOKIE_SECURE)
-# /metrics answers only these addresses or networks; /healthz fails when beat is quiet longer than this.
-METRICS_ALLOW = env_list("METRICS_ALLOW", ["127.0.0.1", "::1"])
+OUTBOUND_ALLOW_CIDRS = env_cidrs("OUTBOUND_ALLOW_CIDRS")
+OUTBOUND_ALLOW_LOOPBACK = False
+# /metrics answers a bearer METRICS_TOKEN from anywhere, otherwise only a client in METRICS_ALLOW
+# (the peer, or the forwarded client when the peer is a trusted proxy).
+METRICS_ALLOW = env_networks("METRICS_ALLOW", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 PROMETHEUS_EXPORT_MIGRATIONS = False
 # LOG_FORMAT=json: workers log through LOGGING too (one JSON object a line, with the task id).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = env_str("LOG_FORMAT") != "json"
 
 # --- Credentials at rest -----------------------------------------------------
-# FIELD_ENCRYPTION_KEY: a Fernet key (32 url-safe base64 bytes). Without one,
-# a key is derived from SECRET_KEY so the embedded default works out of the box.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY") or base64.urlsafe_b64encode(
-    hashlib.sha256(("field-encryption:" + SECRET_KEY).encode()).digest()
-).decode()
+# FIELD_ENCRYPTION_KEY: Fernet keys, comma-separated (the first encrypts, all
+# decrypt), each checked at start. Production — a shared database (DATABASE_URL)
+# or a deployment behind https (SECURE_COOKIES), the same two markers as above —
+# must set it: every process and host has to read the same credentials, and a key
+# must not be derivable from SECRET_KEY. The embedded default makes one in var/.
+PRODUCTION = bool(_database_url) or SESSION_COOKIE_SECURE
+if env_str("FIELD_ENCRYPTION_KEY").strip():
+    FIELD_ENCRYPTION_KEY = fernet_keys("FIELD_ENCRYPTION_KEY", env_str("FIELD_ENCRYPTION_KEY"))
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY is required when DATABASE_URL or SECURE_COOKIES is set. Generate one with "
+        "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\""
+    )
+else:
+    # An embedded install from before kept its credentials under a key derived from
+    # SECRET_KEY (both live in var/): that key is adopted once, decrypt-only, so they
+    # stay readable; `rotate_credentials_key` moves them to the new key.
+    _key_file, _earlier = VAR_DIR / "field_encryption_key", ""
+    if not _key_file.exists() and (VAR_DIR / "uniview.sqlite3").exists():
+        _earlier = base64.urlsafe_b64encode(hashlib.sha256(f"field-encryption:{SECRET_KEY}".encode()).digest()).decode()
+    FIELD_ENCRYPTION_KEY = generated_fernet_key(_key_file, adopt=_earlier)
 
 # --- Email ------------------------------------------------------------------
 # EMAIL_BACKEND may name any Django or anymail backend, e.g.

@@ -3,7 +3,7 @@
 from functools import partial
 
 from notifications.channels.base import PermanentError, option_int
-from notifications.psa import PsaChannel, PsaClient, call, connection_test
+from notifications.psa import PsaChannel, PsaClient, call, connection_test, first_ours
 
 CREDENTIALS = ("username", "secret", "integration_code")
 ZONE_LOOKUP = "https://webservices.autotask.net/atservicesrest/"
@@ -38,8 +38,7 @@ class AutotaskClient(PsaClient):
     def find(self, ref):
         query = {"filter": [{"op": "contains", "field": "title", "value": f"[{ref}]"}]}
         items = self.request("POST", f"{self.zone()}/Tickets/query", "Autotask ticket lookup", json=query).json()
-        items = items.get("items") or []
-        return items[0]["id"] if items else None
+        return first_ours(items.get("items"), ref, "title", "id")
 
     def create(self, ticket):
         o = self.options

@@ -5,7 +5,7 @@ from functools import partial
 from django.utils import timezone
 
 from notifications.channels.base import option_int
-from notifications.psa import PsaChannel, PsaClient, connection_test
+from notifications.psa import PsaChannel, PsaClient, connection_test, first_ours
 
 CREDENTIALS = ("username", "password", "tenant")
 MONITORING_SOURCE = 5  # SourceId 5 = monitoring system
@@ -38,10 +38,9 @@ class BmsClient(PsaClient):
         return f"Connected to {self.label}."
 
     def find(self, ref):
-        query = {"Filter": {"Title": f"[{ref}]"}, "PageNumber": 1, "PageSize": 5}
+        query = {"Filter": {"Title": f"[{ref}]"}, "PageNumber": 1, "PageSize": 25}
         found = self.api("POST", "/servicedesk/tickets/search", "ticket lookup", json=query).json()
-        rows = found.get("Result") or []
-        return rows[0]["Id"] if rows else None
+        return first_ours(found.get("Result"), ref, "Title", "Id")
 
     def create(self, ticket):
         o = self.options

@@ -4,7 +4,7 @@ import base64
 from functools import partial
 
 from notifications.channels.base import option_int
-from notifications.psa import PsaChannel, PsaClient, call, connection_test
+from notifications.psa import PsaChannel, PsaClient, call, connection_test, first_ours
 
 CREDENTIALS = ("company_id", "public_key", "private_key", "client_id")
 # (site, company) → API root: the codebase changes only with a CW release, so one lookup per process.
@@ -36,10 +36,10 @@ class ConnectWiseClient(PsaClient):
         return f"Connected to ConnectWise Manage ({len(boards)} boards)."
 
     def find(self, ref):
-        conditions = f'summary like "%[{ref}]%"'
+        conditions = f'summary like "%{like_literal(f"[{ref}]")}%"'
         found = self.request("GET", f"{self.base()}/service/tickets", "ConnectWise ticket lookup",
-                             params={"conditions": conditions, "pageSize": 2}).json()
-        return found[0]["id"] if found else None
+                             params={"conditions": conditions, "pageSize": 25, "orderBy": "id asc"}).json()
+        return first_ours(found, ref, "summary", "id")
 
     def create(self, ticket):
         body = {
@@ -58,6 +58,12 @@ class ConnectWiseClient(PsaClient):
     def close(self, ticket_id, status):
         patch = [{"op": "replace", "path": "status", "value": {"id": _int(status, "closed_status")}}]
         self.request("PATCH", f"{self.base()}/service/tickets/{ticket_id}", "ConnectWise close", json=patch)
+
+
+def like_literal(text: str) -> str:
+    """`text` matched literally by ConnectWise's `like` (SQL Server LIKE, VENDOR_APIS.md):
+    `[`, `%` and `_` are wildcards there, written `[[]`, `[%]`, `[_]`; a `"` ends the value."""
+    return "".join(f"[{ch}]" if ch in "[%_" else '\\"' if ch == '"' else ch for ch in text)
 
 
 _int = partial(option_int, vendor="ConnectWise")

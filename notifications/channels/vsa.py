@@ -2,7 +2,8 @@
 
 Targets: `alarm:<integration id>` for backup and hot-copy alarms when the
 integration's option `post_alarms` is on (raised opens, resolved closes);
-`email:<action id>` for each email action whose area matches the alarm.
+`email:<action id>` for each email action whose area matches the alarm and whose
+owner may still see it (an action follows its owner: `vsa_actions.visible_to_owner`).
 """
 
 from integrations.http import VendorError
@@ -11,6 +12,7 @@ from integrations.vsa import VsaClient
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, VsaEmailAction
 from notifications.psa import is_retry, retry_after_value, ticket_for
+from notifications.vsa_actions import visible_to_owner
 
 ALARM_KINDS = {"backup_alarm", "hot_copy_alarm"}
 AREA_KINDS = {VsaEmailAction.Area.BACKUPS: "backup_alarm", VsaEmailAction.Area.REPLICATION_OFFSITE: "hot_copy_alarm"}
@@ -41,10 +43,13 @@ class VsaChannel(Channel):
         pairs = []
         if integration.options.get("post_alarms"):
             pairs += [(e, f"alarm:{integration.pk}") for e in events if e.type in ("raised", "resolved")]
-        actions = list(VsaEmailAction.objects.filter(account=account).values_list("pk", "area"))
-        for event in events:
-            if event.type == "raised":
-                pairs += [(event, f"email:{pk}") for pk, area in actions if AREA_KINDS[area] == event.alert.kind]
+        raised = [e for e in events if e.type == "raised"]
+        alert_ids = {e.alert_id for e in raised}
+        actions = VsaEmailAction.objects.filter(account=account).select_related("owner") if raised else []
+        for action in actions:
+            visible = visible_to_owner(action, alert_ids)
+            pairs += [(e, f"email:{action.pk}") for e in raised
+                      if AREA_KINDS[action.area] == e.alert.kind and e.alert_id in visible]
         return pairs
 
     def send(self) -> str:
@@ -89,9 +94,12 @@ class VsaChannel(Channel):
         return str(alarm)
 
     def _email(self, client, integration, action_id) -> str:
-        action = VsaEmailAction.objects.filter(pk=action_id, account=self.delivery.account).first()
+        action = (VsaEmailAction.objects.filter(pk=action_id, account=self.delivery.account)
+                  .select_related("owner").first())
         if action is None or not action.recipients:
             return "email action removed"
+        if self.alert.pk not in visible_to_owner(action, {self.alert.pk}):  # the owner changed since queued
+            return "not sent: the action's owner may no longer see this alert"
         sender = integration.options.get("email_from") or "uniview@localhost"
         alert = self.alert
         body = f"{alert.kind_label}: {alert.title}\nRaised: {alert.raised_at:%Y-%m-%d %H:%M} UTC\n{alert_url(alert)}"

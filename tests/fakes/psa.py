@@ -1,7 +1,10 @@
 """Fake PSAs on loopback speaking VENDOR_APIS.md: ConnectWise Manage, Autotask, Kaseya BMS / Vorex.
 
 Each keeps `tickets` (id → dict with at least `title`, `company`, `status`) so tests
-read the same facts whichever vendor they drive.
+read the same facts whichever vendor they drive. Searches match the way the vendor
+does, not the way we wish it did: ConnectWise `conditions` use SQL Server's LIKE
+(`%`, `_` and `[...]` character classes, case-insensitive), Autotask's `contains`
+and the BMS title filter are case-insensitive substring matches.
 """
 
 import base64
@@ -28,7 +31,44 @@ class PsaFake(FakeServer):
         return sorted(t["title"] for t in self.tickets.values())
 
     def matching(self, needle):
+        """Tickets whose title holds `needle` exactly (for the tests' own reading)."""
         return [t for t in self.tickets.values() if needle in t["title"]]
+
+    def containing(self, needle):
+        """The vendor's `contains`: a case-insensitive substring, oldest ticket first."""
+        needle = needle.casefold()
+        return [t for t in sorted(self.tickets.values(), key=lambda t: t["id"]) if needle in t["title"].casefold()]
+
+
+def sql_like(pattern: str) -> re.Pattern:
+    """SQL Server's LIKE as a regex: `%` any run, `_` one character, `[abc]` / `[a-z]` / `[^a]` one
+    character of (or not of) a class; everything else literal; case-insensitive (the default
+    collation). A range whose ends are reversed matches nothing, as in SQL Server."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        end = pattern.find("]", i + 2) if ch == "[" else -1
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        elif ch == "[" and end != -1:
+            body, i = pattern[i + 1:end], end
+            negate = body.startswith("^")
+            members, j = [], 1 if negate else 0
+            while j < len(body):
+                if j + 2 < len(body) and body[j + 1] == "-":
+                    if body[j].casefold() <= body[j + 2].casefold():
+                        members.append(f"{re.escape(body[j])}-{re.escape(body[j + 2])}")
+                    j += 3
+                else:
+                    members.append(re.escape(body[j]))
+                    j += 1
+            out.append(f"[{'^' if negate else ''}{''.join(members)}]" if members else ("." if negate else "(?!)"))
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
 class ConnectWiseFake(PsaFake):
@@ -55,9 +95,13 @@ class ConnectWiseFake(PsaFake):
         if path == "/service/boards" and method == "GET":
             return 200, [{"id": 1, "name": "Help Desk"}]
         if path == "/service/tickets" and method == "GET":
-            match = re.fullmatch(r'summary like "%(.*)%"', request.arg("conditions"))
-            needle = match.group(1) if match else ""
-            return 200, [{"id": t["id"], "summary": t["title"]} for t in self.matching(needle)]
+            match = re.match(r'summary like "((?:[^"\\]|\\.)*)"', request.arg("conditions"))
+            if not match:
+                return 400, {"code": "InvalidObject", "message": "conditions not understood"}
+            like = sql_like(match.group(1).replace('\\"', '"'))
+            found = [t for t in sorted(self.tickets.values(), key=lambda t: t["id"]) if like.fullmatch(t["title"])]
+            size = int(request.arg("pageSize") or 25)
+            return 200, [{"id": t["id"], "summary": t["title"]} for t in found[:size]]
         if path == "/service/tickets" and method == "POST":
             return self._create(request.json())
         found = re.fullmatch(r"/service/tickets/(\d+)", path)
@@ -107,8 +151,10 @@ class AutotaskFake(PsaFake):
         if path == "/Tickets/entityInformation/fields":
             return 200, {"fields": [{"name": "status"}, {"name": "priority"}, {"name": "queueID"}]}
         if path == "/Tickets/query" and method == "POST":
-            needle = next((f["value"] for f in request.json().get("filter", []) if f.get("field") == "title"), "")
-            items = [{"id": t["id"], "title": t["title"]} for t in self.matching(needle)]
+            title = next((f for f in request.json().get("filter", []) if f.get("field") == "title"), {})
+            if title.get("op") != "contains":
+                return 500, {"errors": ["the fake answers only a title contains query"]}
+            items = [{"id": t["id"], "title": t["title"]} for t in self.containing(title.get("value", ""))]
             return 200, {"items": items, "pageDetails": {"count": len(items)}}
         if path == "/Tickets" and method == "POST":
             body = request.json()
@@ -150,7 +196,7 @@ class BmsFake(PsaFake):
             return 401, {"Message": "Authorization has been denied for this request."}
         if path == "/v2/servicedesk/tickets/search" and method == "POST":
             needle = (request.json().get("Filter") or {}).get("Title", "")
-            rows = [{"Id": t["id"], "Title": t["title"]} for t in self.matching(needle)]
+            rows = [{"Id": t["id"], "Title": t["title"]} for t in self.containing(needle)]
             return 200, {"Result": rows, "TotalRecords": len(rows)}
         if path == "/v2/servicedesk/tickets" and method == "POST":
             body = request.json()

@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from tenancy import two_factor
 from tenancy.models import ApiToken, Membership, TokenScope
 from tenancy.user_api import scope_refusal
 
@@ -17,8 +18,10 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=email.strip().lower()).first()
         if user is None or not Membership.objects.filter(user=user).exists():
             raise CommandError(f"No member with email {email}.")
-        refusal = scope_refusal(user, scope) if scope else None
-        if refusal:  # a token never exceeds its owner's role (issue 8)
+        # R1.5: no token for a user without two-factor in an account that requires it;
+        # a token never exceeds its owner's role (issue 8).
+        refusal = two_factor.token_refusal(user) or (scope_refusal(user, scope) if scope else None)
+        if refusal:
             raise CommandError(refusal)
         _, plaintext = ApiToken.issue(user, scope or TokenScope.FULL, name)
         self.stdout.write(plaintext)
