@@ -6,17 +6,27 @@ resolve, a VSA alarm closes), and because the alert rows survive the removal
 (SET_NULL, with the organization's name kept on the alert), the deliveries can
 still close what they opened after the subject's rows are gone.
 
+Doors that delete without `tenancy.removal.remove()` (the admin, a shell) are
+caught by a `pre_delete` receiver per row; `remove()` itself resolves set-wise
+and the receiver stands aside.
+
 Subjects are matched set-based, by foreign key where the alert has one
 (organization, appliance, asset) and by the rule's subject otherwise (SaaS
 sources `saas:<id>:…`, Azure assets `azure:<id>`, integrations `integration:<id>:…`).
 """
 
+from django.apps import apps
 from django.db.models import Q
+from django.db.models.signals import pre_delete
+from django.utils import timezone
 
 from alerts.models import Alert, AlertState
 from alerts.reconciler import resolve
+from tenancy import removal
 
 REASON = "subject_removed"
+SUBJECTS = ("tenancy.Organization", "inventory.Appliance", "inventory.Asset", "inventory.SaasSource",
+            "inventory.AzureAsset")
 
 
 def _subjects(prefix, ids, exact=False) -> Q:
@@ -56,3 +66,16 @@ def resolve_leaving(queryset, now) -> list[Alert]:
         Alert.objects.filter(which, account__in=accounts, state=AlertState.OPEN).distinct().only("pk", "account_id")
     )
     return resolve(alerts, now, REASON)
+
+
+def connect() -> None:
+    """Register with `tenancy.removal`, and catch deletes that bypass it (the admin, a shell)."""
+    removal.on_leaving(resolve_leaving)
+    for label in SUBJECTS:
+        pre_delete.connect(_deleting, sender=apps.get_model(label), dispatch_uid=f"subject-removed:{label}")
+
+
+def _deleting(sender, instance, **kwargs):
+    # Per row, so only for doors that skipped `tenancy.removal.remove()`, which resolves set-wise.
+    if not removal.announced():
+        resolve_leaving(sender.objects.filter(pk=instance.pk), timezone.now())

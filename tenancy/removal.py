@@ -12,12 +12,15 @@ set-based: an organization with thousands of assets is one removal.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 _listeners: list[Callable[[QuerySet, object], None]] = []
+_removing: ContextVar[bool] = ContextVar("uniview_removing", default=False)
 
 
 def on_leaving(listener: Callable[[QuerySet, object], None]) -> None:
@@ -36,7 +39,22 @@ def remove(queryset: QuerySet, now=None) -> int:
     """Resolve what hangs on these rows, then delete them (and Django's cascade), atomically."""
     with transaction.atomic():
         leaving(queryset, now)
-        return queryset.delete()[0]
+        with _announced():
+            return queryset.delete()[0]
+
+
+def announced() -> bool:
+    """Inside `remove()`: what is being deleted was announced already, set-wise."""
+    return _removing.get()
+
+
+@contextmanager
+def _announced():
+    token = _removing.set(True)
+    try:
+        yield
+    finally:
+        _removing.reset(token)
 
 
 def remove_organization(organization, now=None) -> int:

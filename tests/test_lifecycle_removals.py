@@ -86,13 +86,22 @@ def test_r15_2_the_dashboard_delete_button_resolves_first_too(cast):
     assert_resolved_as_removed(alerts)
 
 
-def test_r15_2_an_organization_deleted_by_django_alone_keeps_its_alerts_which_resolve_as_removed(cast):
+def test_r15_2_an_organization_deleted_by_django_alone_keeps_its_alerts_and_resolves_them(cast):
     """A door that skips the domain function (the admin, a shell): no cascade takes the alerts away."""
     appliance = silent(cast)
     alerts = list(alerts_of(appliance))
     Organization.objects.filter(pk=cast.org_a1.pk).delete()
     assert Alert.objects.filter(pk__in=[a.pk for a in alerts]).count() == 2
+    assert_resolved_as_removed(alerts)
+    assert Delivery.objects.filter(event__type="resolved", event__alert__in=alerts).count() == 2
     evaluate(cast.account_a, LATER)
+    assert AlertEvent.objects.filter(alert__in=alerts, type="resolved").count() == 2  # once each
+
+
+def test_r15_2_an_appliance_deleted_by_django_alone_resolves_its_and_its_assets_alerts(cast):
+    appliance = silent(cast)
+    alerts = list(alerts_of(appliance))
+    Appliance.objects.get(pk=appliance.pk).delete()
     assert_resolved_as_removed(alerts)
 
 
