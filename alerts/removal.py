@@ -22,18 +22,12 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertState
 from alerts.reconciler import resolve
+from alerts.rules import spanning
 from tenancy import removal
 
 REASON = "subject_removed"
 SUBJECTS = ("tenancy.Organization", "inventory.Appliance", "inventory.Asset", "inventory.SaasSource",
             "inventory.AzureAsset")
-
-
-def _subjects(prefix, ids, exact=False) -> Q:
-    q = Q(pk__in=[])
-    for pk in ids:
-        q |= Q(subject=f"{prefix}:{pk}") if exact else Q(subject__startswith=f"{prefix}:{pk}:")
-    return q
 
 
 def _which(queryset) -> Q | None:
@@ -47,11 +41,14 @@ def _which(queryset) -> Q | None:
         return Q(asset__in=queryset)
     ids = list(queryset.values_list("pk", flat=True))
     if label == "inventory.SaasSource":
-        return _subjects("saas", ids)
+        return Q(subject__in=[spanning.subject(pk, level) for pk in ids for level in spanning.LEVEL_NAMES])
     if label == "inventory.AzureAsset":
-        return _subjects("azure", ids, exact=True)
-    if label == "integrations.Integration":
-        return _subjects("integration", ids)
+        return Q(subject__in=[f"azure:{pk}" for pk in ids])
+    if label == "integrations.Integration":  # R9.2: its own alerts, `integration:<id>:<reason>`
+        which = Q(pk__in=[])
+        for pk in ids:
+            which |= Q(subject__startswith=f"integration:{pk}:")
+        return which
     return None
 
 

@@ -1,9 +1,9 @@
 """Subjects leaving service (R15.2): removed, or retired and kept for history.
 
 Every way a subject goes — an API DELETE, a dashboard button, a poll that no
-longer sees it, an integration removed — calls `remove()` (or `retire()`), so
-its open alerts are resolved first, in the same transaction, and the rows go
-only after. The rooms above tenancy say what "first" means by registering a
+longer sees it, an integration removed — calls `remove()` (a retirement calls
+`leaving()` and keeps the rows), so its open alerts are resolved first, in the
+same transaction, and the rows go only after. The rooms above tenancy say what "first" means by registering a
 listener here (alerts resolves open alerts with reason `subject_removed`), the
 way the outbox listens to alert events; tenancy imports none of them.
 
