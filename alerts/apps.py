@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class AlertsConfig(AppConfig):
     name = "alerts"
+
+    def ready(self):
+        from alerts import removal
+
+        removal.connect()  # R15.2: a subject's alerts resolve before it goes

@@ -17,8 +17,9 @@ def on_events(listener: Callable[[list[AlertEvent]], None]) -> None:
         _listeners.append(listener)
 
 
-def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "") -> list[AlertEvent]:
-    """Append one event per alert and hand them to the listeners. Call inside a transaction."""
+def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "", fan_out: bool = True) -> list[AlertEvent]:
+    """Append one event per alert and hand them to the listeners (unless the event is history
+    only, `fan_out=False`: R15.1 a move). Call inside a transaction."""
     if not alerts:
         return []
     events = AlertEvent.objects.bulk_create(
@@ -27,6 +28,6 @@ def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "") ->
             for alert in alerts
         ]
     )
-    for listener in _listeners:
+    for listener in _listeners if fan_out else ():
         listener(events)
     return events

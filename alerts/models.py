@@ -24,9 +24,11 @@ class Alert(models.Model):
     fingerprint = models.CharField(max_length=255)
     kind = models.CharField(max_length=32, choices=list(KINDS.items()))
     category = models.CharField(max_length=32, blank=True)
+    # R15.2: removing an organization keeps its alerts' history; the name stays as it was.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
     )
+    organization_name = models.CharField(max_length=200, blank=True)
     appliance = models.ForeignKey(Appliance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     asset = models.ForeignKey(Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     subject = models.CharField(max_length=255)
@@ -86,6 +88,7 @@ class AlertEvent(models.Model):
         RAISED = "raised"
         RESOLVED = "resolved"
         DISMISSED = "dismissed"
+        MOVED = "moved"  # R15.1: history only, fans nothing out
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")

@@ -2,7 +2,10 @@
 
 Raise what is new, resolve what cleared, keep the rest (updating details that
 changed), and keep quiet for a fingerprint that a person dismissed within the
-re-alert interval (R11.4). The partial unique index makes a second writer's
+re-alert interval (R11.4). A kept alert follows its subject's organization,
+group and label (R15.1); a retired appliance's conditions are held back, and an
+alert whose subject was removed resolves as `subject_removed` (R15.2, see
+alerts.lifecycle). The partial unique index makes a second writer's
 raise a no-op (R14.2); state changes are compare-and-swap, and only the winner
 writes the event.
 """
@@ -12,7 +15,7 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 
-from alerts import events
+from alerts import events, lifecycle
 from alerts.conditions import Condition
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from inventory.models import Appliance
@@ -45,12 +48,12 @@ class Diff:
 def diff(account, kinds, conditions, now, resolve_reason="cleared") -> Diff:
     """The diff between `conditions` and the open alerts of `kinds`, read only: the
     reconciler applies it, a replay at another time (R15.5) only answers it."""
-    wanted = {c.fingerprint: c for c in conditions if c.kind in kinds}
+    wanted = {c.fingerprint: c for c in lifecycle.in_service(account, conditions) if c.kind in kinds}
     open_alerts = {
         a.fingerprint: a
         for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).only(
-            "id", "account_id", "fingerprint", "kind", "category", "organization_id", "appliance_id",
-            "subject", "title", "details", "links",
+            "id", "account_id", "fingerprint", "kind", "category", "appliance_id", "asset_id", "subject",
+            "title", "details", "links", "organization_id", "organization_name", "group_key", "group_label",
         )
     }
     cleared = [a for fp, a in open_alerts.items() if fp not in wanted]
@@ -72,6 +75,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outc
             outcome.resolved += len(resolve(alerts, now, reason))
         outcome.kept = len(planned.kept)
         _refresh(planned.kept)
+        lifecycle.follow(planned.kept, now)  # R15.1
         outcome.raised = sum(len(chunk) for chunk in _raise_in_chunks(account, planned.raise_, now))
     return outcome
 
@@ -102,6 +106,7 @@ def _reasons(account, cleared, default) -> dict[str, list[Alert]]:
     """R2.1: an alert whose category is switched off is withdrawn (`category_disabled`), not cleared."""
     if not cleared:
         return {}
+    gone = lifecycle.removed(account, cleared) if default == "cleared" else set()  # R15.2
     toggles = AlertSettings.for_account(account) if default == "cleared" else None
     off = [a for a in cleared if toggles is not None and a.category and not toggles.category_enabled(a.category)]
     # R2.2: on an appliance older than 10.6.1 the toggle does not apply, so its alert simply cleared.
@@ -109,7 +114,8 @@ def _reasons(account, cleared, default) -> dict[str, list[Alert]]:
     withdrawn = {a.pk for a in off if a.appliance_id is None or supports_category_toggles(versions.get(a.appliance_id))}
     by_reason: dict[str, list[Alert]] = {}
     for alert in cleared:
-        by_reason.setdefault("category_disabled" if alert.pk in withdrawn else default, []).append(alert)
+        reason = "subject_removed" if alert.pk in gone else "category_disabled" if alert.pk in withdrawn else default
+        by_reason.setdefault(reason, []).append(alert)
     return by_reason
 
 
@@ -152,7 +158,7 @@ def _not_quiet(account, conditions, now):
 _COLUMNS = (
     "account_id", "fingerprint", "kind", "category", "organization_id", "appliance_id", "asset_id",
     "subject", "title", "group_key", "group_label", "state", "raised_at", "details", "links",
-    "dismiss_reason", "resolved_reason",
+    "dismiss_reason", "resolved_reason", "organization_name",
 )
 
 
@@ -173,16 +179,18 @@ def _raise_in_chunks(account, conditions, now):
     with transaction.atomic():
         for start in range(0, len(conditions), CHUNK):
             batch = conditions[start:start + CHUNK]
+            names = lifecycle.organization_names(c.organization_id for c in batch)  # R15.2: kept as it was
             params = []
             for c in batch:
                 values = {
                     "account_id": account.pk, "fingerprint": c.fingerprint, "kind": c.kind,
                     "category": c.category, "organization_id": c.organization_id,
                     "appliance_id": c.appliance_id, "asset_id": c.asset_id, "subject": c.subject,
-                    "title": c.title, "group_key": c.group_key or _group_key(c),
-                    "group_label": c.group_label or c.title, "state": AlertState.OPEN,
+                    "title": c.title, "group_key": lifecycle.group_of(c)[0],
+                    "group_label": lifecycle.group_of(c)[1], "state": AlertState.OPEN,
                     "raised_at": now, "details": c.details, "links": c.links,
                     "dismiss_reason": "", "resolved_reason": "",
+                    "organization_name": names.get(c.organization_id, ""),
                 }
                 params.extend(fields[col].get_db_prep_save(values[col], connection) for col in _COLUMNS)
             sql = (
@@ -195,7 +203,3 @@ def _raise_in_chunks(account, conditions, now):
             raised = list(Alert.objects.filter(pk__in=ids))
             events.record(raised, AlertEvent.Type.RAISED, now)
             yield raised
-
-
-def _group_key(condition: Condition) -> str:
-    return f"{condition.organization_id or 0}:{condition.kind}"

@@ -11,7 +11,7 @@ class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
         fields = [
-            "id", "ref", "kind", "category", "title", "organization", "group", "subject", "appliance",
+            "id", "ref", "kind", "category", "title", "organization", "organization_name", "group", "subject", "appliance",
             "asset", "state", "raised_at", "resolved_at", "resolved_reason", "dismissed_at",
             "dismissed_by", "dismiss_reason", "details", "links",
         ]

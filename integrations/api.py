@@ -5,6 +5,7 @@ from rest_framework.response import Response
 
 from integrations.models import Integration
 from integrations.registry import test_connection
+from integrations.removal import remove_integration
 from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync
 from tenancy import scoping
@@ -27,6 +28,9 @@ class IntegrationViewSet(
 
     def perform_create(self, serializer):
         serializer.save(account=self.account)
+
+    def perform_destroy(self, instance):
+        remove_integration(instance)  # R15.2
 
     @extend_schema(request=None, responses={200: RESULT})
     @action(detail=True, methods=["post"])

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.evaluation import evaluate_on_demand
+from inventory import lifecycle
 from inventory.models import SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
@@ -57,7 +58,7 @@ _newest = SaasDailyStatus.objects.filter(source=OuterRef("pk")).order_by("-date"
 
 class SaasSourceViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-    ScopedViewSet,
+    mixins.DestroyModelMixin, ScopedViewSet,
 ):
     queryset = SaasSource.objects.select_related("organization").annotate(
         latest_date=Subquery(_newest.values("date")[:1]),
@@ -65,7 +66,7 @@ class SaasSourceViewSet(
     )
     serializer_class = SaasSourceSerializer
     filterset_fields = ["kind", "organization"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "account": self.account}
@@ -76,7 +77,10 @@ class SaasSourceViewSet(
 
     def perform_update(self, serializer):
         serializer.save()
-        evaluate_on_demand(self.account)  # R8.1: unmapping resolves now
+        evaluate_on_demand(self.account)  # R8.1: unmapping resolves now; R15.1: a remap moves its alerts
+
+    def perform_destroy(self, instance):
+        lifecycle.remove_saas_source(instance)  # R15.2: its alerts resolve first
 
 
 class SaasStatusItem(serializers.Serializer):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations import datto, glitches, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
+from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def poll_datto(integration, now):
             external_id__in=seen
         )
         kept = glitches.hold(integration, now, _empty_answers(feed, gone))
-        removed = gone.exclude(pk__in=kept).delete()[0]
+        removed = lifecycle.remove_azure_assets(gone.exclude(pk__in=kept), now)  # R15.2: alerts resolve first
     held = f", {len(kept)} kept: Datto answered nothing where it had data" if kept else ""
     return f"{len(feed)} client(s), {len(seen)} Azure asset(s), {removed} removed{held}"
 

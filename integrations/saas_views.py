@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from alerts.evaluation import evaluate_on_demand
 from integrations import mapping
+from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
@@ -102,6 +103,21 @@ def map_source(request, pk):
 
 
 @login_required
+@require_POST
+def remove_source(request, pk):
+    """R15.2: its open alerts resolve first (tickets close where the PSA closes on resolve)."""
+    scoping.member_account(request.user)
+    if not scoping.can(request.user, scoping.MANAGE):
+        raise PermissionDenied("Only a superuser removes sources.")
+    source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.all()), pk=pk)
+    name, kind = source.name, source.kind
+    lifecycle.remove_saas_source(source)
+    messages.success(request, f"Removed {name}; its open alerts are resolved. A source Spanning still lists "
+                              "comes back at the next poll.")
+    return redirect("protect:sources", kind=kind)
+
+
+@login_required
 def azure(request):
     scoping.member_account(request.user)
     clients = list(scoping.scope(request.user, DattoClient.objects.select_related("organization")))
@@ -135,5 +151,6 @@ urlpatterns = [
     path("azure/clients/<int:pk>/map/", map_datto_client, name="map-datto-client"),
     path("sources/<int:pk>/", source_detail, name="source"),
     path("sources/<int:pk>/map/", map_source, name="map-source"),
+    path("sources/<int:pk>/remove/", remove_source, name="remove-source"),
     path("<str:kind>/", source_list, name="sources"),
 ]

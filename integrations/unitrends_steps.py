@@ -8,6 +8,7 @@ changed after the last completed sync (with a day of overlap).
 
 from datetime import UTC, datetime, timedelta
 
+from inventory.lifecycle import follow_appliance
 from inventory.models import (
     Appliance,
     ApplianceAlert,
@@ -74,7 +75,8 @@ def assets(client, appliance, since, now) -> int:
         else:
             continue
         changed += 1
-    return changed
+    # R15.1: an asset is in its appliance's organization, even one created from a read before a move.
+    return changed + follow_appliance(appliance)
 
 
 def schedules(client, appliance, since, now) -> int:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from integrations.forms import IntegrationForm
 from integrations.models import Integration
 from integrations.registry import test_connection
+from integrations.removal import remove_integration
 from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync
 from tenancy import job_views, scoping
@@ -98,7 +99,7 @@ def integration_delete(request, pk):
     integration = _integration(request, pk)
     if request.method == "POST":
         name = str(integration)
-        integration.delete()
+        remove_integration(integration)  # R15.2
         messages.success(request, f"Removed {name}.")
         return redirect("integrations:list")
     return render(request, "integrations/confirm_delete.html", {"integration": integration})

@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -5,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory import lifecycle
 from inventory.detail_api import AssetDetailMixin
 from inventory.ingest import ingest_backups
 from inventory.models import Appliance, Asset
@@ -30,6 +32,13 @@ class ApplianceViewSet(
     def perform_create(self, serializer):
         serializer.save(account=self.account)
 
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            lifecycle.follow_appliance(serializer.save())  # R15.1: its assets move with it
+
+    def perform_destroy(self, instance):
+        lifecycle.remove_appliance(instance)  # R15.2
+
     @extend_schema(request=None, responses=ApplianceSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
@@ -48,6 +57,9 @@ class AssetViewSet(
     queryset = Asset.objects.select_related("backup_schedule", "appliance")
     serializer_class = AssetSerializer
     filterset_fields = ["appliance", "organization", "type", "hot_copy"]
+
+    def perform_destroy(self, instance):
+        lifecycle.remove_asset(instance)  # R15.2
 
 
 class IngestBackupsView(APIView):

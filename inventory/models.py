@@ -37,6 +37,8 @@ class Appliance(models.Model):
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
     sync_cursor = models.JSONField(default=dict, blank=True)
+    # R15.2: its Unitrends integration was removed; kept for history, it raises nothing more.
+    retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

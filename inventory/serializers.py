@@ -14,8 +14,9 @@ class ApplianceSerializer(serializers.ModelSerializer):
         model = Appliance
         fields = [
             "id", "organization", "name", "version", "timezone", "status", "last_contact_at",
-            "logical_capacity_bytes", "logical_free_bytes", "purge_eligible_backups", "external_id",
+            "logical_capacity_bytes", "logical_free_bytes", "purge_eligible_backups", "external_id", "retired_at",
         ]
+        read_only_fields = ["retired_at"]
 
     def validate_timezone(self, value):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -101,7 +101,7 @@ def ticket_for(integration, alert, limit=100) -> Ticket:
     """Title ends with the alert's ref (the lookup key after a crash, invariant 4)."""
     suffix = f" [{alert.ref}]"
     title = alert.title[: limit - len(suffix)] + suffix
-    where = [f"Organization: {alert.organization.name if alert.organization else '—'}"]
+    where = [f"Organization: {alert.organization.name if alert.organization else alert.organization_name or '—'}"]
     if alert.appliance_id:
         where.append(f"Appliance: {alert.appliance.name}")
     if alert.asset_id:

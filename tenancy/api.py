@@ -1,7 +1,7 @@
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from tenancy import organizations
+from tenancy import organizations, removal
 from tenancy.models import Organization
 from tenancy.serializers import OrganizationSerializer
 from uniview.api import ScopedViewSet
@@ -54,5 +54,5 @@ class OrganizationViewSet(
         if organizations.needs_confirmation(figures) and not confirmed:
             message = f"{organization.name} still has appliances. {organizations.describe_contents(figures)} Repeat with ?confirm=true."
             return Response({"errors": {"confirm": [message]}, "contents": figures}, status=status.HTTP_400_BAD_REQUEST)
-        organization.delete()
+        removal.remove_organization(organization)  # R15.2: its alerts resolve first, history stays
         return Response(status=status.HTTP_204_NO_CONTENT)

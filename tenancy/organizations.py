@@ -32,17 +32,17 @@ def contents(organization) -> dict[str, int]:
         "appliances": organization.appliances.count(),
         "assets": organization.assets.count(),
         "alerts": organization.alerts.count(),
+        "open_alerts": organization.alerts.filter(state="open").count(),
         "saas_sources": organization.saas_sources.count(),
     }
 
 
 def describe_contents(figures: dict[str, int]) -> str:
-    parts = [
-        f"{figures['appliances']} appliance(s)",
-        f"{figures['assets']} asset(s)",
-        f"{figures['alerts']} alert(s)",
-    ]
+    parts = [f"{figures['appliances']} appliance(s)", f"{figures['assets']} asset(s)"]
     text = "Deleting it also deletes " + ", ".join(parts) + "."
+    # R15.2: alerts are not deleted; they resolve first and keep the organization's name.
+    if figures["open_alerts"]:
+        text += f" Its {figures['open_alerts']} open alert(s) are resolved first; alert history is kept."
     if figures["saas_sources"]:
         text += f" {figures['saas_sources']} SaaS source(s) become unmapped."
     return text

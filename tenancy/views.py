@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from tenancy import organizations, scoping
+from tenancy import organizations, removal, scoping
 from tenancy.models import Organization
 from tenancy.serializers import ORGANIZATION_EXTENSIONS, OrganizationSerializer
 
@@ -136,7 +136,7 @@ def organization_delete(request, pk):
     figures = organizations.contents(organization)
     if request.method == "POST":
         name = organization.name
-        organization.delete()
+        removal.remove_organization(organization)  # R15.2: its alerts resolve first, history stays
         messages.success(request, f"Organization {name} deleted.")
         return redirect("tenancy:organizations")
     return render(request, "tenancy/organization_delete.html", {

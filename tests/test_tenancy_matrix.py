@@ -268,6 +268,7 @@ PAGE_RULES = {
     "protect/azure/clients/<int:pk>/map/": by_pk(_b_datto_client, "pk"),
     "protect/sources/<int:pk>/": by_pk(_b_source, "pk"),
     "protect/sources/<int:pk>/map/": by_pk(_b_source, "pk"),
+    "protect/sources/<int:pk>/remove/": by_pk(_b_source, "pk"),
     "protect/<str:kind>/": ACCOUNT_WIDE,
     "settings/alerts/": ACCOUNT_WIDE,
     "settings/integrations/": ACCOUNT_WIDE,

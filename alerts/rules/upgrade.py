@@ -15,7 +15,10 @@ from inventory.versions import parse_version, supports_category_toggles
 
 
 def conditions(account, now):
-    appliances = Appliance.objects.filter(account=account).exclude(version="").select_related("organization")
+    appliances = (
+        Appliance.objects.filter(account=account, retired_at__isnull=True)  # R15.2: retired ones need nothing
+        .exclude(version="").select_related("organization")
+    )
     older = [a for a in appliances if not supports_category_toggles(a.version)]
     if not older:
         return
