@@ -66,9 +66,10 @@ class Steps:
         self.budget, self.spent = budget, 0
 
     def spend(self, steps: int = 1) -> None:
-        self.spent += steps
-        if self.spent > self.budget:
+        if self.spent + steps > self.budget:
+            self.spent = self.budget  # spent: every later question stops at its first step
             raise TooCostly("rrule", f"This schedule needs more than {self.budget} steps to evaluate.")
+        self.spent += steps
 
 
 class _CountedRule(rrule):
