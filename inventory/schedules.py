@@ -17,6 +17,7 @@ a pathological rule written straight into the database costs at most
 `STEP_BUDGET` steps. A rule that runs out is unreadable, like a malformed one.
 """
 
+from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -40,8 +41,11 @@ from dateutil.rrule import (
 _MARGIN = timedelta(hours=3)
 MIN_GAP = timedelta(minutes=15)  # R4.7: a schedule recurs at most every 15 minutes
 MAX_AGE = relativedelta(years=10)  # R4.7: its first start is at most 10 years back
-STEP_BUDGET = 50_000  # per schedule and evaluation: well above a 15-minute rule's 92 days of starts
-MONTH_STEPS = 40  # a month dateutil scans costs about as much as 40 starts it yields (a day loop each)
+# Per schedule and evaluation (well under a second): room for a 15-minute rule's starts
+# over a year-long threshold plus the 92 days of missed starts before it.
+STEP_BUDGET = 100_000
+MONTH_STEPS = 100  # a month dateutil scans costs about as much as 40–100 starts it yields (a day loop each)
+CHECK_BUDGET = 20_000  # at the door: 16 days of starts, or some 16 years of months without one
 COUNT_WINDOW = timedelta(days=92)  # R5.3: missed starts are counted over at most this much time
 _FIRST_LOOK = timedelta(days=2)  # a latest start is looked for this far back first, then 4× further each time
 _GAP_SPAN = timedelta(days=16)  # the first starts a gap check reads (R4.7)
@@ -152,31 +156,39 @@ def check(text: str, dtstart: datetime, today: datetime) -> str:
     if first < today.replace(tzinfo=None) - MAX_AGE:
         raise ScheduleError("dtstart", "The first start is more than 10 years back; give a start within the last 10 years.")
     rule = parse(text, first)
-    counted = _CountedRule(dtstart=first, **_explicit(rule))
-    counted.__dict__["_steps"] = steps = Steps()
+    if not _first_gaps(_explicit(rule), first, Steps(CHECK_BUDGET)):
+        raise ScheduleError("rrule", "This recurrence never starts.")
+    return str(text).removeprefix("RRULE:")
+
+
+def _first_gaps(kwargs: dict, begin: datetime, steps: Steps) -> bool:
+    """R4.7: no two of the starts within 16 days of the first one from `begin` are less
+    than 15 minutes apart (ScheduleError if they are). Sixteen days hold every pattern a
+    sub-daily interval can make with BYHOUR/BYMINUTE/BYSECOND lists, and more than 1,537
+    starts in them would put two closer than that anyway. False when the rule has ended
+    without a start; ScheduleError when none comes within the budget."""
+    rule = _CountedRule(dtstart=begin, **kwargs)
+    rule.__dict__["_steps"] = steps
     opening = previous = None
     try:
-        for start in counted:
+        for start in rule:
             steps.spend()
             if previous is not None and start - previous < MIN_GAP:
                 gap = int((start - previous).total_seconds())
                 count, unit = (gap // 60, "minute") if gap >= 60 else (gap, "second")
-                apart = f"{count} {unit}{'' if count == 1 else 's'}"
-                raise ScheduleError(
-                    "rrule", f"This schedule starts more often than every 15 minutes (two starts {apart} apart).")
+                raise ScheduleError("rrule", "This schedule starts more often than every 15 minutes"
+                                             f" (two starts {count} {unit}{'' if count == 1 else 's'} apart).")
             opening, previous = opening or start, start
             if start - opening > _GAP_SPAN:
                 break
     except TooCostly as exc:
-        if opening is None:
+        if opening is None:  # months on months without a start: it never starts, for all we can tell
             raise ScheduleError("rrule", "This recurrence never starts.") from exc
     except ScheduleError:
         raise
     except (ValueError, OverflowError) as exc:
         raise ScheduleError("rrule", f"Not an RFC 5545 recurrence: {exc}") from exc
-    if opening is None:
-        raise ScheduleError("rrule", "This recurrence never starts.")
-    return str(text).removeprefix("RRULE:")
+    return opening is not None
 
 
 class Recurrence:
@@ -193,14 +205,38 @@ class Recurrence:
         self.steps = Steps(budget)
         self._utc: dict[datetime, datetime] = {}  # every asset on this schedule asks about the same starts
         self._answers: dict[tuple, object] = {}
+        self._refused: ScheduleError | bool | None = None  # R4.7, see _vet
+        self._kept: list[datetime] = []  # the starts in [_low, _high], ascending (naive local)
+        self._low: datetime | None = None
+        self._high: datetime | None = None
+
+    def _begin(self, low: datetime) -> datetime:
+        # A COUNT rule must count from its first start, so it is walked from there.
+        return self.first if self._rule._count is not None else _period_start(self._rule, self.first, low)
+
+    def _vet(self, low: datetime) -> None:
+        """R4.7 for a schedule that reached the database some other way: one recurring more
+        often than every 15 minutes near `low` is unreadable, found within CHECK_BUDGET
+        steps, before any window is expanded. Once per schedule."""
+        if self._refused is None:
+            vetting = Steps(CHECK_BUDGET)
+            try:
+                _first_gaps(self._kwargs, self._begin(low - _GAP_SPAN), vetting)
+                self._refused = False
+            except ScheduleError as exc:
+                self._refused = exc
+            finally:
+                self.steps.spent = min(self.steps.budget, self.steps.spent + vetting.spent)
+        if self._refused:
+            raise self._refused
 
     def _walk(self, low: datetime):
         """The starts (naive local) from `low` on, ascending, from a copy of the rule that
-        begins at the last period boundary before `low` (a COUNT rule must count from its
-        first start, so it is walked from there, within the budget)."""
+        begins at the last period boundary before `low`, within the budget."""
+        self._vet(low)
         if self._rule._until is not None and low > self._rule._until:
             return
-        begin = self.first if self._rule._count is not None else _period_start(self._rule, self.first, low)
+        begin = self._begin(low)
         rule = _CountedRule(dtstart=begin, **self._kwargs)
         rule.__dict__["_steps"] = self.steps
         for start in rule:
@@ -216,6 +252,20 @@ class Recurrence:
                 break
             starts.append(start)
         return starts
+
+    def _starts_within(self, low: datetime, high: datetime) -> list[datetime]:
+        """The starts (naive local) in [low, high], from one contiguous range kept for every
+        later question: an evaluation asks many (one per alarming asset) about nearby
+        moments, and each part of the range is expanded only once."""
+        if self._low is None:
+            self._kept, self._low, self._high = self._expand(low, high), low, high
+        if low < self._low:
+            self._kept = [s for s in self._expand(low, self._low) if s < self._low] + self._kept
+            self._low = low
+        if high > self._high:
+            self._kept += [s for s in self._expand(self._high, high) if s > self._high]
+            self._high = high
+        return self._kept[bisect_left(self._kept, low):bisect_right(self._kept, high)]
 
     def _memo(self, key, compute):
         if key not in self._answers:
@@ -242,7 +292,7 @@ class Recurrence:
         look = _FIRST_LOOK
         while True:
             low = self.first if high - self.first <= look else high - look
-            for start in reversed(self._expand(low, high)):
+            for start in reversed(self._starts_within(low, high)):
                 if self.to_utc(start) <= at_or_before:
                     return self.to_utc(start)
             if low <= self.first:
@@ -255,12 +305,14 @@ class Recurrence:
 
     def next_start(self, after: datetime) -> datetime | None:
         """The first start strictly after `after` (aware), in UTC; None when it has ended
-        (or would cost more than the budget to find)."""
+        (or would cost more than the budget to find); ScheduleError when R4.7 refuses it."""
         return self._memo(("next", after), lambda: self._next_start(after))
 
     def _next_start(self, after):
+        low = self.to_local(after) - _MARGIN
+        self._vet(low)  # a refused schedule is unreadable, not one that has ended
         try:
-            for start in self._walk(self.to_local(after) - _MARGIN):
+            for start in self._walk(low):
                 if self.to_utc(start) > after:
                     return self.to_utc(start)
         except (TooCostly, OverflowError):
@@ -272,7 +324,7 @@ class Recurrence:
         (from the first start when `after` is None)."""
         floor = until - COUNT_WINDOW
         after = floor if after is None or after < floor else after
-        local = self._expand(self.to_local(after) - _MARGIN, self.to_local(until) + _MARGIN)
+        local = self._starts_within(self.to_local(after) - _MARGIN, self.to_local(until) + _MARGIN)
         moments = [self.to_utc(s) for s in local]
         return [m for m in moments if after < m <= until]
 

@@ -13,8 +13,8 @@ from integrations.appliance_sync import sync
 from integrations.unitrends import UnitrendsClient
 from inventory.models import Appliance, Asset, BackupSchedule
 from inventory.schedules import (
+    CHECK_BUDGET,
     MONTH_STEPS,
-    STEP_BUDGET,
     Recurrence,
     RecurrenceCache,
     ScheduleError,
@@ -127,20 +127,32 @@ def test_r4_7_a_daily_schedule_from_year_one_evaluates_from_a_window_not_from_it
     "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30",  # never starts: dateutil would scan to the year 9999
     "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
 ])
-def test_r4_7_a_pathological_stored_schedule_costs_at_most_the_step_budget(rrule):
+def test_r4_7_a_pathological_stored_schedule_is_unreadable_within_a_bounded_number_of_steps(rrule):
     recurrence = Recurrence(rrule, "0001-01-01T00:00:00", "UTC")
-    with pytest.raises(TooCostly):
+    with pytest.raises(ScheduleError):
         recurrence.latest_due_start(NOW, 24)
-    assert recurrence.steps.spent <= STEP_BUDGET
-    assert recurrence.next_start(NOW) is None or rrule == "FREQ=SECONDLY"
-    assert recurrence.steps.spent <= STEP_BUDGET  # the budget is per schedule, not per question
+    assert recurrence.steps.spent <= CHECK_BUDGET
+    for question in (lambda: recurrence.next_start(NOW), lambda: recurrence.count_starts(None, NOW)):
+        with pytest.raises(ScheduleError):
+            question()
+    assert recurrence.steps.spent <= CHECK_BUDGET  # refused once, for every later question
+
+
+def test_r4_7_no_question_spends_more_than_the_budget_of_its_schedule():
+    busy = Recurrence("FREQ=MINUTELY;INTERVAL=15", "2020-01-01T00:00:00", "UTC", budget=3_000)
+    with pytest.raises(TooCostly):
+        busy.count_starts(None, NOW)  # 92 days of starts would be 8,832
+    assert busy.steps.spent == 3_000
+    with pytest.raises(TooCostly):
+        busy.latest_due_start(NOW, 48)
+    assert busy.steps.spent == 3_000
 
 
 def test_r4_7_missed_starts_are_counted_over_a_bounded_window():
     """R5.3 for an asset that never had a good backup: at most 92 days of a 15-minute schedule."""
     quarter_hourly = Recurrence("FREQ=MINUTELY;INTERVAL=15", "2020-01-01T00:00:00", "UTC")
     assert quarter_hourly.count_starts(None, NOW) == 92 * 96
-    assert quarter_hourly.steps.spent <= 92 * 96 + 2 * 96 + 8 * MONTH_STEPS
+    assert quarter_hourly.steps.spent <= CHECK_BUDGET + 92 * 96 + 2 * 96 + 8 * MONTH_STEPS
 
 
 def test_r4_7_r5_1_a_pathological_stored_schedule_does_not_stop_the_evaluation_of_the_others(cast):
@@ -154,7 +166,7 @@ def test_r4_7_r5_1_a_pathological_stored_schedule_does_not_stop_the_evaluation_o
     cache = RecurrenceCache()
     for rrule in ("FREQ=SECONDLY", "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30"):
         assert cache.latest_due_over([(rrule, "0001-01-01T00:00:00")], "UTC", NOW, 24) is None
-        assert cache.get(rrule, "0001-01-01T00:00:00", "UTC").steps.spent <= STEP_BUDGET
+        assert cache.get(rrule, "0001-01-01T00:00:00", "UTC").steps.spent <= CHECK_BUDGET
 
     evaluate(cast.account_a, NOW)
     assert [a.asset.name for a in open_alarms(cast.account_a)] == ["late"]
