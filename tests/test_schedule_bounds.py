@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 
 from alerts.evaluation import evaluate
 from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
@@ -74,7 +75,7 @@ def test_r4_7_a_recurrence_that_never_starts_is_refused_within_the_budget():
 # --- the API ---------------------------------------------------------------------
 
 def post_asset(cast, **fields):
-    appliance = make_appliance(cast.account_a, cast.org_a1, "ueb")
+    appliance = Appliance.objects.filter(external_id="ueb").first() or make_appliance(cast.account_a, cast.org_a1, "ueb")
     payload = {"appliance": appliance.pk, "name": "fs", "type": "windows", "external_id": "fs", **fields}
     return api_client(cast.superuser_a).post("/api/v1/assets/", payload, format="json")
 
@@ -100,6 +101,13 @@ def test_r4_7_the_api_refuses_a_byminute_list_hidden_in_the_schedule_list(cast):
 def test_r4_7_the_api_refuses_a_first_start_in_year_one_naming_dtstart(cast):
     answer = post_asset(cast, backup_schedule={"rrule": "FREQ=DAILY", "dtstart": "0001-01-01T22:00:00"})
     assert answer.status_code == 400 and "dtstart" in answer.json()["errors"]["backup_schedule"]
+
+
+def test_r4_7_an_asset_takes_at_most_20_schedules(cast):
+    daily = {"rrule": "FREQ=DAILY;BYHOUR=22", "dtstart": "2026-11-01T22:00:00"}
+    answer = post_asset(cast, backup_schedules=[daily] * 21)
+    assert answer.status_code == 400 and "backup_schedules" in answer.json()["errors"]
+    assert post_asset(cast, backup_schedules=[daily] * 20, external_id="twenty").status_code == 201
 
 
 def test_r4_7_a_refused_patch_leaves_the_schedules_as_they_were(cast):
@@ -200,6 +208,10 @@ def test_r4_7_the_sync_skips_a_refused_job_order_with_a_warning_and_keeps_the_re
     shown = api_client(cast.monitor_a).get(f"/api/v1/appliances/{appliance.pk}/").json()["last_sync_warning"]
     assert "Job order “Every five minutes” was skipped" in shown and "Job order “Ancient” was skipped" in shown
     assert "10 years" in shown
+    browser = Client()
+    browser.force_login(cast.superuser_a)
+    page = browser.get("/settings/integrations/").content.decode()
+    assert "Job order “Every five minutes” was skipped: This schedule starts more often than every 15 minutes" in page
 
     appliance_with_a_runaway_job_order.appliance.joborders = [
         o for o in appliance_with_a_runaway_job_order.appliance.joborders if o["id"] == 1]
