@@ -11,10 +11,13 @@ Bounded cost (R4.7): dateutil walks a recurrence from its first start, so a rule
 started long ago, or one that recurs every second, could keep a worker busy for
 hours. Here a question only ever expands a window near the moment it asks about:
 the rule is rebuilt with its first start moved forward by a whole number of
-periods (so every start keeps its place), and every expansion spends from a
-budget of steps — one per start drawn and `MONTH_STEPS` per month dateutil scans — so even
-a pathological rule written straight into the database costs at most
-`STEP_BUDGET` steps. A rule that runs out is unreadable, like a malformed one.
+periods (so every start keeps its place). Before any window, a schedule that
+reached the database without the API's check is vetted once: one recurring more
+often than every 15 minutes there, or with no start for years, is unreadable, like
+a malformed one. Every expansion spends from a budget of steps (one per start
+drawn, `MONTH_STEPS` per month dateutil scans), so no stored rule costs more than
+`STEP_BUDGET` steps per evaluation. An evaluation's questions about one schedule
+share one kept range of starts, so a thousand alarming assets on it expand it once.
 """
 
 from bisect import bisect_left, bisect_right

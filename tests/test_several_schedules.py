@@ -207,3 +207,11 @@ def test_r4_7_a_sync_with_nothing_changed_rewrites_no_schedule(cast, appliance_w
     before = sorted(BackupSchedule.objects.values_list("pk", flat=True))
     run_sync(integration, NOW + timedelta(minutes=5))
     assert sorted(BackupSchedule.objects.values_list("pk", flat=True)) == before
+
+
+def test_r4_7_r5_2_a_job_order_disabled_on_the_appliance_is_no_longer_a_schedule(cast, appliance_with_two_job_orders):
+    integration = unitrends_integration(cast.account_a, cast.org_a1, appliance_with_two_job_orders)
+    run_sync(integration)
+    appliance_with_two_job_orders.appliance.joborders[1]["status"] = "disabled"  # the weekly full
+    run_sync(integration, NOW + timedelta(minutes=5))
+    assert stored("fs-01") == [("Daily incremental", DAILY["rrule"], DAILY["dtstart"])]
