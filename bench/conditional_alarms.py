@@ -88,8 +88,8 @@ def _assets(account, appliances, size, rng):
     _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
                   "hot_copy", "created_at", "updated_at"],
           ((a[0], account.pk, a[1], a[2], f"vm-{a[0]}", f"vm-{a[0]:06d}", "vmware", a[6], NOW, NOW) for a in assets))
-    _copy(BackupSchedule, ["account_id", "asset_id", "rrule", "dtstart"],
-          ((account.pk, a[0], f"FREQ={'WEEKLY;BYDAY=SU' if a[5] else 'DAILY'};BYHOUR={a[4]};BYMINUTE=0",
+    _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
+          ((account.pk, a[0], "Weekly" if a[5] else "Daily", f"FREQ={'WEEKLY;BYDAY=SU' if a[5] else 'DAILY'};BYHOUR={a[4]};BYMINUTE=0",
             f"2026-09-01T{a[4]:02d}:00:00") for a in assets))
     return assets
 

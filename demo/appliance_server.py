@@ -43,7 +43,10 @@ def build_appliance(name, version, state, now, seed=11, index=0) -> FakeApplianc
     backup_id = 1
     for n, (suffix, kind) in enumerate(ASSETS, start=1):
         appliance.add_asset(n, f"{name.split('-')[0]}-{suffix}", kind)
-    appliance.add_schedule(1, "Nightly", [1, 2, 3, 4], "FREQ=DAILY;BYHOUR=21;BYMINUTE=0")
+    # Incrementals every night and a full once a week, as Unitrends job orders usually go (R4.7).
+    appliance.add_schedule(1, "Nightly incremental", [1, 2, 3, 4], "FREQ=DAILY;BYHOUR=21;BYMINUTE=0")
+    full_day = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[start.weekday()]
+    appliance.add_schedule(3, "Weekly full", [1, 2, 3, 4], f"FREQ=WEEKLY;BYDAY={full_day};BYHOUR=21;BYMINUTE=0")
     appliance.add_schedule(2, "To the Unitrends Cloud", [1, 2], "FREQ=DAILY;BYHOUR=23;BYMINUTE=0", type_="Replication")
     for day in range(14):
         at = start + timedelta(days=day)

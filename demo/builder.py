@@ -109,9 +109,16 @@ def _assets(account, appliance, rng, now):
         asset.save()
         hour = rng.choice([20, 21, 22, 23])
         BackupSchedule.objects.create(
-            account=account, asset=asset, rrule=f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0",
+            account=account, asset=asset, name="Nightly incremental", rrule=f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0",
             dtstart=datetime(2026, 1, 1, hour, 0).isoformat(),
         )
+        if n < 3:  # a weekly full on top, on the day the demo's full backups run (R4.7)
+            full_day = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[(now - timedelta(days=14)).astimezone(tz).weekday()]
+            BackupSchedule.objects.create(
+                account=account, asset=asset, name="Weekly full",
+                rrule=f"FREQ=WEEKLY;BYDAY={full_day};BYHOUR={hour};BYMINUTE=0",
+                dtstart=datetime(2026, 1, 1, hour, 0).isoformat(),
+            )
         stopped_days_ago = 3 if n == 5 and rng.random() < 0.5 else 0  # some assets stopped backing up
         for day in range(14, stopped_days_ago, -1):
             local_start = (now.astimezone(tz) - timedelta(days=day)).replace(hour=hour, minute=0, second=0, microsecond=0)

@@ -53,6 +53,11 @@ class FakeAppliance:
             "schedule": f"DTSTART:{dtstart}\nRRULE:{rrule}", "instances": list(instances),
         })
 
+    def leave_schedule(self, order_id, instance_id):
+        """The asset leaves the job order (as when it is taken out of it on the appliance)."""
+        order = next(o for o in self.joborders if o["id"] == order_id)
+        order["instances"] = [i for i in order["instances"] if i != instance_id]
+
     def add_backup(self, backup_id, instance_id, start, minutes=30, status="Success", mode="Incremental",
                    size_mb=1024, message=""):
         asset = next(a for a in self.assets if a["id"] == instance_id)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from integrations import http
 from integrations.models import Integration
+from integrations.sync_warnings import collecting
 from integrations.unitrends import UnitrendsClient, Unreachable
 from integrations.unitrends_steps import STEPS
 from inventory.asset_detail import CancelFailed
@@ -79,21 +80,23 @@ def _run(appliance, client, now) -> str:
         run = {"started_at": now.isoformat(), "done": []}
     since = _since(cursor.get("since")) or (now - timedelta(days=FIRST_SYNC_DAYS)).date()
     changed = {}
-    for name, step in STEPS.items():
-        if name in run["done"]:
-            continue  # resumed: this step committed in the interrupted run
-        try:
-            with transaction.atomic():
-                changed[name] = step(client, appliance, since, now)
-                run["done"].append(name)
-                _contact(appliance, now, sync_cursor={**cursor, "run": run})
-        except http.VendorError as exc:
-            _failed(appliance, now, exc, cursor, run)
-            raise SyncFailed(f"{appliance.name}: {name} failed: {exc}") from exc
+    with collecting() as warnings:
+        for name, step in STEPS.items():
+            if name in run["done"]:
+                continue  # resumed: this step committed in the interrupted run
+            try:
+                with transaction.atomic():
+                    changed[name] = step(client, appliance, since, now)
+                    run["done"].append(name)
+                    _contact(appliance, now, sync_cursor={**cursor, "run": run})
+            except http.VendorError as exc:
+                _failed(appliance, now, exc, cursor, run)
+                raise SyncFailed(f"{appliance.name}: {name} failed: {exc}") from exc
     cursor = {"since": run["started_at"], "run": None}
-    _contact(appliance, now, sync_cursor=cursor, last_sync_at=now, last_sync_error="")
+    warning = " ".join(warnings)[:2000]
+    _contact(appliance, now, sync_cursor=cursor, last_sync_at=now, last_sync_error="", last_sync_warning=warning)
     resumed = " (resumed)" if len(changed) < len(STEPS) else ""
-    return f"{appliance.name}: synced{resumed}, {sum(changed.values())} changes"
+    return f"{appliance.name}: synced{resumed}, {sum(changed.values())} changes" + (f"; {warning}" if warning else "")
 
 
 def _exclusive(appliance):

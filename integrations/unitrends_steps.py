@@ -8,6 +8,7 @@ changed after the last completed sync (with a day of overlap).
 
 from datetime import UTC, datetime, timedelta
 
+from integrations.sync_warnings import warn
 from inventory.lifecycle import follow_appliance
 from inventory.models import (
     Appliance,
@@ -19,6 +20,7 @@ from inventory.models import (
     BackupSchedule,
     Job,
 )
+from inventory.schedules import ScheduleError, check
 
 MB = 1024 * 1024
 STATUSES = {
@@ -80,33 +82,49 @@ def assets(client, appliance, since, now) -> int:
 
 
 def schedules(client, appliance, since, now) -> int:
-    by_id = {a.external_id: a for a in Asset.objects.filter(appliance=appliance).select_related("backup_schedule")}
-    backup_orders, copied = {}, set()
+    """Hot copy flags and backup schedules from the job orders: every backup job order an
+    asset is in is one of its schedules (R4.7); one it left, or one disabled, is removed.
+    A job order whose schedule is refused (more often than every 15 minutes, or a first
+    start more than 10 years back) is skipped with a warning, never stored."""
+    by_id = {a.external_id: a for a in Asset.objects.filter(appliance=appliance).prefetch_related("backup_schedules")}
+    wanted, copied = {external_id: [] for external_id in by_id}, set()
     for order in client.job_orders():
         kind = str(order.get("type", "")).lower()
         instances = [str(i) for i in order.get("instances") or [] if str(i) in by_id]
         if "replication" in kind or "hot" in kind:
             copied.update(instances)
         elif "backup" in kind and order.get("status", "active") != "disabled":
-            parsed = _recurrence(order.get("schedule"))
-            for instance in instances:
-                if parsed:
-                    backup_orders[instance] = parsed
+            schedule = _schedule(order, now)
+            for instance in instances if schedule else ():
+                wanted[instance].append(schedule)
     changed = 0
     for external_id, asset in by_id.items():
         if asset.hot_copy != (external_id in copied):
             Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied)
             changed += 1
-        parsed = backup_orders.get(external_id)
-        current = getattr(asset, "backup_schedule", None)  # a missing one raises an AttributeError subclass
-        if parsed and (current is None or (current.rrule, current.dtstart) != parsed):
-            BackupSchedule.objects.update_or_create(
-                asset=asset, defaults={"account_id": asset.account_id, "rrule": parsed[0], "dtstart": parsed[1]})
-            changed += 1
-        elif not parsed and current is not None:
-            current.delete()  # R5.2: schedule removed on the appliance
+        current = [(s.name, s.rrule, s.dtstart) for s in asset.backup_schedules.all()]
+        if sorted(current) != sorted(wanted[external_id]):  # R5.2: a job order left or removed goes
+            BackupSchedule.objects.filter(asset=asset).delete()
+            BackupSchedule.objects.bulk_create(
+                BackupSchedule(account_id=asset.account_id, asset=asset, name=name, rrule=rrule, dtstart=dtstart)
+                for name, rrule, dtstart in wanted[external_id]
+            )
             changed += 1
     return changed
+
+
+def _schedule(order, now):
+    """(name, rrule, dtstart) of a backup job order; None, with a warning, when it cannot be used."""
+    parsed = _recurrence(order.get("schedule"))
+    if parsed is None:
+        return None
+    name = str(order.get("name") or f"Job order {order.get('id')}")[:200]
+    try:
+        rrule = check(parsed[0], datetime.fromisoformat(parsed[1]), now)
+    except ScheduleError as exc:
+        warn(f"Job order “{name}” was skipped: {exc}")
+        return None
+    return name, rrule, parsed[1]
 
 
 def backups(client, appliance, since, now) -> int:

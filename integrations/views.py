@@ -13,6 +13,7 @@ from integrations.registry import test_connection
 from integrations.removal import remove_integration
 from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync
+from inventory.models import Appliance
 from tenancy import job_views, scoping
 
 
@@ -28,8 +29,21 @@ def _integration(request, pk) -> Integration:
 @login_required
 def integration_list(request):
     _manager(request)
-    integrations = scoping.scope(request.user, Integration.objects.all())  # scoped
+    integrations = list(scoping.scope(request.user, Integration.objects.all()))  # scoped
+    _attach_sync_warnings(integrations)
     return render(request, "integrations/list.html", {"integrations": integrations, "kinds": Integration.Kind.choices})
+
+
+def _attach_sync_warnings(integrations):
+    """What each appliance's last sync skipped (e.g. a job order R4.7 refuses), in one query."""
+    by_appliance = {(i.options or {}).get("appliance"): i for i in integrations if i.kind == Integration.Kind.UNITRENDS}
+    by_appliance.pop(None, None)
+    warnings = Appliance.objects.filter(pk__in=[pk for pk in by_appliance if str(pk).isdigit()]).exclude(
+        last_sync_warning="").values_list("pk", "account_id", "last_sync_warning")
+    for pk, account_id, warning in warnings:
+        integration = by_appliance.get(pk)
+        if integration is not None and integration.account_id == account_id:  # never another account's
+            integration.sync_warning = warning
 
 
 def _save(request, form, instance=None):

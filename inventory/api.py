@@ -54,7 +54,7 @@ class AssetViewSet(
     AssetDetailMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet,
 ):
-    queryset = Asset.objects.select_related("backup_schedule", "appliance")
+    queryset = Asset.objects.select_related("appliance").prefetch_related("backup_schedules")
     serializer_class = AssetSerializer
     filterset_fields = ["appliance", "organization", "type", "hot_copy"]
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from inventory.models import GOOD_STATUSES, AssetType, Backup, BackupCopy, Job
+from inventory.schedules import RecurrenceCache, describe_local
 
 TYPE_DESCRIPTIONS = {
     AssetType.VMWARE: "VMware virtual machine, protected host-level through vCenter or ESXi.",
@@ -103,7 +104,27 @@ def facts(asset, now) -> dict:
         "last_certified_at": last_certified,
         "last_certified_age": age(last_certified, now) if last_certified else "–",
         "active_jobs": list(Job.objects.filter(asset=asset, state__in=ACTIVE_JOB_STATES).order_by("-id")),
+        "backup_schedules": schedules(asset, now),
     }
+
+
+def schedules(asset, now) -> list[dict]:
+    """R4.7: each of the asset's schedules with its last and next start (None when it
+    cannot be read, or would cost too much to expand)."""
+    cache, zone = RecurrenceCache(), asset.appliance.timezone
+    answer = []
+    for schedule in asset.backup_schedules.all():
+        try:
+            recurrence = cache.get(schedule.rrule, schedule.dtstart, zone)
+            last, following = recurrence.latest_start(now), recurrence.next_start(now)
+        except (ValueError, TypeError):
+            last = following = None
+        answer.append({
+            "name": schedule.name or schedule.rrule, "rrule": schedule.rrule, "dtstart": schedule.dtstart,
+            "last_start": last, "next_start": following,
+            "last_start_label": describe_local(last, zone), "next_start_label": describe_local(following, zone),
+        })
+    return answer
 
 
 def _point(backup, now):

@@ -38,6 +38,16 @@ class PointSerializer(serializers.Serializer):
     target = serializers.CharField(allow_blank=True)
 
 
+class ScheduleStartsSerializer(serializers.Serializer):
+    """One of the asset's schedules (R4.7) with its last and next start."""
+
+    name = serializers.CharField()
+    rrule = serializers.CharField()
+    dtstart = serializers.CharField()
+    last_start = serializers.DateTimeField(allow_null=True)
+    next_start = serializers.DateTimeField(allow_null=True)
+
+
 class AssetDetailSerializer(serializers.Serializer):
     """R12.1, computed by `inventory.asset_detail.facts`."""
 
@@ -53,6 +63,7 @@ class AssetDetailSerializer(serializers.Serializer):
     last_backup_copy = serializers.DictField(allow_null=True)
     last_certified_at = serializers.DateTimeField(allow_null=True)
     active_jobs = JobSerializer(many=True)
+    backup_schedules = ScheduleStartsSerializer(many=True)
     legend = serializers.SerializerMethodField()
 
     def get_legend(self, _) -> dict:

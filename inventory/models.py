@@ -36,6 +36,8 @@ class Appliance(models.Model):
     # an interrupted sync resumes (integrations.appliance_sync).
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
+    # What the last completed sync skipped (e.g. a job order whose schedule R4.7 refuses).
+    last_sync_warning = models.TextField(blank=True)
     sync_cursor = models.JSONField(default=dict, blank=True)
     # R15.2: its Unitrends integration was removed; kept for history, it raises nothing more.
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -121,12 +123,21 @@ class Asset(models.Model):
         self.account_id = self.appliance.account_id
         super().save(*args, **kwargs)
 
+    @property
+    def backup_schedule(self):
+        """The first of its schedules (None without one): what a single-schedule reader
+        saw before an asset could have several (R4.7). Uses a prefetch when there is one."""
+        return next(iter(self.backup_schedules.all()), None)
+
 
 class BackupSchedule(models.Model):
-    """When an asset's backup job starts: an RFC 5545 recurrence in the appliance's time zone."""
+    """When one of an asset's backup jobs starts: an RFC 5545 recurrence in the appliance's
+    time zone. An asset may have several (R4.7), e.g. a daily incremental and a weekly full
+    job order; R5.1 reads the latest due start over all of them."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="backup_schedule")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="backup_schedules")
+    name = models.CharField(max_length=200, blank=True, help_text="e.g. the job order's name: Daily incremental")
     rrule = models.CharField(max_length=500, help_text="e.g. FREQ=DAILY;BYHOUR=22;BYMINUTE=0")
     # Local wall-clock time of the appliance, kept naive on purpose: a schedule
     # follows the appliance's clock across daylight-saving changes.
@@ -134,8 +145,11 @@ class BackupSchedule(models.Model):
 
     tenancy_organization_field = "asset__organization"
 
+    class Meta:
+        ordering = ["id"]
+
     def __str__(self):
-        return f"{self.asset}: {self.rrule}"
+        return f"{self.asset}: {self.name or self.rrule}"
 
 
 class Backup(models.Model):

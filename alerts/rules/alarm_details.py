@@ -13,6 +13,7 @@ online appliance), so an evaluation with nothing changed writes nothing.
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import groupby
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Subquery, Value
@@ -21,7 +22,7 @@ from django.urls import reverse
 
 from alerts.categories import KINDS
 from alerts.conditions import Condition
-from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy
+from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy, BackupSchedule
 from inventory.schedules import RecurrenceCache, describe_local
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,35 +31,40 @@ HOT = BackupCopy.Target.HOT
 ASSET_FIELDS = (
     "id", "name", "organization_id", "organization__name", "appliance_id", "appliance__name",
     "appliance__timezone", "appliance__status", "appliance__last_contact_at", "hot_copy",
-    "backup_schedule__rrule", "backup_schedule__dtstart",
 )
 
 
-def _good_backups(now):
-    return Backup.objects.filter(asset=OuterRef("pk"), status__in=GOOD_STATUSES, finished_at__lte=now)
+def _good_backups(now, asset="pk"):
+    return Backup.objects.filter(asset=OuterRef(asset), status__in=GOOD_STATUSES, finished_at__lte=now)
 
 
-def _last_good_end(now):
-    return Subquery(_good_backups(now).order_by("-finished_at").values("finished_at")[:1])
+def _last_good_end(now, asset="pk"):
+    return Subquery(_good_backups(now, asset).order_by("-finished_at").values("finished_at")[:1])
 
 
 def scheduled_assets(account, now, shortest_hours):
-    """R5, one query: (id, organization, time zone, rrule, dtstart, newest good backup's end)
-    of the assets on a schedule (R4.4) that may alarm. A good backup that ended within the
-    shortest threshold N of the account ended after every start S with S + N ≤ now, so
-    those assets (nearly all, on a good day) never leave the database."""
-    recent = _good_backups(now).filter(finished_at__gte=now - timedelta(hours=shortest_hours))
-    return (
-        Asset.objects.filter(account=account, backup_schedule__isnull=False)
+    """R5, one query: (id, organization, time zone, [{name, rrule, dtstart}, …], newest good
+    backup's end) of the assets on one or more schedules (R4.4, R4.7) that may alarm.
+    A good backup that ended within the shortest threshold N of the account ended after
+    every start S with S + N ≤ now, so those assets (nearly all, on a good day) never
+    leave the database. The query reads schedules, one row each, in asset order."""
+    recent = _good_backups(now, "asset_id").filter(finished_at__gte=now - timedelta(hours=shortest_hours))
+    rows = (
+        BackupSchedule.objects.filter(account=account)
         .filter(~Exists(recent))
-        .annotate(last_good_end=_last_good_end(now))
-        .order_by()
+        .annotate(last_good_end=_last_good_end(now, "asset_id"))
+        .order_by("asset_id", "id")
         .values_list(
-            "id", "organization_id", "appliance__timezone", "backup_schedule__rrule",
-            "backup_schedule__dtstart", "last_good_end",
+            "asset_id", "asset__organization_id", "asset__appliance__timezone", "name", "rrule", "dtstart",
+            "last_good_end",
         )
         .iterator(chunk_size=10000)
     )
+    for asset_id, group in groupby(rows, key=lambda row: row[0]):
+        group = list(group)
+        _, organization_id, zone, _, _, _, last_good = group[0]
+        schedules = [{"name": row[3], "rrule": row[4], "dtstart": row[5]} for row in group]
+        yield asset_id, organization_id, zone, schedules, last_good
 
 
 def hot_copied_assets(account, now):
@@ -106,9 +112,10 @@ def _latest(queryset, field):
     return Subquery(queryset.order_by("-started_at", "-id").values(field)[:1])
 
 
-def alarm_rows(asset_ids, now) -> dict[int, dict]:
+def alarm_rows(asset_ids, now, schedules=None) -> dict[int, dict]:
     """One query for the alarming assets only: what the checklist shows (R7.1) —
-    appliance, schedule, newest good backup, last backup, last hot copy, newest good hot copy."""
+    appliance, newest good backup, last backup, last hot copy, newest good hot copy — and
+    one more for their schedules unless the caller read them already (`schedules`, by asset)."""
     if not asset_ids:
         return {}
     backups = Backup.objects.filter(asset=OuterRef("pk"), started_at__lte=now)
@@ -129,7 +136,15 @@ def alarm_rows(asset_ids, now) -> dict[int, dict]:
         *ASSET_FIELDS, "last_good_end", "last_backup_status", "last_backup_error", "last_backup_finished",
         "last_copy_status", "last_copy_error", "last_copy_finished", "last_good_copy_end",
     )
-    return {row["id"]: row for row in rows}
+    rows = {row["id"]: {**row, "schedules": []} for row in rows}
+    if schedules is None:
+        schedules = {}
+        query = BackupSchedule.objects.filter(asset_id__in=asset_ids).order_by("asset_id", "id")
+        for asset_id, name, rrule, dtstart in query.values_list("asset_id", "name", "rrule", "dtstart"):
+            schedules.setdefault(asset_id, []).append({"name": name, "rrule": rrule, "dtstart": dtstart})
+    for asset_id, row in rows.items():
+        row["schedules"] = schedules.get(asset_id, [])
+    return rows
 
 
 def _status_at(status, finished, now):
@@ -177,7 +192,7 @@ def root_cause(kind, row, now) -> tuple[str, str]:
         return "appliance_offline", ""
     if kind == "backup_alarm":
         backup_status = _status_at(row.get("last_backup_status"), row.get("last_backup_finished"), now)
-        if not row["backup_schedule__rrule"]:
+        if not row["schedules"]:
             return "no_backup_schedule", ""
         if backup_status in _FAILED:
             return "last_backup_failed", row.get("last_backup_error") or ""
@@ -196,21 +211,35 @@ def _iso(moment):
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
+def pairs(row) -> list[tuple[str, str]]:
+    """The (rrule, dtstart) of each of the asset's schedules."""
+    return [(s["rrule"], s["dtstart"]) for s in row["schedules"]]
+
+
 def schedule_facts(cache: RecurrenceCache, row, now, backups_hours, due_start=None) -> dict:
-    """The backup schedule as the checklist shows it: last and next start, and whether
-    a good backup finished since the start that is due (R5.1)."""
-    if not row["backup_schedule__rrule"]:
-        return {"due_start": None, "last_start": None, "next_start": None, "backup_ok": False}
-    args = (row["backup_schedule__rrule"], row["backup_schedule__dtstart"], row["appliance__timezone"])
-    recurrence = cache.get(*args)
+    """The backup schedules as the checklist shows them: each one's last and next start,
+    and whether a good backup finished since the start that is due over all of them (R5.1).
+    A schedule no one can read (or too costly to expand, R4.7) shows no starts."""
+    zone = row["appliance__timezone"]
     if due_start is None:
-        due_start = cache.latest_due_start(*args, now, backups_hours)
+        due_start = cache.latest_due_over(pairs(row), zone, now, backups_hours)
+    each = []
+    for schedule in row["schedules"]:
+        try:
+            recurrence = cache.get(schedule["rrule"], schedule["dtstart"], zone)
+            last, following = recurrence.latest_start(now), recurrence.next_start(now)
+        except (ValueError, TypeError, KeyError):
+            last = following = None
+        each.append({"name": schedule["name"], "rrule": schedule["rrule"], "last_start": last, "next_start": following})
+    lasts = [s["last_start"] for s in each if s["last_start"]]
+    nexts = [s["next_start"] for s in each if s["next_start"]]
     last_good = row["last_good_end"]
     return {
         "due_start": due_start,
-        "last_start": recurrence.latest_start(now),
-        "next_start": recurrence.next_start(now),
-        "backup_ok": due_start is None or (last_good is not None and last_good >= due_start),
+        "last_start": max(lasts) if lasts else None,
+        "next_start": min(nexts) if nexts else None,
+        "schedules": each,
+        "backup_ok": bool(each) and (due_start is None or (last_good is not None and last_good >= due_start)),
     }
 
 
@@ -227,11 +256,7 @@ def checks(row, now, schedule) -> list[dict]:
          f"{row['appliance__name']}: offline, last contact {describe_local(contact, zone)}"},
         {"key": "last_good_backup", "label": "Last good backup", "ok": schedule["backup_ok"],
          "value": describe_local(row["last_good_end"], zone), "at": _iso(row["last_good_end"])},
-        {"key": "backup_schedule", "label": "Backup schedule", "ok": bool(row["backup_schedule__rrule"]),
-         "value": (f"{row['backup_schedule__rrule']} — last start {describe_local(schedule['last_start'], zone)},"
-                   f" next start {describe_local(schedule['next_start'], zone)}")
-         if row["backup_schedule__rrule"] else "none",
-         "last_start": _iso(schedule["last_start"]), "next_start": _iso(schedule["next_start"])},
+        _schedule_check(schedule, zone),
         {"key": "last_good_hot_copy", "label": "Last good hot copy",
          "ok": schedule["hot_copy_ok"] if row["hot_copy"] else None,
          "value": describe_local(good_copy, zone), "at": _iso(good_copy)},
@@ -239,6 +264,26 @@ def checks(row, now, schedule) -> list[dict]:
          "ok": (row.get("last_copy_status") is not None) if row["hot_copy"] else None,
          "value": _hot_copy_schedule(row)},
     ]
+
+
+def _schedule_check(schedule, zone) -> dict:
+    """R7.1: each of the asset's schedules with its last and next start (R4.7)."""
+    each = schedule.get("schedules") or []
+    value = "; ".join(
+        f"{s['name'] + ' (' + s['rrule'] + ')' if s['name'] else s['rrule']} — last start"
+        f" {describe_local(s['last_start'], zone)}, next start {describe_local(s['next_start'], zone)}"
+        for s in each
+    )
+    return {
+        "key": "backup_schedule", "label": "Backup schedules" if len(each) > 1 else "Backup schedule",
+        "ok": bool(each), "value": value or "none",
+        "last_start": _iso(schedule["last_start"]), "next_start": _iso(schedule["next_start"]),
+        "schedules": [
+            {"name": s["name"], "rrule": s["rrule"], "last_start": _iso(s["last_start"]),
+             "next_start": _iso(s["next_start"])}
+            for s in each
+        ],
+    }
 
 
 def _hot_copy_schedule(row) -> str:

@@ -1,16 +1,20 @@
-"""Backup alarm (R5): an asset on a schedule without a good backup since the start
-that is due, i.e. the latest start S with S + N ≤ now (N: the effective threshold).
+"""Backup alarm (R5): an asset on one or more schedules without a good backup since the
+start that is due, i.e. the latest start S, over all its schedules (R4.7), with
+S + N ≤ now (N: the effective threshold). A weekly full job order does not hide six
+missed daily incrementals: the daily one's start is the later due start.
 
-Set-based: the thresholds (two queries), the assets with their newest good backup
-(one query) and, for those that alarm, their checklist (one query): four queries
-whatever the number of assets. Schedules are
-expanded once per distinct (rule, start, time zone), not once per asset.
+Set-based: the thresholds (two queries), the schedules of the assets that may alarm
+with their newest good backup (one query) and, for those that alarm, their checklist
+(one query; the schedules came with the first): four queries whatever the number of assets. Schedules are
+expanded once per distinct (rule, start, time zone), not once per asset, and only
+near the moments asked about (inventory/schedules.py).
 """
 
 from alerts.rules.alarm_details import (
     alarm_condition,
     alarm_details,
     alarm_rows,
+    pairs,
     schedule_facts,
     scheduled_assets,
 )
@@ -24,16 +28,13 @@ def _alarming(account, now, thresholds, cache):
     hours = [t.backups_hours for t in [thresholds.global_, *thresholds.custom.values()] if t.backups_enabled]
     if not hours:
         return
-    for asset_id, organization_id, zone, rrule, dtstart, last_good in scheduled_assets(account, now, min(hours)):
+    for asset_id, organization_id, zone, schedules, last_good in scheduled_assets(account, now, min(hours)):
         threshold = thresholds.for_organization(organization_id)
         if not threshold.backups_enabled:
             continue  # R5.2: the rule no longer applies
-        try:
-            due = cache.latest_due_start(rrule, dtstart, zone, now, threshold.backups_hours)
-        except (ValueError, TypeError, KeyError):
-            continue  # a schedule no one can read protects nothing we can check
+        due = cache.latest_due_over(pairs({"schedules": schedules}), zone, now, threshold.backups_hours)  # R5.1, R4.7
         if due is not None and (last_good is None or last_good < due):  # R5.1
-            yield asset_id, threshold, due
+            yield asset_id, threshold, due, schedules
 
 
 def conditions(account, now):
@@ -42,8 +43,8 @@ def conditions(account, now):
         return  # R4.1: no global threshold, no conditional alarms
     cache = RecurrenceCache()
     alarming = sorted(_alarming(account, now, thresholds, cache), key=lambda found: found[0])
-    rows = alarm_rows([asset_id for asset_id, _, _ in alarming], now)
-    for asset_id, threshold, due in alarming:
+    rows = alarm_rows([found[0] for found in alarming], now, {found[0]: found[3] for found in alarming})
+    for asset_id, threshold, due, _ in alarming:
         if asset_id in rows:
             yield _condition(rows[asset_id], threshold, due, now, cache)
 
@@ -52,9 +53,9 @@ def _condition(row, threshold, due, now, cache):
     hours = threshold.backups_hours
     schedule = schedule_facts(cache, row, now, hours, due_start=due)
     schedule["hot_copy_ok"] = row["last_good_copy_end"] is not None
-    recurrence = cache.get(row["backup_schedule__rrule"], row["backup_schedule__dtstart"], row["appliance__timezone"])
-    # R5.3: further missed starts keep this alert; its details count them.
-    missed = recurrence.count_starts(row["last_good_end"], due)
+    # R5.3: further missed starts keep this alert; its details count them (distinct
+    # start times over all schedules, over at most the last COUNT_WINDOW).
+    missed = cache.missed_starts(pairs(row), row["appliance__timezone"], row["last_good_end"], due)
     details = alarm_details(
         KIND, row, now, threshold.backups_label, threshold.source, schedule,
         missed_starts=missed, due_start=due.isoformat(),
