@@ -13,6 +13,7 @@ from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
 from tenancy import scoping
 from tenancy.models import Organization
+from uniview.validation import parse_id
 
 ROWS_PER_GROUP = 200
 
@@ -27,8 +28,9 @@ def _filters(request):
 
 def _filtered(user, filters):
     queryset = dismiss.open_alerts_for(user)
-    if filters["organization"].isdigit():
-        queryset = queryset.filter(organization_id=int(filters["organization"]))
+    organization = parse_id(filters["organization"])
+    if organization is not None:
+        queryset = queryset.filter(organization_id=organization)
     if filters["group"]:
         queryset = queryset.filter(group_key=filters["group"])
     if filters["kind"] in KINDS:
@@ -139,10 +141,10 @@ def dismiss_selection(request):
     organization = request.POST.get("organization") or None
     group = request.POST.get("group") or None
     if organization is not None:
-        if not organization.isdigit() or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
+        organization = parse_id(organization)
+        if organization is None or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
             messages.error(request, "Organization: choose one from the list.")
             return redirect("dashboard:alerts")
-        organization = int(organization)
     if organization is None and not group:
         messages.error(request, "Selection: choose an organization, a group, or both.")
         return redirect("dashboard:alerts")

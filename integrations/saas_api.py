@@ -17,6 +17,7 @@ from inventory.models import SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
 from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
+from uniview.validation import BIGINT_MAX, date_error
 
 MAX_STATUSES = 5000
 
@@ -81,10 +82,16 @@ class SaasSourceViewSet(
 
 
 class SaasStatusItem(serializers.Serializer):
-    source = serializers.IntegerField()
+    source = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     date = serializers.DateField()
     status = serializers.ChoiceField(choices=SaasDailyStatus.Status.choices)
     services = serializers.DictField(required=False, default=dict)
+
+    def validate_date(self, value):
+        problem = date_error(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class IngestSaasStatusView(APIView):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from integrations import datto, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
+from uniview.validation import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def _store_days(source, days) -> int:
 
 
 def _source(integration, kind, external_id, name, figures) -> SaasSource:
+    name = clean_name(name, 200) or str(external_id)[:200]  # a vendor's name, one line
     source, created = SaasSource.objects.get_or_create(
         account=integration.account, kind=kind, external_id=external_id,
         defaults={"name": name, "integration_id": integration.pk, **figures},

@@ -12,6 +12,7 @@ from inventory.models import Job
 from tenancy import scoping
 from uniview.api import ScopedViewSet, bad_request
 from uniview.pagination import CursorPage
+from uniview.validation import parse_id
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -76,7 +77,7 @@ class AssetDetailMixin:
         """R12.1: local backups and copies, newest first, cursor-paged."""
         asset = self.get_object()
         size = request.query_params.get("page_size", str(CursorPage.page_size))
-        if not size.isdigit() or not 1 <= int(size) <= CursorPage.max_page_size:
+        if parse_id(size) is None or not 1 <= parse_id(size) <= CursorPage.max_page_size:
             return bad_request("page_size", f"A whole number from 1 to {CursorPage.max_page_size}.")
         try:
             page, cursor = asset_detail.recovery_points(asset, request.query_params.get("cursor"), int(size))
