@@ -267,3 +267,11 @@ def test_a_vendor_name_with_control_characters_is_cleaned_and_the_sync_completes
     assert names == ["fs-01", "fs-02 Bcc: x@evil.example", "sql-01"]
     messages = list(ApplianceAlert.objects.values_list("message", flat=True))
     assert not any("\x00" in message for message in messages), messages
+
+
+def test_a_session_cookie_holding_a_nul_is_ignored_not_a_500(cast, client):
+    client.cookies["sessionid"] = "abc\x00def"
+    token = api_client(cast.superuser_a)
+    token.cookies["sessionid"] = "abc\x00defghij"
+    assert token.get("/api/v1/organizations/").status_code == 200
+    assert client.get("/alerts/").status_code == 302  # not signed in: to the login page

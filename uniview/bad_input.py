@@ -1,5 +1,6 @@
 """Refusals made before any view runs (API.md: errors): a NUL in the query string, a body over
-the size limit. The API answers JSON naming the field; a page answers a plain 400."""
+the size limit. The API answers JSON naming the field; a page answers a plain 400. A cookie
+holding a NUL is dropped."""
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
@@ -29,6 +30,10 @@ class BadInputMiddleware:
 
     def __call__(self, request):
         api = request.path.startswith("/api/")
+        # A cookie holding a NUL cannot be a session we issued, and looking it up would fail in the
+        # database: it is ignored, as if it had not been sent.
+        if any("\x00" in value for value in request.COOKIES.values()):
+            request.COOKIES = {name: value for name, value in request.COOKIES.items() if "\x00" not in value}
         # PostgreSQL stores no NUL: a search or a filter holding one can only fail in the database.
         for name, values in request.GET.lists():
             if "\x00" in name or any("\x00" in value for value in values):
