@@ -5,6 +5,7 @@ from rest_framework import serializers
 from inventory.models import Appliance, Asset, BackupSchedule
 from tenancy.models import Organization
 from uniview.api import ScopedPrimaryKeyRelatedField
+from uniview.validation import time_error
 
 
 class ApplianceSerializer(serializers.ModelSerializer):
@@ -16,6 +17,12 @@ class ApplianceSerializer(serializers.ModelSerializer):
             "id", "organization", "name", "version", "timezone", "status", "last_contact_at",
             "logical_capacity_bytes", "logical_free_bytes", "purge_eligible_backups", "external_id",
         ]
+
+    def validate_last_contact_at(self, value):
+        problem = value and time_error(value)  # a contact beyond year 9999 in UTC stops evaluation
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_timezone(self, value):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

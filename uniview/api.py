@@ -1,14 +1,12 @@
 """The REST API's shared parts: pagination, the error shape, and the scoped base viewset."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenancy import scoping
-from uniview.bad_input import too_big_message
 
 
 def _flatten(detail):
@@ -25,8 +23,6 @@ def _as_list(value):
 
 def exception_handler(exc, context):
     """Errors answer `{"errors": {field: [message]}}` for validation, `{"detail": …}` otherwise."""
-    if isinstance(exc, RequestDataTooBig):  # a JSON API answers JSON, not Django's HTML 400 page
-        return Response({"errors": {"body": [too_big_message()]}}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
