@@ -302,3 +302,20 @@ def test_an_appliance_last_contact_beyond_the_window_is_refused_and_evaluation_k
         "timezone": "UTC", "last_contact_at": "9999-12-31T23:59:59Z"}, format="json")
     assert refused(response, "last_contact_at")
     assert client.post("/api/v1/evaluations/", {}, format="json").status_code == 201
+
+
+def _point_cursor(*parts):
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    _point_cursor("2026-11-01T22:00:00+00:00", "backup", 10**30),
+    _point_cursor("2026-11-01T22:00:00", "backup", 1),  # naive
+    _point_cursor("2026-11-01T22:00:00+00:00", "backup", "1"),
+    _point_cursor("2026-11-01T22:00:00+00:00", "back\u0000up", 1),
+    _point_cursor("2026-11-01T22:00:00\u0000", "backup", 1),
+    _point_cursor(["x"], "backup", 1),
+])
+def test_a_tampered_recovery_points_cursor_is_refused_naming_cursor(cast, asset, cursor):
+    assert refused(api_client(cast.monitor_a).get(f"/api/v1/assets/{asset.pk}/recovery-points/?cursor={cursor}"),
+                   "cursor")
