@@ -1,5 +1,7 @@
 """The dashboard's alert pages (R11): list grouped by organization and kind, detail, dismissal."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -16,6 +18,7 @@ from tenancy.models import Organization
 from uniview.validation import parse_id
 
 ROWS_PER_GROUP = 200
+REASON_LENGTH = 2000  # as the API's DismissSerializer
 
 
 def _filters(request):
@@ -94,7 +97,21 @@ def alert_detail(request, pk):
 
 
 def _reason(request):
-    return (request.headers.get("HX-Prompt") or request.POST.get("reason") or "").strip()[:2000]
+    return (request.headers.get("HX-Prompt") or request.POST.get("reason") or "").strip()
+
+
+def _reason_checked(view):
+    """A reason over the limit is refused, not cut: the person sees why nothing was dismissed."""
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if len(_reason(request)) > REASON_LENGTH:
+            message = f"Reason: at most {REASON_LENGTH} characters. Nothing was dismissed."
+            if request.headers.get("HX-Request"):
+                return HttpResponse(message, status=400, content_type="text/plain")
+            messages.error(request, message)
+            return redirect("dashboard:alerts")
+        return view(request, *args, **kwargs)
+    return checked
 
 
 def _after(request, count, what):
@@ -111,6 +128,7 @@ def _after(request, count, what):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_one(request, pk):
     alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)  # scoped
     count = dismiss.dismiss_alert(request.user, alert.pk, _reason(request))
@@ -122,6 +140,7 @@ def dismiss_one(request, pk):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_group(request):
     key = request.POST.get("group", "")
     count = dismiss.dismiss_group(request.user, key, _reason(request))
@@ -130,6 +149,7 @@ def dismiss_group(request):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_all(request):
     count = dismiss.dismiss_all(request.user, _reason(request))
     return _after(request, count, "")
@@ -137,6 +157,7 @@ def dismiss_all(request):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_selection(request):
     organization = request.POST.get("organization") or None
     group = request.POST.get("group") or None

@@ -319,3 +319,16 @@ def _point_cursor(*parts):
 def test_a_tampered_recovery_points_cursor_is_refused_naming_cursor(cast, asset, cursor):
     assert refused(api_client(cast.monitor_a).get(f"/api/v1/assets/{asset.pk}/recovery-points/?cursor={cursor}"),
                    "cursor")
+
+
+def test_a_dismissal_reason_over_the_limit_is_refused_in_the_dashboard_not_cut(cast, client):
+    make_appliance(cast.account_a, cast.org_a1, "silent", last_contact_at=NOW - timedelta(hours=1))
+    evaluate(cast.account_a, NOW)
+    alert = Alert.objects.get()
+    client.force_login(cast.admin_a)
+    client.post(f"/alerts/{alert.pk}/dismiss/", {"reason": "r" * 2001})
+    alert.refresh_from_db()
+    assert alert.state == "open"
+    response = client.post(f"/alerts/{alert.pk}/dismiss/", {"reason": "r" * 2000}, HTTP_HX_REQUEST="true")
+    alert.refresh_from_db()
+    assert (response.status_code, alert.state) == (204, "dismissed")
