@@ -16,12 +16,24 @@ from django.utils import timezone
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from integrations.appliance_sync import sync
+from integrations.models import Integration
+from integrations.pollers import poll
 from integrations.unitrends import UnitrendsClient
-from inventory.models import ApplianceAlert, Asset, Backup, SaasDailyStatus, SaasSource
+from inventory.models import (
+    ApplianceAlert,
+    Asset,
+    AzureAsset,
+    Backup,
+    DattoClient,
+    SaasDailyStatus,
+    SaasSource,
+)
 from notifications import outbox
 from notifications.models import Delivery
 from tenancy.models import Organization, TokenScope
 from tests.conftest import NOW, api_client, make_appliance, make_asset
+from tests.fakes.datto import FakeDatto
+from tests.fakes.datto import asset as datto_asset
 from tests.fakes.smtp import SmtpServer
 from tests.fakes.unitrends import (
     FakeAppliance,
@@ -332,3 +344,20 @@ def test_a_dismissal_reason_over_the_limit_is_refused_in_the_dashboard_not_cut(c
     response = client.post(f"/alerts/{alert.pk}/dismiss/", {"reason": "r" * 2000}, HTTP_HX_REQUEST="true")
     alert.refresh_from_db()
     assert (response.status_code, alert.state) == (204, "dismissed")
+
+
+def test_datto_names_with_control_characters_are_cleaned_into_one_line(cast):
+    datto = FakeDatto().start()
+    try:
+        datto.clients = [{"id": 11, "name": "Zeta\r\nCorp\x00"}]
+        datto.assets = {"11": [datto_asset("vm-1", "web\n01", module="Prod\tsub", resource_group="rg\x1b1")]}
+        integration = Integration.objects.create(
+            account=cast.account_a, kind="datto", name="Datto", base_url=datto.url + "/v1",
+            credentials={"public_key": datto.username, "secret_key": datto.secret})
+        poll(integration, NOW)
+    finally:
+        datto.stop()
+    assert DattoClient.objects.get().name == "Zeta Corp"
+    assert Organization.objects.filter(account=cast.account_a, name="Zeta Corp").exists()
+    azure = AzureAsset.objects.get()
+    assert (azure.name, azure.module, azure.resource_group) == ("web 01", "Prod sub", "rg 1")
