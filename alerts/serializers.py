@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from alerts.categories import CATEGORIES
 from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
-from uniview.validation import time_error
+from tenancy.validation import time_error
 
 
 class AlertSerializer(serializers.ModelSerializer):

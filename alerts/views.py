@@ -15,7 +15,7 @@ from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
 from tenancy import scoping
 from tenancy.models import Organization
-from uniview.validation import parse_id
+from tenancy.validation import parse_id
 
 ROWS_PER_GROUP = 200
 REASON_LENGTH = 2000  # as the API's DismissSerializer

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from audit.models import AuditEntry
 from tenancy import scoping
 from tenancy.models import Membership
-from uniview.validation import parse_id
+from tenancy.validation import parse_id
 
 PAGE = 100
 

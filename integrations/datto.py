@@ -10,7 +10,7 @@ from datetime import datetime
 
 from integrations import http
 from integrations.http import VendorError
-from uniview.validation import clean_name
+from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
 

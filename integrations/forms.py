@@ -8,7 +8,7 @@ from django import forms
 
 from integrations.models import Integration
 from integrations.registry import CREDENTIAL_FIELDS
-from uniview.validation import refuse_control_characters
+from tenancy.validation import refuse_control_characters
 
 # kind → ((option name, label, "text" | "bool"), ...); filled by the rooms that use them.
 OPTION_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {}

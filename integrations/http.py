@@ -13,7 +13,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from integrations import url_guard
-from uniview.validation import without_nul
+from tenancy.validation import without_nul
 
 USER_AGENT = "uniview/1.0 (+backup alerting portal)"
 # (connect, read) seconds: a vendor slower than this counts as unreachable for this poll.

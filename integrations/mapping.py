@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from inventory.models import AzureAsset, DattoClient
 from tenancy.models import Organization
-from uniview.validation import clean_name
+from tenancy.validation import clean_name
 
 
 def organization_named(account, name: str) -> Organization:

@@ -4,7 +4,7 @@ from django.db import models
 
 from integrations.crypto import EncryptedJSONField, mask
 from tenancy.models import Account
-from uniview.validation import refuse_control_characters
+from tenancy.validation import refuse_control_characters
 
 
 class Integration(models.Model):

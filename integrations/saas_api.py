@@ -16,8 +16,8 @@ from alerts.evaluation import evaluate
 from inventory.models import SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.validation import BIGINT_MAX, date_error
 from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
-from uniview.validation import BIGINT_MAX, date_error
 
 MAX_STATUSES = 5000
 

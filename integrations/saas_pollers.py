@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations import datto, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
-from uniview.validation import clean_name
+from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
 

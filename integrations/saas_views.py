@@ -21,7 +21,7 @@ from integrations import mapping
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
-from uniview.validation import parse_id
+from tenancy.validation import parse_id
 
 RECENT_DAYS = 7
 KINDS = {

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 from integrations import http
 from integrations.http import VendorError
-from uniview.validation import clean_name
+from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from inventory.models import (
     BackupSchedule,
     Job,
 )
-from uniview.validation import clean_name, has_control_characters
+from tenancy.validation import clean_name, has_control_characters
 
 MB = 1024 * 1024
 STATUSES = {

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from inventory.models import GOOD_STATUSES, AssetType, Backup, BackupCopy, Job
-from uniview.validation import BIGINT_MAX
+from tenancy.validation import BIGINT_MAX
 
 TYPE_DESCRIPTIONS = {
     AssetType.VMWARE: "VMware virtual machine, protected host-level through vCenter or ESXi.",

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from inventory import asset_detail
 from inventory.models import Job
 from tenancy import scoping
+from tenancy.validation import parse_id
 from uniview.api import ScopedViewSet, bad_request
 from uniview.pagination import CursorPage
-from uniview.validation import parse_id
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Appliance, Asset, Backup, BackupCopy
-from uniview.validation import BIGINT_MAX, CONTROL_MESSAGE, has_control_characters, parse_time
+from tenancy.validation import BIGINT_MAX, CONTROL_MESSAGE, has_control_characters, parse_time
 
 MAX_ITEMS = 5000
 KINDS = ("backup", "hot_copy", "cold_copy")

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from tenancy.models import Account, Organization
-from uniview.validation import refuse_control_characters
+from tenancy.validation import refuse_control_characters
 
 GOOD_STATUSES = ("success", "warning")  # R5: a "good" backup or copy
 

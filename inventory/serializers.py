@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from inventory.models import Appliance, Asset, BackupSchedule
 from tenancy.models import Organization
+from tenancy.validation import time_error
 from uniview.api import ScopedPrimaryKeyRelatedField
-from uniview.validation import time_error
 
 
 class ApplianceSerializer(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from uniview.validation import refuse_control_characters
+from tenancy.validation import refuse_control_characters
 
 
 class Account(models.Model):

@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 from tenancy import scoping, two_factor, users
 from tenancy.models import ApiToken, Organization, Role, TokenScope
 from tenancy.user_api import TOKEN_SCOPES, scope_refusal
-from uniview.validation import CONTROL_MESSAGE, has_control_characters, parse_id
+from tenancy.validation import CONTROL_MESSAGE, has_control_characters, parse_id
 
 
 def _roles_for(user):

@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from tenancy.models import Account, Organization
-from uniview.validation import refuse_control_characters
+from tenancy.validation import refuse_control_characters
 
 HOURS = [MinValueValidator(1), MaxValueValidator(8760)]  # R4.5
 

@@ -10,7 +10,7 @@ from django.db import models
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
-from uniview.validation import BIGINT_MAX
+from tenancy.validation import BIGINT_MAX
 
 INVALID_CURSOR = "Not a cursor from this list: start again from its first page."
 

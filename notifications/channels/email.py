@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 
 from alerts.models import AlertSettings
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
-from uniview.validation import one_line
+from tenancy.validation import one_line
 
 SUBJECTS = {
     "raised": "[{ref}] Alert: {title}",

@@ -11,7 +11,7 @@ from integrations.vsa import VsaClient
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, VsaEmailAction
 from notifications.psa import is_retry, retry_after_value, ticket_for
-from uniview.validation import one_line
+from tenancy.validation import one_line
 
 ALARM_KINDS = {"backup_alarm", "hot_copy_alarm"}
 AREA_KINDS = {VsaEmailAction.Area.BACKUPS: "backup_alarm", VsaEmailAction.Area.REPLICATION_OFFSITE: "hot_copy_alarm"}
