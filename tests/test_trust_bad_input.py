@@ -361,3 +361,11 @@ def test_datto_names_with_control_characters_are_cleaned_into_one_line(cast):
     assert Organization.objects.filter(account=cast.account_a, name="Zeta Corp").exists()
     azure = AzureAsset.objects.get()
     assert (azure.name, azure.module, azure.resource_group) == ("web 01", "Prod sub", "rg 1")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/alerts/²/", "/api/v1/organizations/%00/", "/api/v1/assets/99999999999999999999999/",
+                                  "/api/v1/alerts/?organization=²", "/api/v1/assets/?appliance=²&page_size=²"])
+def test_a_malformed_id_in_an_api_path_or_filter_is_not_a_500(cast, path):
+    response = api_client(cast.superuser_a).get(path)
+    assert response.status_code in (200, 400, 404), (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json")
