@@ -6,10 +6,13 @@ names from a vendor, and the email subject built from them.
 """
 
 import base64
+import importlib
 import json
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import DataError, connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -24,6 +27,7 @@ from inventory.models import (
     Asset,
     AzureAsset,
     Backup,
+    BackupCopy,
     DattoClient,
     SaasDailyStatus,
     SaasSource,
@@ -369,3 +373,22 @@ def test_a_malformed_id_in_an_api_path_or_filter_is_not_a_500(cast, path):
     response = api_client(cast.superuser_a).get(path)
     assert response.status_code in (200, 400, 404), (response.status_code, response.content[:300])
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_backup_stored_past_year_9999_before_the_bound_is_dropped_by_the_upgrade(cast, asset):
+    migration = importlib.import_module("inventory.migrations.0004_h5_names_are_one_line")
+    ingest(cast, [backup(), backup(external_id="b-2")])
+    good, poisoned = Backup.objects.order_by("external_id")
+    BackupCopy.objects.create(account=cast.account_a, asset=asset, backup=poisoned, external_id="c-2", target="hot",
+                              status="success", started_at=TODAY)
+    with connection.cursor() as cursor:  # as the unbounded ingestion stored it
+        cursor.execute("UPDATE inventory_backup SET started_at = '10000-01-01T05:00:00Z' WHERE id = %s", [poisoned.pk])
+    client = api_client(cast.monitor_a)
+    with pytest.raises(DataError):  # the page fails on every visit until the row goes
+        client.get(f"/api/v1/assets/{asset.pk}/recovery-points/")
+
+    with connection.schema_editor() as editor:
+        migration.drop_unreadable_times(django_apps, editor)
+    assert list(Backup.objects.values_list("pk", flat=True)) == [good.pk]
+    assert not BackupCopy.objects.exists()
+    assert client.get(f"/api/v1/assets/{asset.pk}/recovery-points/").status_code == 200

@@ -4,6 +4,24 @@ import tenancy.validation
 from django.db import migrations, models
 
 
+# A time past year 9999 once converted to UTC was accepted by ingestion before it was bounded;
+# PostgreSQL keeps it, Python cannot read it back, and the asset's page failed on every visit.
+# Those rows can only have come from that bug: they go. (Other databases never stored one.)
+UNREADABLE = "started_at >= '10000-01-01T00:00:00Z' OR finished_at >= '10000-01-01T00:00:00Z'"
+
+
+def drop_unreadable_times(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    backups = apps.get_model("inventory", "Backup")._meta.db_table
+    copies = apps.get_model("inventory", "BackupCopy")._meta.db_table
+    jobs = apps.get_model("inventory", "Job")._meta.db_table
+    poisoned = f"SELECT id FROM {backups} WHERE {UNREADABLE}"
+    schema_editor.execute(f"UPDATE {jobs} SET backup_id = NULL WHERE backup_id IN ({poisoned})")
+    schema_editor.execute(f"DELETE FROM {copies} WHERE {UNREADABLE} OR backup_id IN ({poisoned})")
+    schema_editor.execute(f"DELETE FROM {backups} WHERE {UNREADABLE}")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -41,4 +59,5 @@ class Migration(migrations.Migration):
             name='name',
             field=models.CharField(max_length=200, validators=[tenancy.validation.refuse_control_characters]),
         ),
+        migrations.RunPython(drop_unreadable_times, migrations.RunPython.noop),
     ]
