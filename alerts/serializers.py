@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from alerts.categories import CATEGORIES
 from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
+from tenancy.validation import time_error
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -109,6 +110,12 @@ class EvaluationSerializer(serializers.ModelSerializer):
         fields = ["id", "now", "started_at", "duration_ms", "raised", "resolved", "kept", "skipped"]
         read_only_fields = ["started_at", "duration_ms", "raised", "resolved", "kept", "skipped"]
         extra_kwargs = {"now": {"required": False}}
+
+    def validate_now(self, value):
+        problem = time_error(value)  # a replay outside the window would overflow the rules' arithmetic
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class PreviewItemSerializer(serializers.Serializer):

@@ -1,7 +1,10 @@
 """The dashboard's alert pages (R11): list grouped by organization and kind, detail, dismissal."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -12,9 +15,11 @@ from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
 from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.validation import parse_id
 from uniview.redirects import go_next
 
 ROWS_PER_GROUP = 200
+REASON_LENGTH = 2000  # as the API's DismissSerializer
 
 
 def _filters(request):
@@ -27,8 +32,9 @@ def _filters(request):
 
 def _filtered(user, filters):
     queryset = dismiss.open_alerts_for(user)
-    if filters["organization"].isdigit():
-        queryset = queryset.filter(organization_id=int(filters["organization"]))
+    organization = parse_id(filters["organization"])
+    if organization is not None:
+        queryset = queryset.filter(organization_id=organization)
     if filters["group"]:
         queryset = queryset.filter(group_key=filters["group"])
     if filters["kind"] in KINDS:
@@ -92,7 +98,21 @@ def alert_detail(request, pk):
 
 
 def _reason(request):
-    return (request.headers.get("HX-Prompt") or request.POST.get("reason") or "").strip()[:2000]
+    return (request.headers.get("HX-Prompt") or request.POST.get("reason") or "").strip()
+
+
+def _reason_checked(view):
+    """A reason over the limit is refused, not cut: the person sees why nothing was dismissed."""
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if len(_reason(request)) > REASON_LENGTH:
+            message = f"Reason: at most {REASON_LENGTH} characters. Nothing was dismissed."
+            if request.headers.get("HX-Request"):
+                return HttpResponse(message, status=400, content_type="text/plain")
+            messages.error(request, message)
+            return redirect("dashboard:alerts")
+        return view(request, *args, **kwargs)
+    return checked
 
 
 def _after(request, count, what):
@@ -102,6 +122,7 @@ def _after(request, count, what):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_one(request, pk):
     alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)  # scoped
     count = dismiss.dismiss_alert(request.user, alert.pk, _reason(request))
@@ -113,6 +134,7 @@ def dismiss_one(request, pk):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_group(request):
     key = request.POST.get("group", "")
     count = dismiss.dismiss_group(request.user, key, _reason(request))
@@ -121,6 +143,7 @@ def dismiss_group(request):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_all(request):
     count = dismiss.dismiss_all(request.user, _reason(request))
     return _after(request, count, "")
@@ -128,14 +151,15 @@ def dismiss_all(request):
 
 @login_required
 @require_POST
+@_reason_checked
 def dismiss_selection(request):
     organization = request.POST.get("organization") or None
     group = request.POST.get("group") or None
     if organization is not None:
-        if not organization.isdigit() or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
+        organization = parse_id(organization)
+        if organization is None or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
             messages.error(request, "Organization: choose one from the list.")
             return redirect("dashboard:alerts")
-        organization = int(organization)
     if organization is None and not group:
         messages.error(request, "Selection: choose an organization, a group, or both.")
         return redirect("dashboard:alerts")

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from audit.models import AuditEntry
 from tenancy import scoping
 from tenancy.models import Membership
+from tenancy.validation import parse_id
 
 PAGE = 100
 
@@ -20,11 +21,11 @@ def audit_list(request):
     actor = request.GET.get("actor", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)
-    if actor.isdigit():
-        entries = entries.filter(actor_id=int(actor))
+    if parse_id(actor) is not None:
+        entries = entries.filter(actor_id=parse_id(actor))
     before = request.GET.get("before", "")
-    if before.isdigit():
-        entries = entries.filter(id__lt=int(before))
+    if parse_id(before) is not None:
+        entries = entries.filter(id__lt=parse_id(before))
     page = list(entries.order_by("-id")[: PAGE + 1])
     people = scoping.scope(request.user, Membership.objects.select_related("user")).order_by("user__email")
     return render(request, "audit/list.html", {

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from integrations import http
 from integrations.http import VendorError
+from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class DattoClient:
         clients = []
         for row in self.paged("/dbma/clients"):
             if isinstance(row, dict) and row.get("id") not in (None, "") and isinstance(row.get("name"), str):
-                clients.append({"id": str(row["id"]), "name": row["name"].strip() or str(row["id"])})
+                clients.append({"id": str(row["id"]), "name": clean_name(row["name"], 200) or str(row["id"])})
             else:
                 log.warning("Datto client skipped (no id or name): %r", row)
         return clients
@@ -100,9 +101,9 @@ def _asset(row) -> AzureAssetRow:
         raise ValueError(f"unknown backup status {status!r}")
     return AzureAssetRow(
         external_id=str(asset_id),
-        name=name,
-        module=str(row.get("module") or "Datto Backup for Microsoft Azure"),
-        resource_group=str(row.get("resourceGroup") or ""),
+        name=clean_name(name, 200),
+        module=clean_name(row.get("module") or "Datto Backup for Microsoft Azure", 100),
+        resource_group=clean_name(row.get("resourceGroup") or "", 200),
         last_status=status,
         last_started_at=parse_time(last.get("startTime")),
         last_ended_at=parse_time(last.get("endTime")),

@@ -8,6 +8,7 @@ from django import forms
 
 from integrations.models import Integration
 from integrations.registry import CREDENTIAL_FIELDS
+from tenancy.validation import refuse_control_characters
 
 # kind → ((option name, label, "text" | "bool"), ...); filled by the rooms that use them.
 OPTION_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {}
@@ -18,7 +19,7 @@ def label_of(name: str) -> str:
 
 
 class IntegrationForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, validators=[refuse_control_characters])
     base_url = forms.URLField(required=False, label="Base URL", assume_scheme="https")
     enabled = forms.BooleanField(required=False, initial=True)
 

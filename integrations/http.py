@@ -13,6 +13,7 @@ import requests
 from urllib3.util.retry import Retry
 
 from integrations import url_guard
+from tenancy.validation import without_nul
 
 USER_AGENT = "uniview/1.0 (+backup alerting portal)"
 # (connect, read) seconds: a vendor slower than this counts as unreachable for this poll.
@@ -118,7 +119,7 @@ def json_or_raise(response, vendor: str):
     if not 200 <= status < 300:
         raise VendorError(f"{vendor} answered HTTP {status}.", status)
     try:
-        return response.json()
+        return without_nul(response.json())
     except ValueError as exc:
         raise VendorError(f"{vendor} answered with a body that is not JSON.", status) from exc
 

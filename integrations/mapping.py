@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from inventory.models import AzureAsset, DattoClient
 from tenancy.models import Organization
+from tenancy.validation import clean_name
 
 
 def organization_named(account, name: str) -> Organization:
@@ -26,6 +27,7 @@ def organization_named(account, name: str) -> Organization:
 
 def client_for(account, integration_id, external_id: str, name: str) -> DattoClient:
     """The stored client; a new one is auto-mapped (R9.1). A known client keeps its mapping."""
+    name = clean_name(name, 200) or external_id[:200]
     client = DattoClient.objects.filter(
         account=account, integration_id=integration_id, external_id=external_id
     ).first()

@@ -5,6 +5,7 @@ from django.utils.dateparse import parse_datetime
 
 from integrations.crypto import EncryptedJSONField, mask
 from tenancy.models import Account
+from tenancy.validation import refuse_control_characters
 
 
 class Integration(models.Model):
@@ -24,7 +25,7 @@ class Integration(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integrations")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
     base_url = models.URLField(blank=True)
     credentials = EncryptedJSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)

@@ -16,6 +16,7 @@ from inventory import lifecycle
 from inventory.models import SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.validation import BIGINT_MAX, date_error
 from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
 
 MAX_STATUSES = 5000
@@ -84,10 +85,16 @@ class SaasSourceViewSet(
 
 
 class SaasStatusItem(serializers.Serializer):
-    source = serializers.IntegerField()
+    source = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     date = serializers.DateField()
     status = serializers.ChoiceField(choices=SaasDailyStatus.Status.choices)
     services = serializers.DictField(required=False, default=dict)
+
+    def validate_date(self, value):
+        problem = date_error(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class IngestSaasStatusView(APIView):

@@ -17,6 +17,7 @@ from integrations import datto, glitches, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
 from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
+from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def _store_days(source, days) -> int:
 
 
 def _source(integration, kind, external_id, name, figures) -> SaasSource:
+    name = clean_name(name, 200) or str(external_id)[:200]  # a vendor's name, one line
     source, created = SaasSource.objects.get_or_create(
         account=integration.account, kind=kind, external_id=external_id,
         defaults={"name": name, "integration_id": integration.pk, **figures},

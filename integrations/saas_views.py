@@ -22,6 +22,7 @@ from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
 from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.validation import parse_id
 
 RECENT_DAYS = 7
 KINDS = {
@@ -83,9 +84,9 @@ def _organization_from(request):
     value = request.POST.get("organization", "")
     if value == "":
         return None
-    if not value.isdigit():
+    if parse_id(value) is None:
         raise Http404
-    return get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=int(value))
+    return get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=parse_id(value))
 
 
 @login_required

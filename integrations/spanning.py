@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 
 from integrations import http
 from integrations.http import VendorError
+from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class SalesforceClient(_Client):
         orgs = []
         for row in body:
             if isinstance(row, dict) and isinstance(row.get("orgId"), str) and row["orgId"]:
-                orgs.append({"orgId": row["orgId"], "name": str(row.get("name") or row["orgId"])})
+                orgs.append({"orgId": row["orgId"], "name": clean_name(row.get("name") or "", 200) or str(row["orgId"])})
             else:
                 log.warning("Spanning Salesforce org skipped (no orgId): %r", row)
         return orgs

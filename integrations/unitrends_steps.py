@@ -21,6 +21,7 @@ from inventory.models import (
     Job,
 )
 from inventory.schedules import ScheduleError, check
+from tenancy.validation import clean_name, has_control_characters
 
 MB = 1024 * 1024
 STATUSES = {
@@ -62,10 +63,14 @@ def storage(client, appliance, since, now) -> int:
 def assets(client, appliance, since, now) -> int:
     wanted = {}
     for node in _leaves(client.assets()):
-        if node.get("id") is None or not node.get("name"):
+        # The vendor's name is cleaned to one line (a control character would break an email
+        # subject, a NUL the database); an id that cannot be stored as given is skipped, not cut.
+        name = clean_name(node.get("name") or "", 200)
+        external_id = str(node.get("id", ""))
+        if not external_id or not name or len(external_id) > 100 or has_control_characters(external_id):
             continue
         kind = ASSET_TYPES.get(str(node.get("type", "")).lower().replace(" ", ""), AssetType.OS)
-        wanted[str(node["id"])] = {"name": str(node["name"])[:200], "type": kind}
+        wanted[external_id] = {"name": name, "type": kind}
     existing = {a.external_id: a for a in Asset.objects.filter(appliance=appliance)}
     changed = 0
     for external_id, fields in wanted.items():

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from inventory.models import GOOD_STATUSES, AssetType, Backup, BackupCopy, Job
 from inventory.schedules import RecurrenceCache, describe_local
+from tenancy.validation import BIGINT_MAX
 
 TYPE_DESCRIPTIONS = {
     AssetType.VMWARE: "VMware virtual machine, protected host-level through vCenter or ESXi.",
@@ -190,7 +191,11 @@ def _decode(cursor):
         started_at, kind, pk = json.loads(text)
         if kind not in _RANK:
             raise ValueError(kind)
-        return datetime.fromisoformat(started_at), kind, int(pk)
+        moment = datetime.fromisoformat(started_at)
+        # What we give out is aware and a real id; anything else was edited on the way back.
+        if moment.tzinfo is None or not isinstance(pk, int) or not 0 < pk <= BIGINT_MAX:
+            raise ValueError(cursor)
+        return moment, kind, pk
     except (ValueError, TypeError) as exc:
         raise InvalidCursor("This cursor is not one we gave out.") from exc
 

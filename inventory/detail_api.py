@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from inventory import asset_detail
 from inventory.models import Job
 from tenancy import scoping
+from tenancy.validation import parse_id
 from uniview.api import ScopedViewSet, bad_request
 from uniview.pagination import CursorPage
 
@@ -87,7 +88,7 @@ class AssetDetailMixin:
         """R12.1: local backups and copies, newest first, cursor-paged."""
         asset = self.get_object()
         size = request.query_params.get("page_size", str(CursorPage.page_size))
-        if not size.isdigit() or not 1 <= int(size) <= CursorPage.max_page_size:
+        if parse_id(size) is None or not 1 <= parse_id(size) <= CursorPage.max_page_size:
             return bad_request("page_size", f"A whole number from 1 to {CursorPage.max_page_size}.")
         try:
             page, cursor = asset_detail.recovery_points(asset, request.query_params.get("cursor"), int(size))

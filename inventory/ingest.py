@@ -8,13 +8,16 @@ item and the field, and nothing is written.
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils.dateparse import parse_datetime
+from django.utils import timezone
 
 from inventory.models import Appliance, Asset, Backup, BackupCopy
+from tenancy.validation import BIGINT_MAX, CONTROL_MESSAGE, has_control_characters, parse_time
 
 MAX_ITEMS = 5000
 KINDS = ("backup", "hot_copy", "cold_copy")
 _FIELDS = ("type", "status", "started_at", "finished_at", "size_bytes", "error")
+ID_LENGTH = 100  # the external_id columns: a longer id is refused, never cut (two ids would merge)
+ERROR_LENGTH = 5000
 
 
 @dataclass
@@ -28,7 +31,19 @@ class IngestResult:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-def _parse(item, index, errors):
+def _source_id(value, err, name, message) -> str | None:
+    if value in (None, "") or isinstance(value, bool) or not isinstance(value, str | int):
+        err(name, message)
+        return None
+    value = str(value)
+    if len(value) > ID_LENGTH:
+        err(name, f"At most {ID_LENGTH} characters.")
+    elif has_control_characters(value):
+        err(name, CONTROL_MESSAGE)
+    return value
+
+
+def _parse(item, index, errors, now):
     def err(name, message):
         errors.setdefault(f"{index}.{name}", []).append(message)
 
@@ -37,19 +52,14 @@ def _parse(item, index, errors):
         return None
     clean = {}
     for name in ("appliance", "asset", "external_id"):
-        value = item.get(name)
-        if value in (None, "") or not isinstance(value, str | int):
-            err(name, "This field is required (the source's own id, a string).")
-        else:
-            clean[name] = str(value)[:100]
+        clean[name] = _source_id(item.get(name), err, name, "This field is required (the source's own id, a string).")
     kind = item.get("kind", "backup")
     if kind not in KINDS:
         err("kind", f"Must be one of {', '.join(KINDS)}.")
     clean["kind"] = kind
     if kind != "backup":
-        if not item.get("of_backup"):
-            err("of_backup", "A copy must name the external id of its backup.")
-        clean["of_backup"] = str(item.get("of_backup", ""))
+        clean["of_backup"] = _source_id(item.get("of_backup"), err, "of_backup",
+                                        "A copy must name the external id of its backup.")
     backup_type = item.get("type", "full")
     if backup_type not in Backup.Type.values:
         err("type", f"Must be one of {', '.join(Backup.Type.values)}.")
@@ -59,24 +69,24 @@ def _parse(item, index, errors):
     clean["status"] = item.get("status")
     for name, required in (("started_at", True), ("finished_at", False)):
         raw = item.get(name)
+        clean[name] = None
         if raw in (None, ""):
             if required:
                 err(name, "This field is required (ISO 8601 with offset).")
-            clean[name] = None
             continue
-        parsed = parse_datetime(raw) if isinstance(raw, str) else None
-        if parsed is None or parsed.tzinfo is None:
-            err(name, "Must be an ISO 8601 time with an offset, e.g. 2026-11-01T22:00:00+00:00.")
-            parsed = None
-        clean[name] = parsed
+        clean[name], problem = parse_time(raw, now)
+        if problem:
+            err(name, problem)
     size = item.get("size_bytes", 0)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        err("size_bytes", "Must be a whole number of bytes, 0 or more.")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= BIGINT_MAX:
+        err("size_bytes", f"Must be a whole number of bytes, from 0 to {BIGINT_MAX}.")
     clean["size_bytes"] = size
     error_text = item.get("error", "") or ""
     if not isinstance(error_text, str):
         err("error", "Must be a string.")
-    clean["error"] = str(error_text)[:5000]
+    elif len(error_text) > ERROR_LENGTH:
+        err("error", f"At most {ERROR_LENGTH} characters.")
+    clean["error"] = str(error_text)
     if clean.get("finished_at") and clean.get("started_at") and clean["finished_at"] < clean["started_at"]:
         err("finished_at", "Must not be before started_at.")
     return clean
@@ -98,7 +108,8 @@ def ingest_backups(account, items, partial=False) -> IngestResult:
     if len(items) > MAX_ITEMS:
         result.errors["items"] = [f"At most {MAX_ITEMS} items per request."]
         return result
-    parsed = [_parse(item, i, result.errors) for i, item in enumerate(items)]
+    now = timezone.now()
+    parsed = [_parse(item, i, result.errors, now) for i, item in enumerate(items)]
     for i, p in enumerate(parsed):
         if p is not None:
             p["index"] = i

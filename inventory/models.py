@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from tenancy.models import Account, Organization
+from tenancy.validation import refuse_control_characters
 
 GOOD_STATUSES = ("success", "warning")  # R5: a "good" backup or copy
 
@@ -22,8 +23,8 @@ class Appliance(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="appliances")
-    external_id = models.CharField(max_length=100)
-    name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=100, validators=[refuse_control_characters])
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
     version = models.CharField(max_length=40, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ONLINE)
@@ -99,8 +100,8 @@ class Asset(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     appliance = models.ForeignKey(Appliance, on_delete=models.CASCADE, related_name="assets")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="assets")
-    external_id = models.CharField(max_length=100)
-    name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=100, validators=[refuse_control_characters])
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
     type = models.CharField(max_length=16, choices=AssetType.choices)
     hot_copy = models.BooleanField(default=False, help_text="Its backups are hot-copied (R6).")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -275,8 +276,8 @@ class SaasSource(models.Model):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="saas_sources"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    name = models.CharField(max_length=200)
-    external_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
+    external_id = models.CharField(max_length=200, validators=[refuse_control_characters])
     integration_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Figures the vendor API gives (M365 `/tenant`, Google `/users`); null where it gives none.

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from inventory import schedules
 from inventory.models import Appliance, Asset, BackupSchedule
 from tenancy.models import Organization
+from tenancy.validation import time_error
 from uniview.api import ScopedPrimaryKeyRelatedField
 
 
@@ -19,6 +20,12 @@ class ApplianceSerializer(serializers.ModelSerializer):
             "last_sync_warning",
         ]
         read_only_fields = ["retired_at", "last_sync_warning"]
+
+    def validate_last_contact_at(self, value):
+        problem = value and time_error(value)  # a contact beyond year 9999 in UTC stops evaluation
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_timezone(self, value):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

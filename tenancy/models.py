@@ -8,11 +8,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from tenancy.validation import refuse_control_characters
+
 
 class Account(models.Model):
     """One tenant: an MSP's portal. Every other object belongs to exactly one."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
     is_demo = models.BooleanField(default=False, help_text="The demo account built by seed_demo.")
     require_two_factor = models.BooleanField(
         default=False, help_text="Every user must log in with a TOTP code (a superuser sets this)."
@@ -27,7 +29,7 @@ class Organization(models.Model):
     """A customer of the MSP, inside one account."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="organizations")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[refuse_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenancy_organization_field = "id"
@@ -92,7 +94,7 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=100, blank=True, validators=[refuse_control_characters])
     key_id = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.FULL)

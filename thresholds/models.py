@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from tenancy.models import Account, Organization
+from tenancy.validation import refuse_control_characters
 
 HOURS = [MinValueValidator(1), MaxValueValidator(8760)]  # R4.5
 
@@ -32,7 +33,7 @@ class CustomThreshold(ThresholdFields):
     """A named threshold assigned to organizations; it takes precedence over the global one (R4.2)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="custom_thresholds")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[refuse_control_characters])
     organizations = models.ManyToManyField(
         Organization, blank=True, through="ThresholdAssignment", related_name="+"
     )

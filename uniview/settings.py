@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "uniview.proxies.TrustedProxyMiddleware",  # before anything reads X-Forwarded-*
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "observability.middleware.RequestIdMiddleware",
+    "uniview.bad_input.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -301,6 +302,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenancy.permissions.IsMember"],
     "DEFAULT_PAGINATION_CLASS": "uniview.pagination.CursorPage",
+    # JSON refusing NUL anywhere (uniview.parsers); forms as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "uniview.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["tenancy.filters.ScopedFilterBackend"],  # R1.4: filters scoped too
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "uniview.api.exception_handler",

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 from alerts.models import AlertSettings
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
+from tenancy.validation import one_line
 
 SUBJECTS = {
     "raised": "[{ref}] Alert: {title}",
@@ -36,7 +37,9 @@ class EmailChannel(Channel):
             "alert_url": alert_url(alert),
         }
         message = EmailMultiAlternatives(
-            subject=SUBJECTS[event.type].format(ref=alert.ref, title=alert.title)[:250],
+            # One line always: a title built from a name stored before names were validated may
+            # hold a line break, and a header with one is refused (the delivery would fail for good).
+            subject=one_line(SUBJECTS[event.type].format(ref=alert.ref, title=alert.title))[:250],
             body=render_to_string("notifications/email/alert.txt", context),
             to=recipients,
             headers={"X-Uniview-Event": str(event.uuid), "X-Uniview-Alert": alert.ref},

@@ -13,6 +13,7 @@ from notifications.channels.base import Channel, PermanentError, TransientError,
 from notifications.models import Delivery, VsaEmailAction
 from notifications.psa import is_retry, retry_after_value, ticket_for
 from notifications.vsa_actions import visible_to_owner
+from tenancy.validation import one_line
 
 ALARM_KINDS = {"backup_alarm", "hot_copy_alarm"}
 AREA_KINDS = {VsaEmailAction.Area.BACKUPS: "backup_alarm", VsaEmailAction.Area.REPLICATION_OFFSITE: "hot_copy_alarm"}
@@ -103,5 +104,5 @@ class VsaChannel(Channel):
         sender = integration.options.get("email_from") or "uniview@localhost"
         alert = self.alert
         body = f"{alert.kind_label}: {alert.title}\nRaised: {alert.raised_at:%Y-%m-%d %H:%M} UTC\n{alert_url(alert)}"
-        client.send_email(sender, action.recipients, f"[{alert.ref}] {alert.title}"[:250], body, f"{alert.ref}:{action.pk}")
+        client.send_email(sender, action.recipients, one_line(f"[{alert.ref}] {alert.title}")[:250], body, f"{alert.ref}:{action.pk}")
         return f"vsa-email:{action.pk}"
