@@ -11,6 +11,7 @@ from alerts import dismiss
 from alerts.categories import KINDS
 from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
+from inventory.models import Appliance
 from tenancy import scoping
 from tenancy.models import Organization
 
@@ -86,9 +87,23 @@ def alert_detail(request, pk):
     )
     events = alert.events.select_related("actor").prefetch_related("deliveries")
     return render(request, "alerts/detail.html", {
-        "alert": alert, "events": events,
+        "alert": alert, "events": events, "upgrade_appliances": _upgrade_appliances(request.user, alert),
         "can_dismiss": scoping.can(request.user, scoping.DISMISS) and alert.state == AlertState.OPEN,
     })
+
+
+def _upgrade_appliances(user, alert):
+    """R2.2: the appliances the upgrade alert asks to upgrade, each with its page if the user may see it."""
+    if alert.kind != "appliance_upgrade":
+        return []
+    listed = [row for row in (alert.details or {}).get("appliances", []) if isinstance(row, dict)]
+    ids = [row["id"] for row in listed if isinstance(row.get("id"), int)]
+    visible = set(scoping.scope(user, Appliance.objects.filter(pk__in=ids)).values_list("pk", flat=True))  # scoped
+    return [
+        {**row, "url": reverse("inventory:appliance", args=[row["id"]]) if row.get("id") in visible else None}
+        for row in listed
+        if row.get("id") in visible or not scoping.organization_limit(user)
+    ]
 
 
 def _reason(request):

@@ -1,6 +1,7 @@
 """Template helpers for alert pages."""
 
 from django import template
+from django.conf import settings
 
 register = template.Library()
 
@@ -15,4 +16,19 @@ def detail_rows(details):
         if value is None or value == "":
             value = "—"
         rows.append((key.replace("_", " ").capitalize(), value))
+    return rows
+
+
+@register.filter
+def link_rows(links):
+    """An alert's links as (label, href): the portal's own pages as paths, so the dashboard
+    stays on the address it is served from; outside pages (a vendor's portal) as they are."""
+    portal = settings.PORTAL_URL.rstrip("/")
+    rows = []
+    for name, url in (links or {}).items():
+        if not isinstance(url, str):
+            continue
+        if portal and url.startswith(portal + "/"):
+            url = url[len(portal):]
+        rows.append((name.replace("_", " ").capitalize(), url))
     return rows
