@@ -32,3 +32,9 @@ def link_rows(links):
             url = url[len(portal):]
         rows.append((name.replace("_", " ").capitalize(), url))
     return rows
+
+
+@register.filter
+def group_dom_id(group_key):
+    """A group key ("12:dbma_backup:sql") as a safe HTML id, so a dismissal can update the group by id."""
+    return "group-" + str(group_key).encode().hex()
