@@ -190,3 +190,16 @@ def test_a_refusal_is_logged_without_a_traceback(cast, client, caplog):
     [record] = [r for r in caplog.records if r.name == "django.request"]
     assert "Forbidden" in record.getMessage()
     assert record.exc_info is None
+
+
+def test_an_alert_raised_with_api_links_still_links_to_dashboard_pages(cast, offline, client, settings):
+    alert = offline_alert(offline[0])
+    alert.links = {
+        "appliance": f"{settings.PORTAL_URL}/api/v1/appliances/{offline[0].pk}/",
+        "appliances": f"{settings.PORTAL_URL}/api/v1/appliances/",
+    }
+    alert.save(update_fields=["links"])
+    client.force_login(cast.admin_a)
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert f'href="/appliances/{offline[0].pk}/"' in page
+    assert "/api/v1/" not in page
