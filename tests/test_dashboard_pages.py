@@ -203,3 +203,10 @@ def test_an_alert_raised_with_api_links_still_links_to_dashboard_pages(cast, off
     page = client.get(f"/alerts/{alert.pk}/").content.decode()
     assert f'href="/appliances/{offline[0].pk}/"' in page
     assert "/api/v1/" not in page
+
+
+def test_the_alert_list_carries_the_confirmation_dialog_and_no_template_comments(cast, offline, client):
+    client.force_login(cast.superuser_a)
+    page = client.get("/alerts/").content.decode()
+    assert 'id="confirm-dialog"' in page and 'data-testid="dismiss-selection-menu"' in page
+    assert "{#" not in page and "#}" not in page and "hx-prompt" not in page
