@@ -209,3 +209,20 @@ def test_a_refusal_is_the_products_page_with_the_reason_and_the_navigation(live_
     expect(page.locator("[data-testid=bell]")).to_be_visible()
     page.locator("header nav a", has_text="Alerts").click()
     expect(page).to_have_url(re.compile(r"/alerts/$"))
+
+
+def test_r11_2_dismiss_all_asks_with_the_count_of_everything_not_only_what_the_filter_shows(live_server, browser_page):
+    cast = offline_cast()
+    page = browser_page
+    log_in(page, live_server, "admin@a.example", PASSWORD)
+    page.goto(f"{live_server.url}/alerts/?organization={cast.org_a2.pk}")
+    expect(page.locator("[data-testid=open-total]")).to_have_text("1 open")
+    page.locator("[data-testid=dismiss-all]").click()
+    expect(page.locator("[data-testid=confirm-question]")).to_have_text(
+        "Dismiss all 3 open alerts you can see, not only the 1 shown?"
+    )
+    confirm_in_dialog(page, reason="storm")
+    expect(page.locator("[data-testid=no-alerts]")).to_be_visible()
+    expect(page.locator("#bell-count")).to_have_text("0")
+    assert set(Alert.objects.filter(account=cast.account_a).values_list("state", "dismiss_reason")) == {("dismissed", "storm")}
+    assert Alert.objects.get(account=cast.account_b).state == "open"
