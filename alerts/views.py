@@ -1,10 +1,11 @@
 """The dashboard's alert pages (R11): list grouped by organization and kind, detail, dismissal."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,6 +14,7 @@ from alerts import dismiss
 from alerts.categories import KINDS
 from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
+from inventory.models import Appliance
 from tenancy import scoping
 from tenancy.models import Organization
 from tenancy.validation import parse_id
@@ -22,12 +24,21 @@ ROWS_PER_GROUP = 200
 REASON_LENGTH = 2000  # as the API's DismissSerializer
 
 
-def _filters(request):
+def _filters(query):
     return {
-        "organization": request.GET.get("organization") or "",
-        "group": request.GET.get("group") or "",
-        "kind": request.GET.get("kind") or "",
+        "organization": query.get("organization") or "",
+        "group": query.get("group") or "",
+        "kind": query.get("kind") or "",
     }
+
+
+def _page_filters(request):
+    """The filters of the alert list an htmx request comes from (its HX-Current-URL), so the
+    counts answered after an inline dismissal are the ones that page shows."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path != reverse("dashboard:alerts"):
+        return _filters({})
+    return _filters(QueryDict(current.query))
 
 
 def _filtered(user, filters):
@@ -50,7 +61,7 @@ def home(request):
 @login_required
 def alert_list(request):
     scoping.member_account(request.user)
-    filters = _filters(request)
+    filters = _filters(request.GET)
     open_alerts = dismiss.open_alerts_for(request.user)
     queryset = _filtered(request.user, filters)
     groups = open_groups(queryset)
@@ -61,6 +72,7 @@ def alert_list(request):
         "groups": groups,
         "filters": filters,
         "total": sum(g["open_count"] for g in groups),
+        "all_total": open_alerts.count(),
         "organizations": scoping.scope(request.user, Organization.objects.all()),  # scoped
         "group_choices": all_groups,
         "kinds": KINDS,
@@ -92,9 +104,23 @@ def alert_detail(request, pk):
     )
     events = alert.events.select_related("actor").prefetch_related("deliveries")
     return render(request, "alerts/detail.html", {
-        "alert": alert, "events": events,
+        "alert": alert, "events": events, "upgrade_appliances": _upgrade_appliances(request.user, alert),
         "can_dismiss": scoping.can(request.user, scoping.DISMISS) and alert.state == AlertState.OPEN,
     })
+
+
+def _upgrade_appliances(user, alert):
+    """R2.2: the appliances the upgrade alert asks to upgrade, each with its page if the user may see it."""
+    if alert.kind != "appliance_upgrade":
+        return []
+    listed = [row for row in (alert.details or {}).get("appliances", []) if isinstance(row, dict)]
+    ids = [row["id"] for row in listed if isinstance(row.get("id"), int)]
+    visible = set(scoping.scope(user, Appliance.objects.filter(pk__in=ids)).values_list("pk", flat=True))  # scoped
+    return [
+        {**row, "url": reverse("inventory:appliance", args=[row["id"]]) if row.get("id") in visible else None}
+        for row in listed
+        if row.get("id") in visible or not scoping.organization_limit(user)
+    ]
 
 
 def _reason(request):
@@ -120,6 +146,24 @@ def _after(request, count, what):
     return go_next(request, reverse("dashboard:alerts"))
 
 
+def _after_inline(request, count, what, removed, groups):
+    """R11.2: after a dismissal in place, the heading, the groups' badges, the bell and the
+    Dismiss-all question all answer the same new counts; an emptied group leaves the page."""
+    filters = _page_filters(request)
+    open_alerts = dismiss.open_alerts_for(request.user)
+    filtered = _filtered(request.user, filters)
+    still_open = {g["group_key"]: g for g in open_groups(filtered.filter(group_key__in=groups))}
+    total = filtered.count()
+    all_total = open_alerts.count()
+    return render(request, "alerts/_after_dismiss.html", {
+        "removed": removed,
+        "touched": [(key, still_open.get(key)) for key in groups],
+        "total": total, "all_total": all_total, "bell_count": all_total, "filters": filters,
+        "can_dismiss": scoping.can(request.user, scoping.DISMISS),
+        "message": f"Dismissed {count} alert{'s' if count != 1 else ''}{what}.",
+    })
+
+
 @login_required
 @require_POST
 @_reason_checked
@@ -127,8 +171,7 @@ def dismiss_one(request, pk):
     alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)  # scoped
     count = dismiss.dismiss_alert(request.user, alert.pk, _reason(request))
     if request.headers.get("HX-Request") and request.POST.get("inline"):
-        # The row goes; the bell follows through an out-of-band swap.
-        return render(request, "alerts/_dismissed_row.html", {"bell_count": dismiss.open_alerts_for(request.user).count()})
+        return _after_inline(request, count, "", removed=[alert.pk], groups=[alert.group_key])
     return _after(request, count, "")
 
 
@@ -138,6 +181,8 @@ def dismiss_one(request, pk):
 def dismiss_group(request):
     key = request.POST.get("group", "")
     count = dismiss.dismiss_group(request.user, key, _reason(request))
+    if request.headers.get("HX-Request") and request.POST.get("inline"):
+        return _after_inline(request, count, " in the group", removed=[], groups=[key])
     return _after(request, count, " in the group")
 
 
@@ -149,6 +194,16 @@ def dismiss_all(request):
     return _after(request, count, "")
 
 
+def _refuse(request, text):
+    """A selection that cannot be dismissed: the list again, with the reason (an htmx form is sent there too)."""
+    messages.error(request, text)
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("dashboard:alerts")
+        return response
+    return redirect("dashboard:alerts")
+
+
 @login_required
 @require_POST
 @_reason_checked
@@ -158,10 +213,8 @@ def dismiss_selection(request):
     if organization is not None:
         organization = parse_id(organization)
         if organization is None or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
-            messages.error(request, "Organization: choose one from the list.")
-            return redirect("dashboard:alerts")
+            return _refuse(request, "Organization: choose one from the list.")
     if organization is None and not group:
-        messages.error(request, "Selection: choose an organization, a group, or both.")
-        return redirect("dashboard:alerts")
+        return _refuse(request, "Selection: choose an organization, a group, or both.")
     count = dismiss.dismiss_selection(request.user, organization, group, _reason(request))
     return _after(request, count, " in the selection")

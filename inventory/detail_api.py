@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import ReturnDict
 
 from inventory import asset_detail
 from inventory.models import Job
@@ -77,7 +78,10 @@ class AssetDetailMixin:
     @extend_schema(responses=AssetDetailSerializer)
     def retrieve(self, request, *args, **kwargs):
         asset = self.get_object()
-        return Response(AssetDetailSerializer(asset_detail.facts(asset, timezone.now())).data)
+        data = AssetDetailSerializer(asset_detail.facts(asset, timezone.now())).data
+        # The body is the detail, but the browsable API builds its edit form from the data's
+        # serializer: give it the asset's own, not the detail's (a dict it cannot edit).
+        return Response(ReturnDict(data, serializer=self.get_serializer(asset)))
 
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from inventory import views
+from inventory import appliance_views, views
 
 urlpatterns = [
+    path("appliances/<int:pk>/", appliance_views.appliance_page, name="appliance"),
     path("assets/<int:pk>/", views.asset_page, name="asset"),
     path("assets/<int:pk>/recovery-points/", views.recovery_points, name="recovery-points"),
     path("assets/<int:pk>/recovery-points/<str:kind>-<int:point_id>/", views.recovery_point, name="recovery-point"),

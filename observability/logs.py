@@ -43,3 +43,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """A refusal or a missing page (4xx) is the client's doing, not a fault: `django.request`
+    logs it with the exception attached, which prints a traceback per refused click. Keep the
+    line, drop the traceback; server errors (5xx) keep theirs."""
+
+    def filter(self, record):
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

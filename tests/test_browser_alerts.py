@@ -34,6 +34,7 @@ def test_an_admin_logs_in_sees_the_offline_appliance_and_dismisses_it(live_serve
     assert "acme-ueb-01" in row.text_content()
 
     row.locator("[data-testid=dismiss-one]").click()
+    page.locator("[data-testid=confirm-dialog] [data-testid=confirm-ok]").click()  # the product's own dialog
     row.wait_for(state="detached")
     page.wait_for_function("document.querySelector('#bell-count').textContent.trim() === '0'")
 

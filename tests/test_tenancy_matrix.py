@@ -286,6 +286,7 @@ PAGE_RULES = {
     "settings/vsa-email-actions/": ACCOUNT_WIDE,
     "settings/vsa-email-actions/<int:pk>/": by_pk(_b_vsa_action, "pk"),
     "settings/vsa-email-actions/<int:pk>/remove/": by_pk(_b_vsa_action, "pk"),
+    "appliances/<int:pk>/": by_pk(_b_appliance, "pk"),
     "assets/<int:pk>/": by_pk(_b_asset, "pk"),
     "assets/<int:pk>/recovery-points/": by_pk(_b_asset, "pk"),
     "assets/<int:pk>/recovery-points/<str:kind>-<int:point_id>/": _point,

@@ -332,9 +332,15 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "observability.logs.JsonFormatter"},  # LOG_FORMAT=json: one object a line
     },
-    "filters": {"context": {"()": "observability.logs.ContextFilter"}},  # request and task ids
+    "filters": {
+        "context": {"()": "observability.logs.ContextFilter"},  # request and task ids
+        "client_errors": {"()": "observability.logs.ClientErrorsWithoutTraceback"},  # a 403 is no traceback
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
                              "formatter": "json" if env_str("LOG_FORMAT") == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors"]},
+    },
 }

@@ -66,3 +66,6 @@ urlpatterns = [
     path("", include(("tenancy.urls", "tenancy"))),
     path("", include(("alerts.urls", "dashboard"))),
 ]
+
+handler403 = "uniview.errors.permission_denied"
+handler404 = "uniview.errors.page_not_found"

@@ -315,7 +315,7 @@ def alarm_details(kind, row, now, threshold_label, threshold_source, schedule, *
 @lru_cache(maxsize=1)
 def _link_templates() -> tuple[str, str]:
     # Reversed once: thousands of alarms would otherwise reverse thousands of times.
-    asset = reverse("api:asset-detail", args=[987654321]).replace("987654321", "{}")
+    asset = reverse("inventory:asset", args=[987654321]).replace("987654321", "{}")
     return reverse("dashboard:alerts") + "?organization={}", asset
 
 

@@ -38,6 +38,6 @@ def conditions(account, now):
             },
             links={
                 "organization": settings.PORTAL_URL + reverse("dashboard:alerts") + f"?organization={appliance.organization_id}",
-                "appliance": settings.PORTAL_URL + reverse("api:appliance-detail", args=[appliance.pk]),
+                "appliance": settings.PORTAL_URL + reverse("inventory:appliance", args=[appliance.pk]),
             },
         )

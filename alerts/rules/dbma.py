@@ -59,7 +59,7 @@ def integration_conditions(account):
                     "checked_at": health.checked_at.isoformat() if health.checked_at else None,
                 },
                 links={
-                    "integration": portal + reverse("api:integration-detail", args=[health.integration_id]),
+                    "integration": portal + reverse("integrations:edit", args=[health.integration_id]),
                     "module": DATTO_PORTAL,
                 },
             )

@@ -5,9 +5,6 @@ stays on for them and the account is asked, once, to upgrade them. The alert
 lists them and resolves when none is left.
 """
 
-from django.conf import settings
-from django.urls import reverse
-
 from alerts.categories import KINDS
 from alerts.conditions import Condition
 from inventory.models import Appliance
@@ -24,6 +21,7 @@ def conditions(account, now):
         return
     listed = [
         {
+            "id": a.pk,  # the alert's page links each one to its appliance page
             "appliance": a.name,
             "organization": a.organization.name,
             "version": a.version if parse_version(a.version) else f"{a.version} (unreadable)",
@@ -38,5 +36,4 @@ def conditions(account, now):
         organization_id=None,
         group_label=KINDS["appliance_upgrade"],
         details={"appliances": listed, "minimum_version": "10.6.1"},
-        links={"appliances": settings.PORTAL_URL + reverse("api:appliance-list")},
     )

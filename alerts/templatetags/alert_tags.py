@@ -1,6 +1,10 @@
 """Template helpers for alert pages."""
 
+import re
+
 from django import template
+from django.conf import settings
+from django.urls import reverse
 
 register = template.Library()
 
@@ -16,3 +20,45 @@ def detail_rows(details):
             value = "—"
         rows.append((key.replace("_", " ").capitalize(), value))
     return rows
+
+
+@register.filter
+def link_rows(links):
+    """An alert's links as (label, href): the portal's own pages as paths, so the dashboard
+    stays on the address it is served from; outside pages (a vendor's portal) as they are."""
+    portal = settings.PORTAL_URL.rstrip("/")
+    rows = []
+    for name, url in (links or {}).items():
+        if not isinstance(url, str):
+            continue
+        if portal and url.startswith(portal + "/"):
+            url = _dashboard_page(url[len(portal):])
+            if url is None:
+                continue
+        rows.append((name.replace("_", " ").capitalize(), url))
+    return rows
+
+
+# Alerts raised before their links led to dashboard pages still hold API addresses; the page
+# shows the dashboard page instead (an API page is for programs, and offers DELETE buttons).
+_API_PAGES = [
+    (re.compile(r"^/api/v1/appliances/(\d+)/$"), "inventory:appliance"),
+    (re.compile(r"^/api/v1/assets/(\d+)/$"), "inventory:asset"),
+    (re.compile(r"^/api/v1/integrations/(\d+)/$"), "integrations:edit"),
+]
+
+
+def _dashboard_page(path):
+    if not path.startswith("/api/"):
+        return path
+    for pattern, name in _API_PAGES:
+        match = pattern.match(path)
+        if match:
+            return reverse(name, args=[int(match.group(1))])
+    return None  # an API list has no page of its own: the alert's page already shows what it lists
+
+
+@register.filter
+def group_dom_id(group_key):
+    """A group key ("12:dbma_backup:sql") as a safe HTML id, so a dismissal can update the group by id."""
+    return "group-" + str(group_key).encode().hex()

@@ -1,0 +1,44 @@
+"""The appliance page in the dashboard: where every "appliance" link of an alert leads.
+
+Scoped like every page: another account's appliance, or one outside the user's
+organizations, is 404 (R1.1).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from alerts.dismiss import open_alerts_for
+from inventory.models import Appliance
+from inventory.versions import CATEGORY_TOGGLES_SINCE, parse_version, supports_category_toggles
+from tenancy import scoping
+
+MINIMUM_VERSION = ".".join(str(part) for part in CATEGORY_TOGGLES_SINCE)
+
+
+@login_required
+def appliance_page(request, pk):
+    appliance = get_object_or_404(
+        scoping.scope(request.user, Appliance.objects.select_related("organization")), pk=pk
+    )
+    # The same test as the offline alert (R2.3), so the page and the alert never disagree.
+    cutoff = timezone.now() - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
+    silent = appliance.last_contact_at is None or appliance.last_contact_at < cutoff
+    used = max(appliance.logical_capacity_bytes - appliance.logical_free_bytes, 0)
+    return render(request, "inventory/appliance.html", {
+        "appliance": appliance,
+        # R2.2: older appliances keep every category on until upgraded.
+        "needs_upgrade": bool(appliance.version) and not supports_category_toggles(appliance.version),
+        "version_unreadable": bool(appliance.version) and parse_version(appliance.version) is None,
+        "minimum_version": MINIMUM_VERSION,
+        "offline": silent or appliance.status == Appliance.Status.OFFLINE,
+        "silent": silent,
+        "offline_minutes": settings.APPLIANCE_OFFLINE_MINUTES,
+        "used_bytes": used,
+        "used_percent": round(100 * used / appliance.logical_capacity_bytes) if appliance.logical_capacity_bytes else None,
+        "assets": scoping.scope(request.user, appliance.assets.all()).order_by("name"),
+        "alerts": open_alerts_for(request.user).filter(appliance=appliance).order_by("-raised_at"),
+    })
