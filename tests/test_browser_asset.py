@@ -77,7 +77,8 @@ def test_from_an_alert_to_the_asset_scroll_its_recovery_points_and_cancel_its_ru
 
     job_row = page.locator("[data-testid=running-jobs] [data-testid=job-row]")
     assert "35%" in job_row.text_content()
-    job_row.locator("[data-testid=cancel-job]").click()  # hx-confirm is accepted by the fixture
+    job_row.locator("[data-testid=cancel-job]").click()
+    page.locator("[data-testid=confirm-dialog] [data-testid=confirm-ok]").click()  # the product's own dialog
     page.wait_for_selector(".flash", state="visible")
     assert "is cancelled" in page.text_content(".flash")
     assert appliance_server.appliance.cancelled == [501]  # it reached the appliance
