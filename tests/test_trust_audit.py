@@ -1,0 +1,70 @@
+"""Issue 11 tried again as an attacker would: the doors of the trust issue, reached by other ways
+than their own tests take (R1.1, R1.4, R1.5, R1.6)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tenancy.accounts import add_member
+from tenancy.models import ApiToken, Organization, Role
+from tests.conftest import PASSWORD
+from tests.test_two_factor import enrolled, password_step
+from thresholds import changes
+
+User = get_user_model()
+
+
+# --- R1.5: the half-signed-in session reaches nothing but the code step -------------------------
+ELSEWHERE = [
+    "/api/v1/organizations/", "/api/v1/tokens/", "/api/v1/users/", "/admin/", "/accounts/password_change/",
+    "/settings/tokens/", "/settings/two-factor/", "/alerts/rows/?group=x", "/organizations/",
+]
+
+
+@pytest.mark.parametrize("path", ELSEWHERE)
+def test_r1_5_a_half_signed_in_session_reaches_no_other_page_api_or_partial(cast, client, path):
+    enrolled(cast.superuser_a)
+    assert password_step(client, "super@a.example").url == "/accounts/two-factor/"
+    answer = client.get(path, HTTP_HX_REQUEST="true")
+    assert answer.status_code in (302, 401, 403), (path, answer.status_code)
+    if answer.status_code == 302:
+        assert answer.url.startswith(("/accounts/login/", "/admin/login/")), answer.url
+
+
+def test_r1_5_a_half_signed_in_session_creates_no_token_through_the_api_or_the_page(cast, client):
+    enrolled(cast.superuser_a)
+    password_step(client, "super@a.example")
+    assert client.post("/api/v1/tokens/", {"name": "mine"}, content_type="application/json").status_code in (401, 403)
+    assert client.post("/settings/tokens/", {"name": "mine"}).status_code == 302
+    assert not ApiToken.objects.filter(user=cast.superuser_a).exists()
+
+
+# --- R1.4, R1.6: counts on the conditional alarms page ------------------------------------------
+def _custom_threshold_on_both_organizations(cast):
+    values = {"name": "Strict", "backups_enabled": True, "backups_hours": 12, "hot_copy_enabled": True,
+              "hot_copy_hours": 24, "azure_hours": 24}
+    return changes.save_custom(cast.account_a, values, [cast.org_a1, cast.org_a2])
+
+
+def organizations_counted(client, threshold):
+    """The Organizations cell of `threshold`'s row on the conditional alarms page."""
+    page = client.get("/thresholds/")
+    assert page.status_code == 200
+    row = page.content.decode().split(f'data-testid="custom-{threshold.pk}"', 1)[1].split("</tr>", 1)[0]
+    return row.split('data-testid="organizations-counted">', 1)[1].split("<", 1)[0]
+
+
+def test_r1_4_a_limited_user_counts_only_their_organizations_on_a_custom_threshold(cast, client):
+    threshold = _custom_threshold_on_both_organizations(cast)
+    client.force_login(cast.scoped_admin_a)  # sees Birch, not Acme
+    assert organizations_counted(client, threshold) == "1"
+    client.force_login(cast.superuser_a)
+    assert organizations_counted(client, threshold) == "2"
+
+
+def test_r1_6_a_limit_to_nothing_counts_no_organization_on_a_custom_threshold(cast, client):
+    threshold = _custom_threshold_on_both_organizations(cast)
+    cedar = Organization.objects.create(account=cast.account_a, name="Cedar")
+    orphan = add_member(cast.account_a, "orphan@a.example", PASSWORD, Role.MONITOR, organizations=[cedar])
+    cedar.delete()
+    client.force_login(User.objects.get(pk=orphan.pk))
+    assert organizations_counted(client, threshold) == "0"
