@@ -81,7 +81,7 @@ def setup(request):
     if not two_factor.lacks_required(user):
         # R1.5: a user with a device shows its code; the password alone enrolls nothing.
         return redirect("two-factor-verify")
-    device = two_factor.pending_device(user)
+    device = two_factor.pending_device(user, request.session)
     error = None
     if request.method == "POST":
         if two_factor.confirm(device, request.POST.get("code")):

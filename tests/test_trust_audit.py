@@ -3,10 +3,12 @@ than their own tests take (R1.1, R1.4, R1.5, R1.6)."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from tenancy.accounts import add_member
 from tenancy.models import ApiToken, Organization, Role
 from tests.conftest import PASSWORD
+from tests.test_trust_sign_in import require_two_factor
 from tests.test_two_factor import enrolled, password_step
 from thresholds import changes
 
@@ -36,6 +38,38 @@ def test_r1_5_a_half_signed_in_session_creates_no_token_through_the_api_or_the_p
     assert client.post("/api/v1/tokens/", {"name": "mine"}, content_type="application/json").status_code in (401, 403)
     assert client.post("/settings/tokens/", {"name": "mine"}).status_code == 302
     assert not ApiToken.objects.filter(user=cast.superuser_a).exists()
+
+
+# --- R1.5: a key shown to one session is never the key another session confirms --------------
+def _key_shown(client, path):
+    return client.get(path).context["secret"]
+
+
+def test_r1_5_a_key_shown_to_someone_with_only_the_password_is_not_the_key_the_user_enrols(cast):
+    """Someone with a leaked password opens the enrolment page and notes its key; when the user
+    later turns two-factor on, their authenticator must not share that key."""
+    attacker, user = Client(), Client()
+    attacker.force_login(cast.admin_a)
+    planted = _key_shown(attacker, "/settings/two-factor/")
+    user.force_login(cast.admin_a)
+    assert _key_shown(user, "/settings/two-factor/") != planted
+
+
+def test_r1_5_a_key_shown_at_the_password_step_is_not_the_key_the_user_enrols_at_login(cast):
+    require_two_factor(cast.account_a)
+    attacker, user = Client(), Client()
+    assert password_step(attacker, "monitor@a.example").url == "/accounts/two-factor/setup/"
+    planted = _key_shown(attacker, "/accounts/two-factor/setup/")
+    password_step(user, "monitor@a.example")
+    assert _key_shown(user, "/accounts/two-factor/setup/") != planted
+
+
+def test_r1_5_the_key_stays_the_same_for_the_session_that_was_shown_it(cast, client):
+    """A wrong code must not change the key the person just scanned."""
+    client.force_login(cast.admin_a)
+    shown = _key_shown(client, "/settings/two-factor/")
+    assert client.post("/settings/two-factor/", {"code": "000000"}).context["secret"] == shown
+    assert _key_shown(client, "/settings/two-factor/") == shown
 
 
 # --- R1.4, R1.6: counts on the conditional alarms page ------------------------------------------
