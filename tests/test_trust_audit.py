@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from integrations import http, url_guard
 from tenancy.accounts import add_member
 from tenancy.models import ApiToken, Organization, Role
 from tests.conftest import PASSWORD
@@ -102,3 +103,22 @@ def test_r1_6_a_limit_to_nothing_counts_no_organization_on_a_custom_threshold(ca
     cedar.delete()
     client.force_login(User.objects.get(pk=orphan.pk))
     assert organizations_counted(client, threshold) == "0"
+
+
+# --- Outbound guard: loopback and metadata spelled the other ways a URL can spell them -----------
+OTHER_SPELLINGS = [
+    ("http://2130706433/", "loopback"), ("http://0x7f.1/", "loopback"), ("http://0177.0.0.1/", "loopback"),
+    ("http://127.1/", "loopback"), ("http://0/", "unspecified"), ("http://[::ffff:7f00:1]/", "loopback"),
+    ("http://[0:0:0:0:0:ffff:127.0.0.1]/", "loopback"), ("http://[::127.0.0.1]/", "IPv4-compatible"),
+    ("http://2852039166/", "link-local"), ("http://[64:ff9b::169.254.169.254]/", "NAT64"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), OTHER_SPELLINGS)
+def test_r9_other_spellings_of_loopback_and_metadata_are_refused_on_save_and_at_connection(settings, url, why):
+    settings.OUTBOUND_ALLOW_LOOPBACK, settings.OUTBOUND_ALLOW_PRIVATE, settings.OUTBOUND_ALLOW_CIDRS = False, True, []
+    settings.OUTBOUND_REQUIRE_HTTPS = False
+    with pytest.raises(url_guard.UnsafeURL, match=why):
+        url_guard.check(url)
+    with pytest.raises(url_guard.UnsafeURL, match=why):
+        http.session(retries=0).get(url, allow_redirects=False)
