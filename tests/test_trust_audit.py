@@ -3,6 +3,7 @@ than their own tests take (R1.1, R1.4, R1.5, R1.6)."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
 
 from integrations import http, url_guard
@@ -122,3 +123,16 @@ def test_r9_other_spellings_of_loopback_and_metadata_are_refused_on_save_and_at_
         url_guard.check(url)
     with pytest.raises(url_guard.UnsafeURL, match=why):
         http.session(retries=0).get(url, allow_redirects=False)
+
+
+# --- Emailed links: a password reset link is built from PORTAL_URL, like an invitation -----------
+def test_a_password_reset_link_uses_portal_url_not_the_host_the_stranger_asking_sent(cast, client, settings):
+    """Anyone may ask for a reset: with the Host of their choosing, the emailed link (and its
+    one-time token) would lead the user to the stranger's site."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.PORTAL_URL = "https://portal.msp-a.example"
+    assert client.post("/accounts/password_reset/", {"email": "monitor@a.example"},
+                       HTTP_HOST="evil.example").status_code == 302
+    [message] = mail.outbox
+    assert "evil.example" not in message.body
+    assert "https://portal.msp-a.example/accounts/reset/" in message.body
