@@ -137,13 +137,28 @@ def refusal(ip) -> str | None:
     if ip in METADATA:
         return "cloud metadata"
     if any(ip.version == n.version and ip in n for n in allowed_networks()):
-        return None
+        return _embedded_refusal(ip)
     if any(ip.version == n.version and ip in n for n in PRIVATE):
         return None if allow_private() else "private"
     for network, reason in NON_GLOBAL:
         if ip.version == network.version and ip in network:
             return reason
     return None if ip.is_global else "non-public"
+
+
+NAT64 = _net("64:ff9b::/96")
+
+
+def _embedded_refusal(ip) -> str | None:
+    """An allow-listed NAT64 (64:ff9b::/96) or 6to4 address leads to the IPv4 address it embeds
+    (an IPv6-only deployment reaches IPv4 vendors so): that address is judged like any other."""
+    if ip.version != 6:
+        return None
+    embedded, how = ip.sixtofour, "6to4"
+    if embedded is None and ip in NAT64:
+        embedded, how = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), "NAT64"
+    inner = refusal(embedded) if embedded is not None else None
+    return f"{inner} (through {how}, {embedded})" if inner else None
 
 
 def _sentence(host, ip, reason) -> str:

@@ -1,6 +1,8 @@
 """Issue 11 tried again as an attacker would: the doors of the trust issue, reached by other ways
 than their own tests take (R1.1, R1.4, R1.5, R1.6)."""
 
+import ipaddress
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -136,3 +138,29 @@ def test_a_password_reset_link_uses_portal_url_not_the_host_the_stranger_asking_
     [message] = mail.outbox
     assert "evil.example" not in message.body
     assert "https://portal.msp-a.example/accounts/reset/" in message.body
+
+
+# --- Outbound guard: an allow-listed translation prefix never reaches what it embeds -------------
+@pytest.mark.parametrize(("network", "url", "why"), [
+    ("64:ff9b::/96", "http://[64:ff9b::a9fe:a9fe]/", "link-local"),  # NAT64 of 169.254.169.254
+    ("64:ff9b::/96", "http://[64:ff9b::7f00:1]/", "loopback"),
+    ("64:ff9b::/96", "http://[64:ff9b::a00:1]/", "private"),  # 10.0.0.1 without OUTBOUND_ALLOW_PRIVATE
+    ("2002::/16", "http://[2002:a9fe:a9fe::1]/", "link-local"),  # 6to4 of 169.254.169.254
+    ("2002::/16", "http://[2002:7f00:1::1]/", "loopback"),
+])
+def test_r9_an_allow_listed_nat64_or_6to4_prefix_still_refuses_the_ipv4_it_embeds(settings, network, url, why):
+    """IPv6-only deployments reach IPv4 vendors through NAT64, so its prefix may be allow-listed;
+    the gateway then connects to the embedded IPv4 address, which is judged like any other."""
+    settings.OUTBOUND_ALLOW_LOOPBACK, settings.OUTBOUND_ALLOW_PRIVATE = False, False
+    settings.OUTBOUND_REQUIRE_HTTPS = False
+    settings.OUTBOUND_ALLOW_CIDRS = [ipaddress.ip_network(network)]
+    with pytest.raises(url_guard.UnsafeURL, match=why):
+        url_guard.check(url)
+    with pytest.raises(url_guard.UnsafeURL, match=why):
+        http.session(retries=0).get(url, allow_redirects=False)
+
+
+def test_r9_an_allow_listed_nat64_prefix_reaches_public_ipv4_vendors(settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK, settings.OUTBOUND_ALLOW_PRIVATE = False, False
+    settings.OUTBOUND_ALLOW_CIDRS = [ipaddress.ip_network("64:ff9b::/96")]
+    assert url_guard.check("https://[64:ff9b::5db8:d822]/") == "https://[64:ff9b::5db8:d822]/"  # 93.184.216.34
