@@ -21,7 +21,8 @@ Opened by configuration (uniview/settings.py):
   on the MSP's own network — never loopback, link-local or metadata.
 - OUTBOUND_ALLOW_CIDRS=10.20.0.0/16,fd00::/8: exactly these networks (a
   narrower opening than the one above; a network overlapping loopback or
-  link-local stops the process at start, metadata addresses stay refused).
+  link-local stops the process at start, metadata addresses stay refused;
+  an allow-listed NAT64 64:ff9b::/96 or 6to4 address is judged by the IPv4 it embeds).
 - OUTBOUND_ALLOW_LOOPBACK: not read from the environment; only the test
   settings (tests/settings.py) and the local demo (demo/settings.py) set it,
   because the vendor fakes listen on 127.0.0.1.
