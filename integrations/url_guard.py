@@ -21,7 +21,8 @@ Opened by configuration (uniview/settings.py):
   on the MSP's own network — never loopback, link-local or metadata.
 - OUTBOUND_ALLOW_CIDRS=10.20.0.0/16,fd00::/8: exactly these networks (a
   narrower opening than the one above; a network overlapping loopback or
-  link-local stops the process at start, metadata addresses stay refused).
+  link-local stops the process at start, metadata addresses stay refused;
+  an allow-listed NAT64 64:ff9b::/96 or 6to4 address is judged by the IPv4 it embeds).
 - OUTBOUND_ALLOW_LOOPBACK: not read from the environment; only the test
   settings (tests/settings.py) and the local demo (demo/settings.py) set it,
   because the vendor fakes listen on 127.0.0.1.
@@ -137,13 +138,28 @@ def refusal(ip) -> str | None:
     if ip in METADATA:
         return "cloud metadata"
     if any(ip.version == n.version and ip in n for n in allowed_networks()):
-        return None
+        return _embedded_refusal(ip)
     if any(ip.version == n.version and ip in n for n in PRIVATE):
         return None if allow_private() else "private"
     for network, reason in NON_GLOBAL:
         if ip.version == network.version and ip in network:
             return reason
     return None if ip.is_global else "non-public"
+
+
+NAT64 = _net("64:ff9b::/96")
+
+
+def _embedded_refusal(ip) -> str | None:
+    """An allow-listed NAT64 (64:ff9b::/96) or 6to4 address leads to the IPv4 address it embeds
+    (an IPv6-only deployment reaches IPv4 vendors so): that address is judged like any other."""
+    if ip.version != 6:
+        return None
+    embedded, how = ip.sixtofour, "6to4"
+    if embedded is None and ip in NAT64:
+        embedded, how = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), "NAT64"
+    inner = refusal(embedded) if embedded is not None else None
+    return f"{inner} (through {how}, {embedded})" if inner else None
 
 
 def _sentence(host, ip, reason) -> str:

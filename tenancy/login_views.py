@@ -12,9 +12,10 @@ The waiting user id is bound to the password it was given with, so a password
 reset ends the half-signed-in session too.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.crypto import constant_time_compare
@@ -81,7 +82,7 @@ def setup(request):
     if not two_factor.lacks_required(user):
         # R1.5: a user with a device shows its code; the password alone enrolls nothing.
         return redirect("two-factor-verify")
-    device = two_factor.pending_device(user)
+    device = two_factor.pending_device(user, request.session)
     error = None
     if request.method == "POST":
         if two_factor.confirm(device, request.POST.get("code")):
@@ -102,3 +103,12 @@ class AcceptInvitationView(PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(self.request, "Your password is set. Log in with your email and the new password.")
         return response
+
+
+class PortalPasswordResetView(PasswordResetView):
+    """Anyone may ask for a reset, sending any Host: the emailed link (and its one-time token)
+    is built from PORTAL_URL, like an invitation's, never from the request."""
+
+    def form_valid(self, form):
+        self.extra_email_context = {"portal_url": settings.PORTAL_URL.rstrip("/")}
+        return super().form_valid(form)

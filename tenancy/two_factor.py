@@ -39,10 +39,20 @@ def token_refusal(user) -> str | None:
     return TOKEN_REFUSAL if lacks_required(user) else None
 
 
-def pending_device(user):
-    """The device being enrolled: made once, kept until confirmed with a code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+PENDING_DEVICE = "uniview_2fa_pending_device"
+
+
+def pending_device(user, session):
+    """The device being enrolled in this session: made once, kept until confirmed with a code.
+
+    R1.5: bound to the session that was shown its key. A key shown to another session (someone
+    who had only the password) is never the one the user confirms; `confirm` removes it.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=session.get(PENDING_DEVICE)).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        session[PENDING_DEVICE] = device.pk
+    return device
 
 
 def enrollment(device) -> dict:

@@ -4,6 +4,7 @@ organizations. Superusers change them; admins and monitors see them read-only (R
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -35,7 +36,10 @@ def _form_data(post):
 def _context(request, account, **extra):
     return {
         "global": scoping.scope(request.user, GlobalThreshold.objects.all()).first() or GlobalThreshold(account=account),  # scoped
-        "customs": scoping.scope(request.user, CustomThreshold.objects.all()),  # scoped
+        # R1.4, R1.6: each custom threshold counts only the organizations this user sees.
+        "customs": scoping.scope(request.user, CustomThreshold.objects.all()).annotate(  # scoped
+            visible_organizations=Count("thresholdassignment", filter=Q(
+                thresholdassignment__organization__in=scoping.scope(request.user, Organization.objects.all())))),
         "can_manage": scoping.can(request.user, scoping.MANAGE),
         **extra,
     }
