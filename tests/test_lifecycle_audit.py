@@ -7,14 +7,27 @@ Heavy work leaves the request: a job whose worker is killed mid-run does not sta
 from datetime import timedelta
 
 import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
+from alerts.models import Evaluation
 from integrations.models import Integration
-from tenancy.models import BackgroundJob
-from tests.conftest import api_client, build_cast
+from tenancy.models import ApiToken, BackgroundJob
+from tests.conftest import NOW, api_client, build_cast, make_appliance
 from tests.fakes.datto import FakeDatto, asset
 from tests.workers import Worker, flush_broker, wait_for
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # schemathesis 3 on newer jsonschema
 
 
 def browser(user):
@@ -73,3 +86,58 @@ def test_a_job_never_picked_up_ends_as_failed_and_a_fresh_one_is_left_alone(cast
     assert theirs.state == "queued"  # reading one account's jobs never touches another's
     fragment = browser(cast.superuser_a).get(f"/settings/background-jobs/{lost.pk}/status/").content.decode()
     assert "Failed" in fragment and "No worker picked this up" in fragment
+
+
+@pytest.fixture
+def openapi(db):
+    """The API's own schema, to hold its answers against; requests go through the WSGI app."""
+    signals.request_started.disconnect(close_old_connections)  # keep the test's connection open
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.from_dict(SchemaGenerator().get_schema(request=None, public=True), app=get_wsgi_application())
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def answer(openapi, token, path, query=None, body=None, **path_parameters):
+    """POST through the app and check the answer against the schema (status, content type, shape)."""
+    case = openapi[path]["POST"].make_case(path_parameters=path_parameters or None, query=query,
+                                           body=body if body is not None else schemathesis.NOT_SET,
+                                           media_type="application/json")
+    response = case.call_wsgi(headers={"Authorization": f"Bearer {token}"})
+    case.validate_response(response, checks=(status_code_conformance, content_type_conformance,
+                                              response_schema_conformance))
+    return response
+
+
+def test_evaluations_with_wait_answer_the_fields_they_answered_before_jobs_and_as_documented(cast, openapi):
+    make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=timezone.now() - timedelta(hours=2))
+    token = ApiToken.issue(cast.superuser_a)[1]
+    response = answer(openapi, token, "/api/v1/evaluations/", query={"wait": "1"}, body={})
+    assert response.status_code == 201
+    body, run = response.json, Evaluation.objects.get()
+    assert {k: body[k] for k in ("id", "raised", "resolved", "kept", "skipped", "duration_ms")} == {
+        "id": run.pk, "raised": 1, "resolved": 0, "kept": 0, "skipped": False, "duration_ms": run.duration_ms}
+    assert body["now"] and body["started_at"] and body["job"]["state"] == "done"
+    assert BackgroundJob.objects.get().result["raised"] == 1  # the job carries the counts too
+
+    queued = answer(openapi, token, "/api/v1/evaluations/", body={})
+    assert queued.status_code == 202 and queued.json["state"] == "queued"
+    preview = answer(openapi, token, "/api/v1/evaluations/", body={"now": NOW.isoformat()})
+    assert preview.status_code == 200 and preview.json["preview"] is True
+
+
+def test_the_schema_documents_every_answer_of_evaluations_and_sync(db):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    evaluations = paths["/api/v1/evaluations/"]["post"]["responses"]
+    assert set(evaluations) >= {"200", "201", "202"}
+    ok = components[evaluations["200"]["content"]["application/json"]["schema"]["$ref"].rpartition("/")[2]]
+    assert sorted(ref["$ref"] for ref in ok["oneOf"]) == ["#/components/schemas/BackgroundJob",
+                                                         "#/components/schemas/Preview"]
+    assert all(evaluations[code]["description"] for code in ("200", "201", "202"))
+    result = components["EvaluationResult"]["properties"]
+    assert set(result) >= {"id", "now", "started_at", "raised", "resolved", "kept", "skipped", "job"}
+    sync = paths["/api/v1/integrations/{id}/sync/"]["post"]["responses"]
+    assert sync["202"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/BackgroundJob"
+    assert set(sync["200"]["content"]["application/json"]["schema"]["properties"]) == {"ok", "message", "job"}
+    assert all(sync[code]["description"] for code in ("200", "202"))
