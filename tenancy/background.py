@@ -66,8 +66,8 @@ def run(job_id, work) -> BackgroundJob | None:
     job = BackgroundJob.objects.select_related("account").get(pk=job_id)
     try:
         ok, summary, result = work(job)
-    except NotYet:
-        BackgroundJob.objects.filter(pk=job_id).update(state=State.QUEUED)
+    except NotYet as waiting:  # back in the queue, saying what it waits for (R15.6)
+        BackgroundJob.objects.filter(pk=job_id).update(state=State.QUEUED, started_at=None, summary=str(waiting))
         raise
     except Exception as exc:  # the job says what went wrong, the worker keeps going
         log.exception("background job %s failed", job_id)

@@ -4,10 +4,11 @@ Heavy work leaves the request: a job whose worker is killed mid-run does not sta
 "running" for ever; the API's evaluation and sync answers are documented as they are.
 """
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import schemathesis
+from celery.exceptions import Retry
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -20,11 +21,18 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from alerts.models import Evaluation
+from alerts.evaluation import evaluate
+from alerts.models import Alert, Evaluation
+from alerts.tasks import run_evaluation_job
 from integrations.models import Integration
+from integrations.pollers import poll
+from inventory.models import SaasSource
+from tenancy.locks import EVALUATION
 from tenancy.models import ApiToken, BackgroundJob
 from tests.conftest import NOW, api_client, build_cast, make_appliance
 from tests.fakes.datto import FakeDatto, asset
+from tests.fakes.spanning import FakeM365
+from tests.test_on_demand_evaluation import held
 from tests.workers import Worker, flush_broker, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # schemathesis 3 on newer jsonschema
@@ -141,3 +149,47 @@ def test_the_schema_documents_every_answer_of_evaluations_and_sync(db):
     assert sync["202"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/BackgroundJob"
     assert set(sync["200"]["content"]["application/json"]["schema"]["properties"]) == {"ok", "message", "job"}
     assert all(sync[code]["description"] for code in ("200", "202"))
+
+
+def test_r15_4_a_day_spanning_re_reads_as_failed_updates_the_alert_already_open_for_the_source(cast):
+    fake = FakeM365().start()
+    try:
+        integration = Integration.objects.create(
+            account=cast.account_a, kind="spanning_m365", name="M365", base_url=fake.url + fake.prefix,
+            credentials={"admin_email": fake.username, "api_token": fake.secret},
+        )
+        today = date(2026, 11, 2)
+        for n, status in ((4, "Successful"), (3, "Partial"), (2, "Partial"), (1, "Successful")):
+            fake.set_day(today - timedelta(days=n), status)
+        early = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)
+        poll(integration, early)
+        SaasSource.objects.update(organization=cast.org_a1)  # mapped: its days now alert (R8.1)
+        evaluate(cast.account_a, early)
+        alert = Alert.objects.get(state="open")
+        yesterday = (today - timedelta(days=1)).isoformat()
+        assert alert.details["level"] == "partial" and alert.details["window"][yesterday] == "Successful"
+
+        fake.set_day(today - timedelta(days=1), "Failed")  # published at 03:00 for a day stored at 00:30
+        poll(integration, early + timedelta(hours=2, minutes=30))
+        [still] = Alert.objects.filter(state="open")
+        assert still.pk == alert.pk  # the same alert, not a new one
+        assert still.details["window"][yesterday] == "Failed"  # … that now shows what Spanning says
+    finally:
+        fake.stop()
+
+
+def test_r15_6_an_evaluation_job_waiting_behind_a_running_one_says_so_on_its_page(cast):
+    make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=timezone.now() - timedelta(hours=2))
+    page = browser(cast.superuser_a)
+    job_page = page.post("/settings/alerts/evaluate/")["Location"]
+    job = BackgroundJob.objects.get()
+    with held(EVALUATION, cast.account_a.pk):  # beat's run holds the account
+        with pytest.raises(Retry):
+            run_evaluation_job(job.pk)  # what the worker does with the message: try again later
+    html = page.get(job_page).content.decode()
+    assert 'data-state="queued"' in html and "hx-trigger" in html
+    assert "Waiting for the evaluation already running for this account to finish." in html
+    assert "Started</dt><dd>not yet" in html
+    run_evaluation_job(job.pk)  # its turn
+    job.refresh_from_db()
+    assert job.state == "done" and job.summary.startswith("1 alert raised") and job.result["raised"] == 1
