@@ -1,15 +1,19 @@
 """Issue 12, items 4–8 as a reviewer checks them: the edges the first tests left open.
 
-Heavy work leaves the request: a job whose worker is killed mid-run does not stay
-"running" for ever; the API's evaluation and sync answers are documented as they are.
+Heavy work leaves the request: a job whose worker is killed mid-run does not stay "running"
+for ever, a job waiting its turn says so, and the API's evaluation and sync answers are what
+the schema documents (the old fields with `?wait=1`). R15.4: a re-read day updates the open
+alert. R15.5: the command at the present writes. R15.6: a request outlives a killed run.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
 import schemathesis
 from celery.exceptions import Retry
 from django.core import signals
+from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
@@ -22,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from alerts.evaluation import evaluate
-from alerts.models import Alert, Evaluation
-from alerts.tasks import run_evaluation_job
+from alerts.models import Alert, Evaluation, EvaluationRequest
+from alerts.tasks import evaluate_all, run_evaluation_job
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory.models import SaasSource
@@ -193,3 +197,41 @@ def test_r15_6_an_evaluation_job_waiting_behind_a_running_one_says_so_on_its_pag
     run_evaluation_job(job.pk)  # its turn
     job.refresh_from_db()
     assert job.state == "done" and job.summary.startswith("1 alert raised") and job.result["raised"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r15_6_a_request_outlives_a_killed_run_and_a_lost_message_and_beats_next_run_serves_it(tmp_path):
+    cast = build_cast()
+    make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=timezone.now() - timedelta(hours=2))
+    evaluate(cast.account_a, timezone.now())
+    alert = Alert.objects.get(state="open")
+    flush_broker()
+    client = api_client(cast.superuser_a)
+    with held(EVALUATION, cast.account_a.pk):  # a worker's run holds the account …
+        response = client.patch("/api/v1/settings/alerts/", {"categories": {"appliance": False}}, format="json")
+        assert response.status_code == 200
+    # … and dies: its transaction never commits, so it never looks for requests; the message
+    # queued for the request is lost with the broker's memory.
+    flush_broker()
+    assert EvaluationRequest.objects.filter(account=cast.account_a).exists()  # the request is a row
+    alert.refresh_from_db()
+    assert alert.state == "open"
+    worker = Worker(tmp_path / "worker.log", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend").start()
+    try:
+        evaluate_all.delay()  # beat's next run
+        served = wait_for(lambda: not EvaluationRequest.objects.exists(), timeout=30)
+        assert served, (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        worker.stop()
+    alert.refresh_from_db()
+    assert (alert.state, alert.resolved_reason) == ("resolved", "category_disabled")
+
+
+def test_r15_5_the_evaluate_command_at_the_present_writes_without_commit(cast):
+    make_appliance(cast.account_a, cast.org_a1, "ueb", last_contact_at=timezone.now() - timedelta(hours=2))
+    out = StringIO()
+    call_command("evaluate", account=cast.account_a.pk, now=timezone.now().isoformat(), stdout=out)
+    assert "raised 1" in out.getvalue() and "preview" not in out.getvalue()
+    assert Alert.objects.filter(account=cast.account_a, state="open").count() == 1
+    call_command("evaluate", account=cast.account_a.pk, stdout=StringIO())  # no --now: the present too
+    assert Evaluation.objects.filter(account=cast.account_a, skipped=False).count() == 2
