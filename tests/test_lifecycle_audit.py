@@ -9,13 +9,14 @@ alert. R15.5: the command at the present writes. R15.6: a request outlives a kil
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
+import psycopg
 import pytest
 import schemathesis
 from celery.exceptions import Retry
 from django.core import signals
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -30,8 +31,8 @@ from alerts.models import Alert, Evaluation, EvaluationRequest
 from alerts.tasks import evaluate_all, run_evaluation_job
 from integrations.models import Integration
 from integrations.pollers import poll
-from inventory.models import SaasSource
-from tenancy.locks import EVALUATION
+from inventory.models import AzureAsset, SaasSource
+from tenancy.locks import APPLIANCE_SYNC, EVALUATION, SAAS_POLL
 from tenancy.models import ApiToken, BackgroundJob
 from tests.conftest import NOW, api_client, build_cast, make_appliance
 from tests.fakes.datto import FakeDatto, asset
@@ -235,3 +236,28 @@ def test_r15_5_the_evaluate_command_at_the_present_writes_without_commit(cast):
     assert Alert.objects.filter(account=cast.account_a, state="open").count() == 1
     call_command("evaluate", account=cast.account_a.pk, stdout=StringIO())  # no --now: the present too
     assert Evaluation.objects.filter(account=cast.account_a, skipped=False).count() == 2
+
+
+def test_two_polls_of_one_datto_integration_never_overlap(cast):
+    fake = FakeDatto().start()
+    fake.clients, fake.assets = [{"id": 1, "name": "Acme"}], {"1": [asset("vm-1", "web")]}
+    integration = Integration.objects.create(
+        account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",
+        credentials={"public_key": fake.username, "secret_key": fake.secret},
+    )
+    db = connection.settings_dict
+    other = psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+                            password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [SAAS_POLL, integration.pk])  # beat's poll is running
+        assert poll(integration, NOW).endswith("another poll of this integration is running; nothing done")
+        assert fake.requests == [] and not AzureAsset.objects.exists()
+    finally:
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [SAAS_POLL, integration.pk])
+        other.close()
+    try:
+        assert "1 Azure asset(s)" in poll(integration, NOW)
+        assert AzureAsset.objects.get().name == "web"
+    finally:
+        fake.stop()
+    assert len({EVALUATION, APPLIANCE_SYNC, SAAS_POLL}) == 3  # a namespace per purpose
