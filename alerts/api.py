@@ -1,7 +1,12 @@
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,7 +16,7 @@ from alerts import dismiss
 from alerts.alert_settings import save_alert_settings
 from alerts.evaluation import is_present, preview
 from alerts.groups import open_groups
-from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+from alerts.models import Alert, AlertEvent, AlertSettings, AlertState, Evaluation
 from alerts.serializers import (
     AlertDetailSerializer,
     AlertGroupSerializer,
@@ -157,7 +162,18 @@ class EvaluationView(APIView):
     @extend_schema(
         request=EvaluationSerializer,
         parameters=[OpenApiParameter("wait", bool, description="Run now and answer the counts when done.")],
-        responses={200: PreviewSerializer, 201: EvaluationResultSerializer, 202: BackgroundJobSerializer},
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer("EvaluationAnswer", [PreviewSerializer, BackgroundJobSerializer], None),
+                description="At a `now` other than the present: the read-only preview (R15.5). With `?wait=1`, "
+                            "an evaluation that failed: its job, saying why.",
+            ),
+            201: OpenApiResponse(EvaluationResultSerializer,
+                                 description="With `?wait=1`: the finished evaluation's counts, and its job."),
+            202: OpenApiResponse(BackgroundJobSerializer,
+                                 description="The evaluation is queued: poll the job's `url` until `finished`; "
+                                             "its `result` then holds `raised`, `resolved` and `kept`."),
+        },
     )
     def post(self, request):
         body = EvaluationSerializer(data=request.data)
@@ -169,7 +185,9 @@ class EvaluationView(APIView):
         job = start_evaluation(account, request.user, wait=wants_to_wait(request))
         data = BackgroundJobSerializer(job, context={"request": request}).data
         if job.state == job.State.DONE:
-            return Response({**job.result, "job": data}, status=status.HTTP_201_CREATED)
+            run = Evaluation.objects.get(account=account, pk=job.result["evaluation"])
+            answer = EvaluationResultSerializer(run, context={"request": request, "job": job}).data
+            return Response(answer, status=status.HTTP_201_CREATED)
         if job.state == job.State.FAILED:
             return Response(data)
         return Response(data, status=status.HTTP_202_ACCEPTED)

@@ -1,7 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.categories import CATEGORIES
 from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
+from tenancy.jobs_api import BackgroundJobSerializer
 from tenancy.validation import time_error
 
 
@@ -144,12 +146,15 @@ class PreviewSerializer(serializers.Serializer):
         return True
 
 
-class EvaluationResultSerializer(serializers.Serializer):
-    """`evaluations/?wait=1`: the counts of the finished evaluation, and its job."""
+class EvaluationResultSerializer(EvaluationSerializer):
+    """`evaluations/?wait=1`: the finished evaluation in the shape it had before jobs, and its job."""
 
-    evaluation = serializers.IntegerField()
-    raised = serializers.IntegerField()
-    resolved = serializers.IntegerField()
-    kept = serializers.IntegerField()
-    duration_ms = serializers.IntegerField()
-    job = serializers.DictField()
+    evaluation = serializers.IntegerField(source="pk", read_only=True, help_text="The same as `id`.")
+    job = serializers.SerializerMethodField()
+
+    class Meta(EvaluationSerializer.Meta):
+        fields = [*EvaluationSerializer.Meta.fields, "evaluation", "job"]
+
+    @extend_schema_field(BackgroundJobSerializer)
+    def get_job(self, run) -> dict:
+        return BackgroundJobSerializer(self.context["job"], context=self.context).data

@@ -45,7 +45,7 @@ def run_evaluation_job(self, job_id):
 def _evaluation(job):
     run = evaluate(job.account, timezone.now())
     if run.skipped:
-        raise background.NotYet
+        raise background.NotYet("Waiting for the evaluation already running for this account to finish.")
     result = {"evaluation": run.pk, "raised": run.raised, "resolved": run.resolved, "kept": run.kept,
               "duration_ms": run.duration_ms}
     return True, evaluation_summary(run), result

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,6 +13,9 @@ from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from uniview.api import ScopedViewSet
 
 RESULT = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}}}
+SYNC_RESULT = {"type": "object", "properties": {
+    **RESULT["properties"], "job": {"$ref": "#/components/schemas/BackgroundJob"},
+}, "required": ["ok", "message", "job"]}
 
 
 class IntegrationViewSet(
@@ -41,7 +44,13 @@ class IntegrationViewSet(
     @extend_schema(
         request=None,
         parameters=[OpenApiParameter("wait", bool, description="Sync now and answer its outcome when done.")],
-        responses={200: RESULT, 202: BackgroundJobSerializer},
+        responses={
+            200: OpenApiResponse(SYNC_RESULT, description="With `?wait=1`: whether the sync worked, what it "
+                                                          "did, and its job."),
+            202: OpenApiResponse(BackgroundJobSerializer, description="The sync is queued: poll the job's `url` "
+                                                                      "until `finished`; its `result` then holds "
+                                                                      "`ok` and `message`."),
+        },
     )
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):

@@ -17,6 +17,7 @@ from integrations import datto, glitches, mapping, spanning
 from integrations.http import InvalidCredentials, QuotaReached, VendorError
 from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
+from tenancy import locks
 from tenancy.validation import clean_name
 
 log = logging.getLogger(__name__)
@@ -43,18 +44,22 @@ def client_for(integration):
 
 
 def _with_health(poller):
-    """Record R9.2 reasons around a poll: failures add theirs, only a success clears them."""
+    """Record R9.2 reasons around a poll: failures add theirs, only a success clears them. One poll
+    of an integration at a time (a session advisory lock, like an appliance's sync)."""
 
     def run(integration, now):
-        try:
-            summary = poller(integration, now)
-        except VendorError as exc:
-            _record(integration, now, exc)
-            _evaluate(integration.account, now)
-            raise
-        _record(integration, now, None)
-        _evaluate(integration.account, now)  # also when nothing changed: a cleared reason resolves
-        return summary
+        with locks.session_lock(locks.SAAS_POLL, integration.pk) as mine:
+            if not mine:  # two polls at once would race on the same rows (and the R15.3 hold): one is enough
+                return "another poll of this integration is running; nothing done"
+            try:
+                summary = poller(integration, now)
+            except VendorError as exc:
+                _record(integration, now, exc)
+                _evaluate(integration.account, now)
+                raise
+            _record(integration, now, None)
+            _evaluate(integration.account, now)  # also when nothing changed: a cleared reason resolves
+            return summary
 
     return run
 

@@ -4,12 +4,19 @@
 row is committed (or runs it here when the caller chose to wait). The task calls
 `run()` with the work; the row moves queued → running → done/failed, with its times
 and a summary written for a person, and the page polls it until it is finished.
+
+A worker killed mid-run leaves its job "running" with nobody running it (and a lost
+message leaves one "queued"); reading jobs ends those older than
+BACKGROUND_JOB_TIMEOUT_SECONDS as failed, so no page polls for ever.
 """
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from tenancy.models import BackgroundJob
 
@@ -59,8 +66,8 @@ def run(job_id, work) -> BackgroundJob | None:
     job = BackgroundJob.objects.select_related("account").get(pk=job_id)
     try:
         ok, summary, result = work(job)
-    except NotYet:
-        BackgroundJob.objects.filter(pk=job_id).update(state=State.QUEUED)
+    except NotYet as waiting:  # back in the queue, saying what it waits for (R15.6)
+        BackgroundJob.objects.filter(pk=job_id).update(state=State.QUEUED, started_at=None, summary=str(waiting))
         raise
     except Exception as exc:  # the job says what went wrong, the worker keeps going
         log.exception("background job %s failed", job_id)
@@ -69,3 +76,21 @@ def run(job_id, work) -> BackgroundJob | None:
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "summary", "result", "finished_at"])
     return job
+
+
+def expire_stale(account, now=None) -> int:
+    """End the account's jobs that have run, or waited, past BACKGROUND_JOB_TIMEOUT_SECONDS as
+    failed, saying why; answers how many. Called whenever jobs are read."""
+    now = now or timezone.now()
+    timeout = timedelta(seconds=settings.BACKGROUND_JOB_TIMEOUT_SECONDS)
+    took = timesince(now - timeout, now).replace("\xa0", " ")  # for a page and the API alike
+    jobs = BackgroundJob.objects.filter(account=account)
+    stopped = jobs.filter(state=State.RUNNING, started_at__lt=now - timeout).update(
+        state=State.FAILED, finished_at=now,
+        summary=f"The worker running this stopped before it finished: nothing was heard from it for {took}. "
+                "Start it again.",
+    )
+    lost = jobs.filter(state=State.QUEUED, created_at__lt=now - timeout).update(
+        state=State.FAILED, finished_at=now, summary=f"No worker picked this up within {took}. Start it again.",
+    )
+    return stopped + lost

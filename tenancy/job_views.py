@@ -5,14 +5,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
-from tenancy import scoping
+from tenancy import background, scoping
 from tenancy.models import BackgroundJob
 
 
 def _job(request, pk) -> BackgroundJob:
-    scoping.member_account(request.user)
+    account = scoping.member_account(request.user)
     if not scoping.can(request.user, scoping.MANAGE):
         raise PermissionDenied("Only a superuser runs evaluations and syncs.")
+    background.expire_stale(account)  # a job whose worker died ends here, and the page stops polling
     jobs = BackgroundJob.objects.select_related("requested_by")
     return get_object_or_404(scoping.scope(request.user, jobs), pk=pk)  # scoped
 

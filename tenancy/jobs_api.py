@@ -3,7 +3,7 @@
 from rest_framework import mixins, serializers
 from rest_framework.reverse import reverse
 
-from tenancy import scoping
+from tenancy import background, scoping
 from tenancy.models import BackgroundJob
 from uniview.api import ScopedViewSet
 
@@ -39,3 +39,7 @@ class BackgroundJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     serializer_class = BackgroundJobSerializer
     read_action = scoping.MANAGE
     filterset_fields = ["kind", "state"]
+
+    def get_queryset(self):
+        background.expire_stale(self.account)  # a job whose worker died ends when it is read
+        return super().get_queryset()

@@ -11,6 +11,7 @@ from django.db import connection
 
 EVALUATION = 1  # one evaluation per account at a time (invariant 6, R15.6)
 APPLIANCE_SYNC = 2  # one sync per appliance
+SAAS_POLL = 3  # one poll per Spanning or Datto integration: beat's and a "sync now" never overlap
 
 
 def try_xact_lock(namespace: int, key: int) -> bool:

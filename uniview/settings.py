@@ -274,6 +274,9 @@ EVALUATION_INTERVAL_SECONDS = env_int("EVALUATION_INTERVAL_SECONDS", 300)  # R14
 # R15.6: how soon a queued on-demand evaluation tries again while another run holds the account.
 EVALUATION_RETRY_SECONDS = env_int("EVALUATION_RETRY_SECONDS", 5)
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
+# A background job (an evaluation or sync asked for from a page or the API) still queued or
+# running after this long lost its worker: reading it ends it as failed.
+BACKGROUND_JOB_TIMEOUT_SECONDS = env_int("BACKGROUND_JOB_TIMEOUT_SECONDS", 1800)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
 APPLIANCE_OFFLINE_MINUTES = env_int("APPLIANCE_OFFLINE_MINUTES", 30)
