@@ -25,7 +25,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from integrations import http
+from integrations import glitches, http
 from integrations.models import Integration
 from integrations.sync_warnings import collecting
 from integrations.unitrends import UnitrendsClient, Unreachable
@@ -70,7 +70,8 @@ def sync(integration, now, client=None) -> str:
         if not mine:  # the beat and a "sync now" overlap: one is enough
             return f"{appliance.name}: another sync is running"
         appliance.refresh_from_db(fields=["sync_cursor"])
-        return _run(appliance, client or UnitrendsClient.for_integration(integration), now)
+        with glitches.polling(integration):  # R15.3: an empty job-order list is held on the integration
+            return _run(appliance, client or UnitrendsClient.for_integration(integration), now)
 
 
 def _run(appliance, client, now) -> str:

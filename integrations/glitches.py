@@ -5,11 +5,29 @@ at least an hour after the first empty answer that still answers nothing removes
 A poll that answers data again clears the warning.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.utils.dateparse import parse_datetime
 
 CONFIRM_AFTER = timedelta(hours=1)
+_polled = ContextVar("polled_integration", default=None)
+
+
+@contextmanager
+def polling(integration):
+    """The integration a poll's steps hold their suspicious answers on (an appliance sync's steps
+    see only the appliance)."""
+    token = _polled.set(integration)
+    try:
+        yield
+    finally:
+        _polled.reset(token)
+
+
+def polled_integration():
+    return _polled.get()
 
 
 def hold(integration, now, empties: dict) -> set:

@@ -38,6 +38,6 @@ def _appliances_of(integration):
     """The appliance its syncs wrote (option `appliance`, or the external id the first sync gave it)."""
     linked = str((integration.options or {}).get("appliance") or "")
     which = Q(external_id=f"unitrends-{integration.pk}")
-    if linked.isdigit():
+    if linked.isascii() and linked.isdigit():
         which |= Q(pk=int(linked))
     return Appliance.objects.filter(which, account_id=integration.account_id)

@@ -8,6 +8,7 @@ changed after the last completed sync (with a day of overlap).
 
 from datetime import UTC, datetime, timedelta
 
+from integrations import glitches
 from integrations.sync_warnings import warn
 from inventory.lifecycle import follow_appliance
 from inventory.models import (
@@ -93,7 +94,9 @@ def schedules(client, appliance, since, now) -> int:
     start more than 10 years back) is skipped with a warning, never stored."""
     by_id = {a.external_id: a for a in Asset.objects.filter(appliance=appliance).prefetch_related("backup_schedules")}
     wanted, copied = {external_id: [] for external_id in by_id}, set()
-    for order in client.job_orders():
+    orders = client.job_orders()
+    held = _hold_empty_job_orders(appliance, orders, by_id, now)
+    for order in orders:
         kind = str(order.get("type", "")).lower()
         instances = [str(i) for i in order.get("instances") or [] if str(i) in by_id]
         if "replication" in kind or "hot" in kind:
@@ -108,6 +111,8 @@ def schedules(client, appliance, since, now) -> int:
             Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied)
             changed += 1
         current = [(s.name, s.rrule, s.dtstart) for s in asset.backup_schedules.all()]
+        if asset.pk in held:
+            continue
         if sorted(current) != sorted(wanted[external_id]):  # R5.2: a job order left or removed goes
             BackupSchedule.objects.filter(asset=asset).delete()
             BackupSchedule.objects.bulk_create(
@@ -116,6 +121,23 @@ def schedules(client, appliance, since, now) -> int:
             )
             changed += 1
     return changed
+
+
+def _hold_empty_job_orders(appliance, orders, by_id, now) -> set:
+    """R15.3: an appliance that suddenly lists no job orders where its assets had schedules keeps
+    them (and their backup alarms) until a sync at least an hour later agrees. Answers the ids of
+    the assets whose schedules are kept for now."""
+    integration = glitches.polled_integration()
+    if integration is None:
+        return set()
+    scheduled = [a.pk for a in by_id.values() if a.backup_schedules.all()]
+    empties = {}
+    if not orders and scheduled:
+        empties["job_orders"] = (
+            f"{appliance.name} answered no job orders; the schedules of {len(scheduled)} asset(s) are kept.",
+            scheduled,
+        )
+    return glitches.hold(integration, now, empties)
 
 
 def _schedule(order, now):

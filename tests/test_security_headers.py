@@ -78,7 +78,7 @@ def test_behind_https_cookies_are_secure_hsts_is_sent_and_outbound_calls_are_gua
     assert secure[:6] == ["True", "True", "31536000", "True", "False", "True"]
     assert "HTTP_X_FORWARDED_PROTO" in secure[6]
     plain = settings_under({"SECURE_COOKIES": "0", "AXES_ENABLED": "0"})
-    assert plain[:6] == ["False", "False", "0", "False", "True", "False"]
+    assert plain[:6] == ["False", "False", "0", "False", "False", "False"]  # private ranges stay closed
 
 
 def test_hsts_is_sent_on_https_when_configured(cast, client, settings):

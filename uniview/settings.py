@@ -182,12 +182,13 @@ AXES_CLIENT_IP_CALLABLE = "uniview.proxies.client_address"  # the real client be
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-# Outbound vendor calls (integrations/url_guard.py). Defaults follow SECURE_COOKIES: a deployment
-# behind https is production. Loopback, link-local and cloud metadata are refused whatever is set
-# here; OUTBOUND_ALLOW_LOOPBACK is deliberately not read from the environment — only the test
+# Outbound vendor calls (integrations/url_guard.py). Only global addresses are reached unless the
+# operator opens private ranges (OUTBOUND_ALLOW_PRIVATE=1) or exactly some networks
+# (OUTBOUND_ALLOW_CIDRS); https is required behind SECURE_COOKIES. Loopback, link-local and cloud
+# metadata are refused whatever is set here; OUTBOUND_ALLOW_LOOPBACK is deliberately not read from the environment — only the test
 # settings (tests/settings.py) and the local demo (demo/settings.py) open it for their fakes.
 OUTBOUND_REQUIRE_HTTPS = env_bool("OUTBOUND_REQUIRE_HTTPS", SESSION_COOKIE_SECURE)
-OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", not SESSION_COOKIE_SECURE)
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)  # closed unless the operator opens it
 OUTBOUND_ALLOW_CIDRS = env_cidrs("OUTBOUND_ALLOW_CIDRS")
 OUTBOUND_ALLOW_LOOPBACK = False
 # /metrics answers a bearer METRICS_TOKEN from anywhere, otherwise only a client in METRICS_ALLOW
