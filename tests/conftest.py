@@ -85,3 +85,13 @@ def offline_appliances(cast):
         a2_silent=make_appliance(cast.account_a, cast.org_a2, "a2-silent", last_contact_at=NOW - timedelta(hours=2)),
         b_silent=make_appliance(cast.account_b, cast.org_b1, "b-silent", last_contact_at=NOW - timedelta(hours=1)),
     )
+
+
+@pytest.fixture(params=["connectwise", "autotask", "bms", "vorex"])
+def psa(request, cast):
+    """Each PSA in turn: (kind, its fake on loopback)."""
+    from tests.fakes.psa import FAKES
+
+    fake = FAKES[request.param]().start()
+    yield request.param, fake
+    fake.stop()

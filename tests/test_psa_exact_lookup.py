@@ -8,33 +8,13 @@ a ticket is ours only when its title ends with the alert's `[ref]`, as every tic
 
 from datetime import timedelta
 
-import pytest
-from django.utils import timezone
-
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from inventory.models import Appliance
-from notifications import outbox
 from notifications.models import Delivery
 from tests.conftest import NOW, make_appliance
 from tests.fakes.psa import FAKES, make_psa
-
-KINDS = ["connectwise", "autotask", "bms", "vorex"]
-
-
-@pytest.fixture(params=KINDS)
-def psa(request, cast):
-    fake = FAKES[request.param]().start()
-    yield request.param, fake
-    fake.stop()
-
-
-def deliver_all(channel):
-    states = []
-    for delivery in Delivery.objects.filter(channel=channel, state="pending").order_by("id"):
-        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-        states.append(outbox.deliver(delivery.pk))
-    return states
+from tests.test_psa_tickets import deliver_all
 
 
 def raise_offline(cast):

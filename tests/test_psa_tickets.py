@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.test import override_settings
 from django.utils import timezone
 
@@ -17,18 +16,9 @@ from inventory.models import Appliance
 from notifications import outbox
 from notifications.models import Delivery, PsaCompanyMapping
 from tests.conftest import NOW, api_client, make_appliance
-from tests.fakes.psa import FAKES, make_psa
+from tests.fakes.psa import make_psa
 from tests.fakes.smtp import SmtpServer
 from tests.workers import wait_for
-
-KINDS = ["connectwise", "autotask", "bms", "vorex"]
-
-
-@pytest.fixture(params=KINDS)
-def psa(request, cast):
-    fake = FAKES[request.param]().start()
-    yield request.param, fake
-    fake.stop()
 
 
 def deliver_all(channel):

@@ -29,21 +29,14 @@ from django.utils import timezone
 from alerts.evaluation import evaluate
 from integrations import http, url_guard
 from integrations.models import Integration
-from notifications import outbox, psa
+from notifications import psa
 from notifications.models import Delivery
 from tests.conftest import NOW, api_client, make_appliance
 from tests.fakes.psa import FAKES, make_psa
+from tests.test_psa_tickets import deliver_all
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = "93.184.216.34"  # only ever resolved to, never contacted
-
-
-def deliver_all(channel):
-    states = []
-    for delivery in Delivery.objects.filter(channel=channel, state="pending").order_by("id"):
-        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-        states.append(outbox.deliver(delivery.pk))
-    return states
 
 
 @pytest.mark.parametrize("retry_after", [
