@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import Q
 
 from alerts.models import AlertEvent
+from integrations.crypto import EncryptedJSONField
 from tenancy.models import Account, Organization
+from tenancy.validation import refuse_control_characters
 
 
 class Delivery(models.Model):
@@ -87,3 +89,42 @@ class VsaEmailAction(models.Model):
     class Meta:
         ordering = ["area", "id"]
         indexes = [models.Index(fields=["account", "owner"], name="vsa_email_action_owner")]
+
+
+class WebhookEndpoint(models.Model):
+    """Issue 18: a URL that receives signed alert events through the outbox, like every channel.
+
+    The secret signs each call (docs/webhooks.md); it is stored encrypted, like integration
+    credentials, and shown in full only once, when it is made.
+    """
+
+    EVENTS = ("raised", "resolved", "dismissed")
+    SEVERITIES = ("critical", "warning", "info")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100, validators=[refuse_control_characters])
+    url = models.URLField(max_length=500)
+    secret_store = EncryptedJSONField(default=dict, blank=True)
+    events = models.JSONField(default=list, blank=True, help_text="Event types sent; empty sends all.")
+    kinds = models.JSONField(default=list, blank=True, help_text="Alert kinds sent; empty sends all.")
+    severities = models.JSONField(default=list, blank=True, help_text="Severities sent; empty sends all.")
+    organizations = models.ManyToManyField(Organization, blank=True, related_name="+")
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenancy_organization_field = None
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def secret(self) -> str:
+        return (self.secret_store or {}).get("secret", "")
+
+    @secret.setter
+    def secret(self, value: str):
+        self.secret_store = {"secret": value}

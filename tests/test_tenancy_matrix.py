@@ -130,6 +130,16 @@ def _b_vsa_action(c):
 
 
 @once
+def _b_webhook(c):
+    from notifications.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint(account=c.account_b, name=f"{MARK} hook", url="https://hooks.b.example/in")
+    endpoint.secret = f"{MARK}-secret-of-b"
+    endpoint.save()
+    return endpoint
+
+
+@once
 def _b_token(c):
     from tenancy.models import ApiToken
 
@@ -231,6 +241,9 @@ API_RULES = {
     "/api/v1/users/{id}/resend-invite/": _user,
     "/api/v1/vsa-email-actions/": ACCOUNT_WIDE,
     "/api/v1/vsa-email-actions/{id}/": by_pk(_b_vsa_action),
+    "/api/v1/webhooks/": ACCOUNT_WIDE,
+    "/api/v1/webhooks/{id}/": by_pk(_b_webhook),
+    "/api/v1/webhooks/{id}/test/": by_pk(_b_webhook),
 }
 
 # Every page of the URL conf outside /api/ and /admin/, as Django writes its route.
@@ -286,6 +299,10 @@ PAGE_RULES = {
     "settings/vsa-email-actions/": ACCOUNT_WIDE,
     "settings/vsa-email-actions/<int:pk>/": by_pk(_b_vsa_action, "pk"),
     "settings/vsa-email-actions/<int:pk>/remove/": by_pk(_b_vsa_action, "pk"),
+    "settings/webhooks/": ACCOUNT_WIDE,
+    "settings/webhooks/<int:pk>/": by_pk(_b_webhook, "pk"),
+    "settings/webhooks/<int:pk>/remove/": by_pk(_b_webhook, "pk"),
+    "settings/webhooks/<int:pk>/test/": by_pk(_b_webhook, "pk"),
     "appliances/<int:pk>/": by_pk(_b_appliance, "pk"),
     "assets/<int:pk>/": by_pk(_b_asset, "pk"),
     "assets/<int:pk>/recovery-points/": by_pk(_b_asset, "pk"),

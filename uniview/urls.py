@@ -12,6 +12,7 @@ from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
 from notifications.api import DeliveryViewSet
 from notifications.vsa_actions import VsaEmailActionViewSet
+from notifications.webhook_api import WebhookEndpointViewSet
 from observability.health import healthz
 from observability.metrics import metrics_view
 from tenancy.api import OrganizationViewSet
@@ -32,6 +33,7 @@ router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
 router.register("deliveries", DeliveryViewSet)
 router.register("integrations", IntegrationViewSet)
 router.register("vsa-email-actions", VsaEmailActionViewSet)
+router.register("webhooks", WebhookEndpointViewSet)
 router.register("jobs", JobViewSet)
 router.register("saas-sources", SaasSourceViewSet)
 router.register("audit", AuditEntryViewSet)

@@ -6,6 +6,7 @@ from notifications.channels.connectwise import ConnectWiseChannel
 from notifications.channels.email import EmailChannel
 from notifications.channels.vorex import VorexChannel
 from notifications.channels.vsa import VsaChannel
+from notifications.channels.webhook import WebhookChannel
 
 CHANNELS = {
     EmailChannel.kind: EmailChannel,
@@ -14,4 +15,5 @@ CHANNELS = {
     BmsChannel.kind: BmsChannel,
     VorexChannel.kind: VorexChannel,
     VsaChannel.kind: VsaChannel,
+    WebhookChannel.kind: WebhookChannel,
 }
