@@ -272,3 +272,52 @@ def test_r13_5_a_worker_killed_mid_call_leads_to_exactly_one_accepted_event(tmp_
             if worker:
                 worker.stop()
         receiver.stop()
+
+
+# --- Settings > Webhooks --------------------------------------------------------------------------
+def test_a_superuser_adds_edits_tests_and_removes_a_webhook_in_the_dashboard(cast, receiver, client):
+    client.force_login(cast.superuser_a)
+    added = client.post("/settings/webhooks/", {"name": "Ops", "url": receiver.url + "/in", "events": ["raised"],
+                                                "severities": ["critical"], "organizations": [cast.org_a2.pk],
+                                                "enabled": "on"})
+    assert added.status_code == 200
+    endpoint = WebhookEndpoint.objects.get()
+    page = added.content.decode()
+    assert endpoint.secret in page and "not shown again" in page  # shown once…
+    listed = client.get("/settings/webhooks/").content.decode()
+    assert endpoint.secret not in listed and "••••" + endpoint.secret[-4:] in listed  # …then masked
+    assert (endpoint.events, endpoint.severities, list(endpoint.organizations.all())) == (
+        ["raised"], ["critical"], [cast.org_a2])
+
+    kept = endpoint.secret
+    client.post(f"/settings/webhooks/{endpoint.pk}/", {"name": "Ops desk", "url": receiver.url + "/in",
+                                                       "secret": "", "enabled": "on"})
+    endpoint.refresh_from_db()
+    assert endpoint.name == "Ops desk" and endpoint.secret == kept and endpoint.events == []
+
+    tested = client.post(f"/settings/webhooks/{endpoint.pk}/test/", follow=True).content.decode()
+    assert "Test event to Ops desk: The receiver accepted the test event (HTTP 200)." in tested
+    receiver.answer = 404
+    tested = client.post(f"/settings/webhooks/{endpoint.pk}/test/", follow=True).content.decode()
+    assert "refused with HTTP 404" in tested
+
+    assert client.post(f"/settings/webhooks/{endpoint.pk}/remove/").status_code == 302
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_dashboard_form_refuses_a_bad_url_with_a_form_error(cast, client, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    client.force_login(cast.superuser_a)
+    page = client.post("/settings/webhooks/", {"name": "x", "url": "http://127.0.0.1:9/in"}).content.decode()
+    assert 'class="error"' in page and not WebhookEndpoint.objects.exists()
+
+
+def test_r1_webhook_pages_are_for_superusers_and_another_accounts_is_404(cast, receiver, client):
+    hook = add_webhook(cast, receiver)
+    client.force_login(cast.admin_a)
+    assert client.get("/settings/webhooks/").status_code == 403
+    client.force_login(cast.superuser_b)
+    assert client.get(f"/settings/webhooks/{hook['id']}/").status_code == 404
+    assert client.post(f"/settings/webhooks/{hook['id']}/test/").status_code == 404
+    assert client.post(f"/settings/webhooks/{hook['id']}/remove/").status_code == 404
+    assert WebhookEndpoint.objects.filter(pk=hook["id"]).exists() and receiver.received == []
