@@ -44,6 +44,9 @@ TRACKED = [
     Tracked("inventory.AzureAsset", "mapping.azure_asset", fields=("organization",), create=False, delete=False),
     Tracked("inventory.DattoClient", "mapping.datto_client", fields=("organization",), create=False, delete=False),
     Tracked("notifications.PsaCompanyMapping", "mapping.psa_company"),
+    # The secret is never recorded; a 410 that disables a webhook is the receiver's act, not a person's.
+    Tracked("notifications.WebhookEndpoint", "webhook", fields=("name", "url", "events", "kinds", "severities",
+                                                            "enabled")),
     Tracked("tenancy.Account", "account_settings", fields=("require_two_factor",), create=False, delete=False,
             account_path="pk"),
 ]

@@ -304,6 +304,11 @@ def test_a_superuser_adds_edits_tests_and_removes_a_webhook_in_the_dashboard(cas
     assert client.post(f"/settings/webhooks/{endpoint.pk}/remove/").status_code == 302
     assert not WebhookEndpoint.objects.exists()
 
+    from audit.models import AuditEntry
+    entries = AuditEntry.objects.filter(account=cast.account_a, action__startswith="webhook.")
+    assert [e.action for e in entries.order_by("id")] == ["webhook.create", "webhook.update", "webhook.delete"]
+    assert kept not in str(list(entries.values()))  # the secret is never in the audit log
+
 
 def test_the_dashboard_form_refuses_a_bad_url_with_a_form_error(cast, client, settings):
     settings.OUTBOUND_ALLOW_LOOPBACK = False
@@ -321,3 +326,22 @@ def test_r1_webhook_pages_are_for_superusers_and_another_accounts_is_404(cast, r
     assert client.post(f"/settings/webhooks/{hook['id']}/test/").status_code == 404
     assert client.post(f"/settings/webhooks/{hook['id']}/remove/").status_code == 404
     assert WebhookEndpoint.objects.filter(pk=hook["id"]).exists() and receiver.received == []
+
+
+def test_a_key_rotation_keeps_webhook_secrets_readable(cast, settings):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = old
+    endpoint = WebhookEndpoint(account=cast.account_a, name="Ops", url="https://hooks.example/in")
+    endpoint.secret = "the-secret-before-rotation"
+    endpoint.save()
+    settings.FIELD_ENCRYPTION_KEY = f"{new},{old}"
+    out = StringIO()
+    call_command("rotate_credentials_key", stdout=out)
+    assert "1 webhook endpoints" in out.getvalue()
+    settings.FIELD_ENCRYPTION_KEY = new
+    assert WebhookEndpoint.objects.get().secret == "the-secret-before-rotation"

@@ -1,19 +1,32 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from integrations.models import Integration
+from integrations.crypto import EncryptedJSONField
+
+
+def encrypted_fields():
+    """(model, [field names]) of every model holding an encrypted field: integration credentials,
+    webhook secrets, and whatever comes next, without this command naming the apps."""
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedJSONField)]
+        if names:
+            yield model, names
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every integration's credentials with the first key of FIELD_ENCRYPTION_KEY. "
-        "Rotate by putting the new key first (new,old), running this, then dropping the old key."
+        "Re-encrypt every stored secret (integration credentials, webhook secrets) with the first key of "
+        "FIELD_ENCRYPTION_KEY. Rotate by putting the new key first (new,old), running this, then dropping the old key."
     )
 
     def handle(self, *args, **options):
-        count = 0
+        counts = []
         with transaction.atomic():
-            for integration in Integration.objects.select_for_update().order_by("pk"):
-                integration.save(update_fields=["credentials"])  # decrypts with any key, encrypts with the first
-                count += 1
-        self.stdout.write(f"Re-encrypted the credentials of {count} integrations.")
+            for model, names in encrypted_fields():
+                count = 0
+                for row in model.objects.select_for_update().order_by("pk"):
+                    row.save(update_fields=names)  # decrypts with any key, encrypts with the first
+                    count += 1
+                counts.append(f"{count} {model._meta.verbose_name_plural}")
+        self.stdout.write(f"Re-encrypted the secrets of {', '.join(counts)}.")
