@@ -345,3 +345,20 @@ def test_a_key_rotation_keeps_webhook_secrets_readable(cast, settings):
     assert "1 webhook endpoints" in out.getvalue()
     settings.FIELD_ENCRYPTION_KEY = new
     assert WebhookEndpoint.objects.get().secret == "the-secret-before-rotation"
+
+
+def test_a_dismissal_is_sent_as_alert_dismissed_and_a_429_waits_for_its_retry_after(cast, receiver):
+    quiet(cast)
+    add_webhook(cast, receiver, events=["dismissed"])
+    raise_offline(cast)
+    assert not hooks().exists()  # raised is not asked for
+    alert = Alert.objects.get()
+    assert api_client(cast.admin_a).post(f"/api/v1/alerts/{alert.pk}/dismiss/", {"reason": "known"},
+                                         format="json").status_code == 200
+    receiver.rate_limited, receiver.retry_after = 1, 1200
+    assert deliver_all() == ["pending"]
+    assert hooks().get().next_attempt_at > timezone.now() + timedelta(seconds=1100)  # the receiver's wish
+    hooks().update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert deliver_all() == ["sent"]
+    body = json.loads(receiver.received[-1][1])
+    assert (body["type"], body["alert"]["state"]) == ("alert.dismissed", "dismissed")
