@@ -21,11 +21,25 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True,
+                                         help_text="Who did it; null for the product itself.")
 
     class Meta:
         model = AlertEvent
         fields = ["uuid", "type", "at", "actor", "reason"]
+
+
+class AlertDeliverySerializer(serializers.Serializer):
+    """One delivery of one of the alert's events, as the alert's detail lists it."""
+
+    id = serializers.IntegerField()
+    event = serializers.UUIDField()
+    channel = serializers.CharField()
+    state = serializers.CharField(help_text="pending, sent or failed.")
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField()
+    last_error = serializers.CharField()
+    external_ref = serializers.CharField()
 
 
 class AlertDetailSerializer(AlertSerializer):
@@ -35,6 +49,7 @@ class AlertDetailSerializer(AlertSerializer):
     class Meta(AlertSerializer.Meta):
         fields = AlertSerializer.Meta.fields + ["events", "deliveries"]
 
+    @extend_schema_field(AlertDeliverySerializer(many=True))
     def get_deliveries(self, alert) -> list[dict]:
         # Read through the reverse relation: alerts does not import notifications.
         rows = []

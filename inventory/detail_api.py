@@ -18,7 +18,7 @@ from uniview.pagination import CursorPage
 
 class JobSerializer(serializers.ModelSerializer):
     appliance_name = serializers.CharField(source="appliance.name", read_only=True)
-    asset_name = serializers.CharField(source="asset.name", read_only=True, default=None)
+    asset_name = serializers.CharField(source="asset.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Job
