@@ -90,6 +90,7 @@ class UserViewSet(
             kwargs["partial"] = True  # the email is the login; it does not change here
         return super().get_serializer(*args, **kwargs)
 
+    @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"], url_path="resend-invite")
     def resend_invite(self, request, pk=None):
         target = self.get_object()

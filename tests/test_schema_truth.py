@@ -184,3 +184,36 @@ def test_the_documented_error_shapes_are_the_ones_answered(populated, document):
     anonymous = api_client(None).get("/api/v1/organizations/")
     assert anonymous.status_code in (401, 403)
     assert_true_to_the_document(document, "/api/v1/organizations/", anonymous.status_code, anonymous.json())
+
+
+def test_the_answers_to_writes_and_actions_are_true_to_the_document(populated, document, mailoutbox):
+    """Ingest (whole and partial), a new token with its secret, an invitation, a connection test, dismissals."""
+    client = api_client(populated.superuser_a)
+
+    def post(path, documented, body=None, status=200, **params):
+        query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+        response = client.post(path + query, body, format="json")
+        assert response.status_code == status, (path, response.content)
+        if status != 204:
+            assert_true_to_the_document(document, documented, status, response.json(), "post")
+        else:
+            assert "204" in document["paths"][documented]["post"]["responses"]
+        return response
+
+    started = (timezone.now() - timedelta(hours=3)).replace(microsecond=0)
+    item = {"appliance": "ueb", "asset": "db-1", "external_id": "b-1", "kind": "backup", "type": "full",
+            "status": "success", "started_at": started.isoformat(),
+            "finished_at": (started + timedelta(minutes=40)).isoformat(), "size_bytes": 1024, "error": ""}
+    post("/api/v1/ingest/backups/", "/api/v1/ingest/backups/", [item])
+    post("/api/v1/ingest/backups/", "/api/v1/ingest/backups/", [item, {**item, "external_id": ""}], partial="true")
+    token = post("/api/v1/tokens/", "/api/v1/tokens/", {"name": "nightly", "scope": "read"}, status=201)
+    assert token.json()["secret"]
+    invited = post("/api/v1/users/", "/api/v1/users/", {"email": "new@a.example", "role": "monitor",
+                                                        "all_organizations": True}, status=201)
+    post(f"/api/v1/users/{invited.json()['id']}/resend-invite/", "/api/v1/users/{id}/resend-invite/", status=204)
+    integration = Integration.objects.get(account=populated.account_a)
+    post(f"/api/v1/integrations/{integration.pk}/test/", "/api/v1/integrations/{id}/test/")
+    alert = client.get("/api/v1/alerts/").json()["results"][0]
+    post(f"/api/v1/alerts/{alert['id']}/dismiss/", "/api/v1/alerts/{id}/dismiss/", {"reason": "known"})
+    post(f"/api/v1/alerts/{alert['id']}/dismiss/", "/api/v1/alerts/{id}/dismiss/", {}, status=409)
+    post("/api/v1/alerts/dismiss/", "/api/v1/alerts/dismiss/", {"all": True})
