@@ -86,6 +86,7 @@ class AssetDetailMixin:
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
         responses=PointSerializer(many=True),
+        filters=False,  # the assets list's filters do not apply to one asset's points
     )
     @action(detail=True, methods=["get"], url_path="recovery-points")
     def recovery_points(self, request, pk=None):

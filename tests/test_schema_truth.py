@@ -226,3 +226,14 @@ def test_the_answers_to_writes_and_actions_are_true_to_the_document(populated, d
     post(f"/api/v1/alerts/{alert['id']}/dismiss/", "/api/v1/alerts/{id}/dismiss/", {"reason": "known"})
     post(f"/api/v1/alerts/{alert['id']}/dismiss/", "/api/v1/alerts/{id}/dismiss/", {}, status=409)
     post("/api/v1/alerts/dismiss/", "/api/v1/alerts/dismiss/", {"all": True})
+
+
+def test_the_query_parameters_documented_are_the_ones_read(document):
+    def query(path, method="get"):
+        return {p["name"] for p in document["paths"][path][method].get("parameters", []) if p["in"] == "query"}
+
+    assert query("/api/v1/assets/{id}/recovery-points/") == {"cursor", "page_size"}  # not the assets list's filters
+    assert query("/api/v1/ingest/backups/", "post") == {"partial"}
+    assert query("/api/v1/evaluations/", "post") == {"wait"}
+    assert "search" in query("/api/v1/organizations/")
+    assert query("/api/v1/organizations/{id}/", "delete") == {"confirm"}
