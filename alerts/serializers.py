@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.categories import CATEGORIES
+from alerts.categories import CATEGORIES, KIND_CHOICES
 from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
 from tenancy.jobs_api import BackgroundJobSerializer
 from tenancy.validation import time_error
@@ -85,7 +85,7 @@ class BulkDismissSerializer(DismissSerializer):
 class AlertGroupSerializer(serializers.Serializer):
     key = serializers.CharField()
     organization = serializers.IntegerField(allow_null=True)
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     label = serializers.CharField()
     open_count = serializers.IntegerField()
 
@@ -136,7 +136,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
 
 
 class PreviewItemSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     kind_label = serializers.CharField()
     organization = serializers.IntegerField(allow_null=True)
     organization_name = serializers.CharField()
