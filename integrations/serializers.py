@@ -16,7 +16,7 @@ def _option(kinds, description, kind=None):
 
 _ID = "an id in the PSA (a number, or a string of digits)"
 
-# The options each kind reads (docs/adding-an-integration.md); others are kept and ignored.
+# The options each kind reads (a new kind documents its own here); others are kept and ignored.
 OPTIONS_SCHEMA = {
     "type": "object",
     "additionalProperties": True,
