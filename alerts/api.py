@@ -34,6 +34,9 @@ from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from tenancy.models import Organization
 from uniview.api import ScopedViewSet
 
+DISMISSED = {"type": "object", "properties": {"dismissed": {"type": "integer", "description": "How many alerts."}},
+             "required": ["dismissed"]}
+
 
 class AlertFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=AlertState.choices + [("all", "all")], method="filter_state")
@@ -76,7 +79,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def get_serializer_class(self):
         return AlertDetailSerializer if self.action == "retrieve" else AlertSerializer
 
-    @extend_schema(request=DismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @extend_schema(request=DismissSerializer, responses={200: DISMISSED})
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         """R11.2: dismiss one alert, with an optional reason."""
@@ -88,7 +91,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             return Response({"detail": "This alert is no longer open."}, status=status.HTTP_409_CONFLICT)
         return Response({"dismissed": count})
 
-    @extend_schema(operation_id="alerts_dismiss_selection", request=BulkDismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @extend_schema(operation_id="alerts_dismiss_selection", request=BulkDismissSerializer, responses={200: DISMISSED})
     @action(detail=False, methods=["post"], url_path="dismiss")
     def dismiss_many(self, request):
         """R11.2 `{"all": true}`; R11.3 `{"organization": id, "group": key}` (superuser)."""
@@ -124,7 +127,7 @@ class AlertGroupViewSet(mixins.ListModelMixin, ScopedViewSet):
         ]
         return Response(AlertGroupSerializer(data, many=True).data)
 
-    @extend_schema(request=DismissSerializer, responses={200: {"type": "object", "properties": {"dismissed": {"type": "integer"}}}})
+    @extend_schema(request=DismissSerializer, responses={200: DISMISSED})
     @action(detail=True, methods=["post"], url_path="dismiss")
     def dismiss(self, request, pk=None):
         """R11.2: dismiss one group (admin or superuser)."""

@@ -27,6 +27,8 @@ KINDS = {
     "purging": "Purging insights",
 }
 
+KIND_CHOICES = list(KINDS.items())  # as Alert.kind declares them; names the API's AlertKindEnum
+
 
 def default_category_toggles() -> dict[str, bool]:
     return {name: True for name in CATEGORIES}

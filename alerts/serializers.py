@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.categories import CATEGORIES
+from alerts.categories import CATEGORIES, KIND_CHOICES
 from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
 from tenancy.jobs_api import BackgroundJobSerializer
 from tenancy.validation import time_error
@@ -21,11 +21,25 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True,
+                                         help_text="Who did it; null for the product itself.")
 
     class Meta:
         model = AlertEvent
         fields = ["uuid", "type", "at", "actor", "reason"]
+
+
+class AlertDeliverySerializer(serializers.Serializer):
+    """One delivery of one of the alert's events, as the alert's detail lists it."""
+
+    id = serializers.IntegerField()
+    event = serializers.UUIDField()
+    channel = serializers.CharField()
+    state = serializers.CharField(help_text="pending, sent or failed.")
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField()
+    last_error = serializers.CharField()
+    external_ref = serializers.CharField()
 
 
 class AlertDetailSerializer(AlertSerializer):
@@ -35,6 +49,7 @@ class AlertDetailSerializer(AlertSerializer):
     class Meta(AlertSerializer.Meta):
         fields = AlertSerializer.Meta.fields + ["events", "deliveries"]
 
+    @extend_schema_field(AlertDeliverySerializer(many=True))
     def get_deliveries(self, alert) -> list[dict]:
         # Read through the reverse relation: alerts does not import notifications.
         rows = []
@@ -70,7 +85,7 @@ class BulkDismissSerializer(DismissSerializer):
 class AlertGroupSerializer(serializers.Serializer):
     key = serializers.CharField()
     organization = serializers.IntegerField(allow_null=True)
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     label = serializers.CharField()
     open_count = serializers.IntegerField()
 
@@ -121,7 +136,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
 
 
 class PreviewItemSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     kind_label = serializers.CharField()
     organization = serializers.IntegerField(allow_null=True)
     organization_name = serializers.CharField()

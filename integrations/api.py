@@ -12,7 +12,8 @@ from tenancy import scoping
 from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from uniview.api import ScopedViewSet
 
-RESULT = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}}}
+RESULT = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}},
+          "required": ["ok", "message"]}
 SYNC_RESULT = {"type": "object", "properties": {
     **RESULT["properties"], "job": {"$ref": "#/components/schemas/BackgroundJob"},
 }, "required": ["ok", "message", "job"]}

@@ -102,7 +102,9 @@ class IngestSaasStatusView(APIView):
 
     write_action = scoping.INGEST
 
-    @extend_schema(request=SaasStatusItem(many=True), responses={200: {"type": "object"}})
+    @extend_schema(request=SaasStatusItem(many=True), responses={200: {
+        "type": "object", "required": ["created", "updated"],
+        "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"}}}})
     def post(self, request):
         account = scoping.account_of(request.user)
         items = request.data if isinstance(request.data, list) else None

@@ -1,6 +1,6 @@
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -73,8 +73,11 @@ class IngestBackupsView(APIView):
 
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
-        responses={200: {"type": "object", "properties": {
-            "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"}}}},
+        parameters=[OpenApiParameter("partial", bool, description="Land the good items; list the bad ones in `errors`.")],
+        responses={200: {"type": "object", "required": ["created", "updated", "unchanged"], "properties": {
+            "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+            "errors": {"type": "object", "additionalProperties": {}, "description": "With `?partial=true`: the "
+                       "items left out, by index and field."}}}},
     )
     def post(self, request):
         partial = request.query_params.get("partial", "").lower() in ("1", "true", "yes")

@@ -18,7 +18,7 @@ from uniview.pagination import CursorPage
 
 class JobSerializer(serializers.ModelSerializer):
     appliance_name = serializers.CharField(source="appliance.name", read_only=True)
-    asset_name = serializers.CharField(source="asset.name", read_only=True, default=None)
+    asset_name = serializers.CharField(source="asset.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Job
@@ -86,6 +86,7 @@ class AssetDetailMixin:
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
         responses=PointSerializer(many=True),
+        filters=False,  # the assets list's filters do not apply to one asset's points
     )
     @action(detail=True, methods=["get"], url_path="recovery-points")
     def recovery_points(self, request, pk=None):

@@ -1,12 +1,21 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from tenancy import organizations, removal
 from tenancy.models import Organization
-from tenancy.serializers import OrganizationSerializer
+from tenancy.serializers import OrganizationSerializer, OrganizationWithCountsSerializer
 from uniview.api import ScopedViewSet
 
 
+@extend_schema_view(
+    list=extend_schema(responses=OrganizationWithCountsSerializer, parameters=[
+        OpenApiParameter("search", OpenApiTypes.STR, description="A part of the name.")]),
+    retrieve=extend_schema(responses=OrganizationWithCountsSerializer),
+    destroy=extend_schema(parameters=[OpenApiParameter(
+        "confirm", OpenApiTypes.BOOL, description="Delete one that still has appliances or assets.")]),
+)
 class OrganizationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet,

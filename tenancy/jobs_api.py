@@ -18,7 +18,8 @@ def wants_to_wait(request) -> bool:
 
 class BackgroundJobSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True,
+                                                help_text="Null: the schedule asked, not a person.")
     finished = serializers.BooleanField(read_only=True)
     url = serializers.SerializerMethodField(help_text="Poll this until `finished`.")
 

@@ -1,6 +1,13 @@
-"""Describe `Authorization: Bearer <token>` in the OpenAPI document."""
+"""Describe `Authorization: Bearer <token>` and a token's scope in the OpenAPI document."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.plumbing import build_choice_field
+from rest_framework import serializers
+
+from tenancy.models import TokenScope
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -13,3 +20,14 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token from `manage.py create_api_token` (shown once, stored hashed).",
         }
+
+
+class TokenScopeFieldSchema(OpenApiSerializerFieldExtension):
+    """A token may be asked for with read, write or ingest; one read back may also be `full`."""
+
+    target_class = "tenancy.user_api.TokenScopeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return build_choice_field(serializers.ChoiceField(choices=TokenScope.choices))
+        return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)

@@ -36,6 +36,11 @@ class OrganizationListSerializer(serializers.ListSerializer):
         return super().to_representation(organizations)
 
 
+class OpenAlertsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_kind = serializers.DictField(child=serializers.IntegerField(), help_text="Open alerts per alert kind.")
+
+
 class OrganizationSerializer(serializers.ModelSerializer):
     extension_values: dict | None = None
 
@@ -90,3 +95,12 @@ class OrganizationSerializer(serializers.ModelSerializer):
         organization = super().update(instance, validated_data)
         self._save_extensions(organization, extra)
         return organization
+
+
+class OrganizationWithCountsSerializer(OrganizationSerializer):
+    """How the organizations API reads one (list and retrieve): with its open-alert counts."""
+
+    open_alerts = OpenAlertsSerializer(read_only=True)
+
+    class Meta(OrganizationSerializer.Meta):
+        fields = [*OrganizationSerializer.Meta.fields, "open_alerts"]

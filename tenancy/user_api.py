@@ -6,6 +6,7 @@ tokens/: the caller's own tokens only; the secret is in the create answer, once.
 
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -29,7 +30,7 @@ class UserSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
     pending = serializers.SerializerMethodField(help_text="Invited, no password chosen yet.")
     two_factor = serializers.SerializerMethodField()
-    last_login = serializers.DateTimeField(read_only=True)
+    last_login = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null: never signed in.")
 
     def get_pending(self, user) -> bool:
         return users.is_pending(user)
@@ -89,6 +90,7 @@ class UserViewSet(
             kwargs["partial"] = True  # the email is the login; it does not change here
         return super().get_serializer(*args, **kwargs)
 
+    @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"], url_path="resend-invite")
     def resend_invite(self, request, pk=None):
         target = self.get_object()
@@ -111,8 +113,15 @@ def scope_refusal(user, scope) -> str | None:
     return None
 
 
+class TokenScopeField(serializers.ChoiceField):
+    """Asks for one of TOKEN_SCOPES; reads any scope, `full` included (tokens from the command)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=TOKEN_SCOPES, **kwargs)
+
+
 class TokenSerializer(serializers.ModelSerializer):
-    scope = serializers.ChoiceField(choices=TOKEN_SCOPES, default=TokenScope.READ)
+    scope = TokenScopeField(default=TokenScope.READ)
     prefix = serializers.SerializerMethodField()
 
     class Meta:
@@ -147,6 +156,14 @@ class TokenSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class NewTokenSerializer(TokenSerializer):
+    secret = serializers.CharField(read_only=True, help_text="The token itself: shown this once, stored hashed.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "secret"]
+
+
+@extend_schema_view(create=extend_schema(responses={201: NewTokenSerializer}))
 class TokenViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.DestroyModelMixin, ScopedViewSet,

@@ -102,6 +102,13 @@ class CustomThresholdExtension(OrganizationExtension):
         changes.set_custom_threshold(organization, value)
 
 
+class EffectiveThresholdSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="Where the thresholds come from, for a person.")
+    backups = serializers.CharField(help_text='e.g. "4 h", or "off".')
+    hot_copy = serializers.CharField(help_text='e.g. "24 h", or "off".')
+    azure = serializers.CharField()
+
+
 class EffectiveThresholdExtension(OrganizationExtension):
     """`threshold` on an organization (read only): what applies and where it comes from,
     e.g. {"backups": "4 h — custom threshold 'Servers'", ...}; null without any threshold (R4.1)."""
@@ -109,7 +116,9 @@ class EffectiveThresholdExtension(OrganizationExtension):
     name = "threshold"
 
     def field(self):
-        return serializers.DictField(read_only=True, help_text="The effective thresholds and their origin.")
+        return EffectiveThresholdSerializer(
+            read_only=True, allow_null=True,
+            help_text="The effective thresholds and their origin; null when no threshold applies (R4.1).")
 
     def read(self, organization):
         return self._describe(effective_threshold(organization))

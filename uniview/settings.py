@@ -327,6 +327,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Scripts speak JSON: documenting the form parsers too gives generated clients three bodies.
+    "PARSER_WHITELIST": ["uniview.parsers.JSONParser"],
+    # One name per choice set, so a generated client gets one enum per meaning (docs/api.md).
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "alerts.categories.KIND_CHOICES",
+        "AlertStateEnum": "alerts.models.AlertState",
+        "IntegrationKindEnum": "integrations.models.Integration.Kind",
+        "TokenScopeEnum": "tenancy.models.TokenScope",
+        "RequestableTokenScopeEnum": "tenancy.user_api.TOKEN_SCOPES",
+    },
+    # The error answers every operation can give, in one shared shape (uniview/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "uniview.schema.document_errors",
+    ],
 }
 
 LOGGING = {
