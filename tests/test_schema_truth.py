@@ -19,7 +19,7 @@ from alerts.evaluation import evaluate
 from integrations.models import Integration
 from inventory.ingest import ingest_backups
 from inventory.models import Job, SaasSource
-from notifications.models import VsaEmailAction
+from notifications.models import VsaEmailAction, WebhookEndpoint
 from tenancy.models import BackgroundJob
 from tests.conftest import api_client, make_appliance, make_asset
 from thresholds.models import CustomThreshold
@@ -77,6 +77,9 @@ def populated(cast):
     custom.organizations.add(cast.org_a2)
     VsaEmailAction.objects.create(account=cast.account_a, owner=cast.superuser_a, area="backups",
                                   recipients=["noc@msp-a.example"])
+    hook = WebhookEndpoint(account=cast.account_a, name="n8n", url="https://hooks.example.com/uniview")
+    hook.secret = "whsec-test-only"
+    hook.save()
     Integration.objects.create(account=cast.account_a, kind="datto", name="Datto", base_url="http://127.0.0.1:9/v1",
                                credentials={"public_key": "pk", "secret_key": "sk-secret"})
     started = (now - timedelta(hours=3)).replace(microsecond=0)
