@@ -58,3 +58,14 @@ def mask(value: str) -> str:
     """Show a secret as its last four characters only."""
     value = str(value or "")
     return "••••" + value[-4:] if len(value) > 8 else "••••"
+
+
+def encrypted_fields():
+    """(model, [field names]) of every model holding an encrypted field: integration credentials,
+    webhook secrets, and whatever comes next, without naming the apps that hold them."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedJSONField)]
+        if names:
+            yield model, names

@@ -64,17 +64,23 @@ def check_beat() -> dict:
 
 
 def check_credentials() -> dict:
-    """FIELD_ENCRYPTION_KEY still reads every stored credential (a wrong or dropped key fails here, not in a poll)."""
-    from integrations.crypto import unreadable
-    from integrations.models import Integration
+    """FIELD_ENCRYPTION_KEY still reads every stored secret — integration credentials, webhook
+    secrets — so a wrong or dropped key fails here, not in a poll or a delivery."""
+    from integrations.crypto import encrypted_fields, unreadable
 
-    stored, bad = unreadable(Integration.objects.all(), "credentials")  # scoped: counts only, every account
-    if bad:
+    stored_total, failing = 0, []
+    for model, names in encrypted_fields():
+        for name in names:
+            stored, bad = unreadable(model.objects.all(), name)  # scoped: counts only, every account
+            stored_total += stored
+            if bad:
+                failing.append(f"{bad} of {stored} {model._meta.verbose_name_plural}")
+    if failing:
         return {"ok": False, "error": (
-            f"The credentials of {bad} of {stored} integrations cannot be decrypted with FIELD_ENCRYPTION_KEY. "
+            f"The credentials of {', '.join(failing)} cannot be decrypted with FIELD_ENCRYPTION_KEY. "
             "Add the key they were written with after the current one (comma-separated), "
             "then run rotate_credentials_key.")}
-    return {"ok": True, "stored": stored}
+    return {"ok": True, "stored": stored_total}
 
 
 CHECKS = {"database": check_database, "broker": check_broker, "beat": check_beat, "credentials": check_credentials}

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from integrations.models import Integration
 from inventory.models import Job
+from notifications.models import WebhookEndpoint
 from observability import tasklog
 from tests.conftest import PASSWORD, make_appliance
 
@@ -132,6 +133,20 @@ def test_healthz_fails_with_a_readable_reason_when_the_key_cannot_read_stored_cr
 
     settings.FIELD_ENCRYPTION_KEY = f"{KEY_B},{KEY_A}"  # mid-rotation: the old key still decrypts
     assert client.get("/healthz").status_code == 200
+
+
+
+def test_healthz_also_fails_when_the_key_cannot_read_a_webhook_secret(cast, client, settings, beat_just_ran):
+    settings.FIELD_ENCRYPTION_KEY = KEY_A
+    hook = WebhookEndpoint(account=cast.account_a, name="n8n", url="https://hooks.example.com/uniview")
+    hook.secret = "whsec-test-only"
+    hook.save()
+    assert client.get("/healthz").status_code == 200
+
+    settings.FIELD_ENCRYPTION_KEY = KEY_B
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["failing"] == ["credentials"]
+    assert "1 of 1 webhook endpoints" in response.json()["checks"]["credentials"]["error"]
 
 
 # --- HSTS and https behind a trusted proxy --------------------------------------------------------

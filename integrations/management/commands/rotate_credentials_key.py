@@ -1,17 +1,7 @@
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from integrations.crypto import EncryptedJSONField
-
-
-def encrypted_fields():
-    """(model, [field names]) of every model holding an encrypted field: integration credentials,
-    webhook secrets, and whatever comes next, without this command naming the apps."""
-    for model in apps.get_models():
-        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedJSONField)]
-        if names:
-            yield model, names
+from integrations.crypto import encrypted_fields
 
 
 class Command(BaseCommand):
