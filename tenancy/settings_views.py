@@ -20,7 +20,7 @@ from tenancy.validation import CONTROL_MESSAGE, has_control_characters, parse_id
 
 
 def _chosen_organizations(request):
-    ids = [parse_id(v) for v in request.POST.getlist("organizations") if parse_id(v) is not None]
+    ids = [pk for pk in map(parse_id, request.POST.getlist("organizations")) if pk is not None]
     # Scoped: an id outside the user's organizations is simply not found (R1.1, R1.4).
     return list(scoping.scope(request.user, Organization.objects.filter(pk__in=ids)))
 
@@ -128,16 +128,18 @@ def _token_form(request):
         return None, {"name": refusal}
     if not name:
         return None, {"name": "Name the token, e.g. after the script that uses it."}
-    if len(name) > ApiToken._meta.get_field("name").max_length or has_control_characters(name):
-        return None, {"name": f"At most 100 characters. {CONTROL_MESSAGE}"}
+    longest = ApiToken._meta.get_field("name").max_length
+    if len(name) > longest or has_control_characters(name):
+        return None, {"name": f"At most {longest} characters. {CONTROL_MESSAGE}"}
     if scope not in dict(TOKEN_SCOPES):
         return None, {"scope": "Choose read, write or ingest."}
     refusal = scope_refusal(request.user, scope)
     if refusal:
         return None, {"scope": refusal}
-    if days and (parse_id(days) is None or not 1 <= parse_id(days) <= 3650):
+    number = parse_id(days)
+    if days and (number is None or not 1 <= number <= 3650):
         return None, {"expires_in_days": "Days from 1 to 3650, or empty for no expiry."}
-    expires_at = timezone.now() + timedelta(days=int(days)) if days else None
+    expires_at = timezone.now() + timedelta(days=number) if days else None
     return (name, scope, expires_at), {}
 
 
