@@ -69,9 +69,10 @@ def run(job_id, work) -> BackgroundJob | None:
     except NotYet as waiting:  # back in the queue, saying what it waits for (R15.6)
         BackgroundJob.objects.filter(pk=job_id).update(state=State.QUEUED, started_at=None, summary=str(waiting))
         raise
-    except Exception as exc:  # the job says what went wrong, the worker keeps going
+    except Exception:  # the job says it failed, the log says why (an exception's text is no sentence)
         log.exception("background job %s failed", job_id)
-        ok, summary, result = False, f"Failed: {exc}", {}
+        ok, result = False, {}
+        summary = f"Failed: an unexpected error stopped it. The worker's log has the details (job {job_id})."
     job.state, job.summary, job.result = (State.DONE if ok else State.FAILED), summary, result
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "summary", "result", "finished_at"])

@@ -174,3 +174,13 @@ def test_a_job_whose_task_cannot_be_queued_says_so_instead_of_staying_queued(cas
     job.refresh_from_db()
     assert job.state == "failed" and job.finished_at is not None
     assert "could not be reached" in job.summary
+
+
+def test_a_job_that_crashes_fails_saying_so_for_a_person_without_the_exception_text(cast):
+    def crash(job):
+        raise KeyError("credentials")  # an unexpected error: its text is for the log, not the page
+
+    job = background.start(cast.account_a, cast.superuser_a, "sync", "Sync of Datto", None, crash, wait=True)
+    assert job.state == "failed" and job.finished_at is not None
+    assert "'credentials'" not in job.summary and "KeyError" not in job.summary
+    assert job.summary.startswith("Failed: an unexpected error stopped it")
