@@ -175,15 +175,15 @@ def two_factor_settings(request):
     account = scoping.member_account(request.user)
     device = two_factor.confirmed_device(request.user)
     context = {"device": device, "account": account, "is_superuser": scoping.can(request.user, scoping.MANAGE)}
-    if request.method == "POST" and device is None:
-        pending = two_factor.pending_device(request.user, request.session)
-        if two_factor.confirm(pending, request.POST.get("code")):
-            otp_login(request, pending)
-            messages.success(request, "Two-factor is on: logins now ask for a code.")
-            return redirect("tenancy:two-factor")
-        context["error"] = "That code is not right. Enter the current code from your app."
     if device is None:
-        context.update(two_factor.enrollment(two_factor.pending_device(request.user, request.session)))
+        pending = two_factor.pending_device(request.user, request.session)
+        if request.method == "POST":
+            if two_factor.confirm(pending, request.POST.get("code")):
+                otp_login(request, pending)
+                messages.success(request, "Two-factor is on: logins now ask for a code.")
+                return redirect("tenancy:two-factor")
+            context["error"] = "That code is not right. Enter the current code from your app."
+        context.update(two_factor.enrollment(pending))
     return render(request, "tenancy/two_factor.html", context)
 
 
