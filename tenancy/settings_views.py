@@ -39,7 +39,9 @@ def _all_organizations(request) -> bool:
 
 def _users_context(request, **extra):
     return {
-        "people": [(p, users.is_pending(p)) for p in users.visible_users(request.user)],
+        # Each row names the person's organizations: read them for everyone at once.
+        "people": [(p, users.is_pending(p))
+                   for p in users.visible_users(request.user).prefetch_related("membership__organizations")],
         "roles": Role.choices,
         "organizations": scoping.scope(request.user, Organization.objects.all()),
         **extra,

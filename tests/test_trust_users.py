@@ -5,7 +5,10 @@ the portal's own address, never the Host header of the request that sent them.""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from tenancy.accounts import add_member
 from tenancy.models import Role
 from tests.conftest import api_client
 
@@ -100,3 +103,17 @@ def test_an_emailed_invitation_link_uses_portal_url_not_the_requests_host_in_the
     for message in mail.outbox:
         assert "https://portal.msp-a.example/accounts/invite/" in message.body
         assert "evil.example" not in message.body
+
+
+def _queries_for_the_users_page(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/settings/users/").status_code == 200
+    return len(queries)
+
+
+def test_the_users_page_reads_everyone_s_organizations_in_one_query_however_many_people(cast, client):
+    client.force_login(cast.superuser_a)
+    before = _queries_for_the_users_page(client)
+    for n in range(5):
+        add_member(cast.account_a, f"limited-{n}@a.example", None, Role.MONITOR, organizations=[cast.org_a1])
+    assert _queries_for_the_users_page(client) == before
