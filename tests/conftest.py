@@ -95,3 +95,19 @@ def psa(request, cast):
     fake = FAKES[request.param]().start()
     yield request.param, fake
     fake.stop()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback that the mail backend sends to."""
+    from django.test import override_settings
+
+    from tests.fakes.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=server.port, EMAIL_USE_TLS=False,
+    ):
+        yield server
+    server.stop()

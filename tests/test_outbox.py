@@ -18,17 +18,6 @@ from tests.fakes.smtp import SmtpServer
 from tests.workers import Worker, flush_broker, wait_for
 
 
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=server.port, EMAIL_USE_TLS=False,
-    ):
-        yield server
-    server.stop()
-
-
 def silent_appliance(cast):
     return make_appliance(cast.account_a, cast.org_a1, "silent", last_contact_at=NOW - timedelta(hours=1))
 

@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 from django.apps import apps as django_apps
 from django.db import DataError, connection
-from django.test import override_settings
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
@@ -38,7 +37,6 @@ from tenancy.models import Organization, TokenScope
 from tests.conftest import NOW, api_client, make_appliance, make_asset
 from tests.fakes.datto import FakeDatto
 from tests.fakes.datto import asset as datto_asset
-from tests.fakes.smtp import SmtpServer
 from tests.fakes.unitrends import (
     FakeAppliance,
     FakeApplianceServer,
@@ -243,17 +241,6 @@ def test_an_organization_name_with_a_newline_is_refused_in_the_dashboard(cast, c
     client.post("/organizations/", {"name": "Evil\nCorp"})
     client.post(f"/organizations/{cast.org_a1.pk}/rename/", {"name": "Acme\rInc"})
     assert not Organization.objects.filter(name__regex=r"[\r\n]").exists()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=server.port, EMAIL_USE_TLS=False,
-    ):
-        yield server
-    server.stop()
 
 
 def test_an_alert_email_goes_out_even_for_a_name_stored_with_a_newline_before_validation(cast, smtp):
