@@ -20,3 +20,5 @@ def test_r15_2_the_remove_source_button_is_on_the_page_not_in_the_browser_tab_ti
     main = re.search(r"<main>(.*?)</main>", page, re.S).group(1)
     assert title.strip() == "birch.org · uniview"
     assert 'data-testid="remove-source"' in main
+    # A removal is not undone: the page asks first, as every other Remove does (R15.2).
+    assert 'data-confirm="Remove the source birch.org? Its open alerts are resolved."' in main
