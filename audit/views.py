@@ -21,11 +21,11 @@ def audit_list(request):
     actor = request.GET.get("actor", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)
-    if parse_id(actor) is not None:
-        entries = entries.filter(actor_id=parse_id(actor))
+    if (actor_id := parse_id(actor)) is not None:
+        entries = entries.filter(actor_id=actor_id)
     before = request.GET.get("before", "")
-    if parse_id(before) is not None:
-        entries = entries.filter(id__lt=parse_id(before))
+    if (before_id := parse_id(before)) is not None:
+        entries = entries.filter(id__lt=before_id)
     page = list(entries.order_by("-id")[: PAGE + 1])
     people = scoping.scope(request.user, Membership.objects.select_related("user")).order_by("user__email")
     return render(request, "audit/list.html", {

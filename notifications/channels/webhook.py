@@ -70,7 +70,8 @@ def alert_payload(event) -> dict:
             "title": alert.title,
             "state": STATE_AFTER.get(event.type, alert.state),
             "raised_at": alert.raised_at,
-            "resolved_at": alert.resolved_at,
+            # A raised event left the alert unresolved, even when its retry runs after the resolution.
+            "resolved_at": None if event.type == "raised" else alert.resolved_at,
             "details": alert.details or {},
         },
         "links": {"alert": alert_url(alert)},
