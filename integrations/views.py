@@ -15,6 +15,7 @@ from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync
 from inventory.models import Appliance
 from tenancy import job_views, scoping
+from tenancy.validation import parse_id
 
 
 def _manager(request):
@@ -39,7 +40,7 @@ def _attach_sync_warnings(integrations):
     # The option may have been sent as a number or as text ("12"): both name appliance 12.
     by_appliance = {str((i.options or {}).get("appliance")): i for i in integrations
                     if i.kind == Integration.Kind.UNITRENDS}
-    warnings = Appliance.objects.filter(pk__in=[int(pk) for pk in by_appliance if pk.isascii() and pk.isdigit()]).exclude(
+    warnings = Appliance.objects.filter(pk__in=[parse_id(pk) for pk in by_appliance if parse_id(pk)]).exclude(
         last_sync_warning="").values_list("pk", "account_id", "last_sync_warning")
     for pk, account_id, warning in warnings:
         integration = by_appliance.get(str(pk))
