@@ -10,6 +10,7 @@ did not configure), and the same outbound guard at connection time
 from urllib.parse import urlsplit
 
 import requests
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from integrations import url_guard
@@ -129,7 +130,23 @@ def unreachable(vendor: str, exc: requests.RequestException) -> str:
     refused the address, else the kind of transport failure (never a URL with secrets)."""
     if isinstance(exc, url_guard.UnsafeURL):
         return f"{vendor} was not called: {exc}"
-    return f"{vendor} could not be reached: {type(exc).__name__}."
+    return f"{vendor} could not be reached: {_failure(exc)}."
+
+
+def _failure(exc: requests.RequestException) -> str:
+    # requests wraps a timeout met after the retries in a ConnectionError; its reason tells.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, urllib3_exceptions.NewConnectionError):  # a subclass of the timeout, in urllib3
+        return "the connection was refused or dropped"
+    if isinstance(exc, requests.Timeout) or isinstance(reason, urllib3_exceptions.TimeoutError):
+        return "it did not answer in time"
+    if isinstance(exc, requests.exceptions.SSLError) or isinstance(reason, urllib3_exceptions.SSLError):
+        return "its TLS certificate was not accepted"
+    if isinstance(exc, requests.exceptions.RetryError):
+        return "it kept answering with errors"
+    if isinstance(exc, requests.ConnectionError):
+        return "the connection was refused or dropped"
+    return "its answer could not be read"
 
 
 def get_json(http, url, vendor: str, **kwargs):

@@ -16,6 +16,7 @@ from integrations.saas_pollers import SPANNING_KINDS
 from inventory import lifecycle
 from inventory.models import Appliance, AzureAsset, DattoClient, SaasSource, SyncHealth
 from tenancy import removal
+from tenancy.validation import parse_id
 
 SAAS_KINDS = (*SPANNING_KINDS, Integration.Kind.DATTO)
 
@@ -36,8 +37,8 @@ def remove_integration(integration: Integration, now=None) -> None:
 
 def _appliances_of(integration):
     """The appliance its syncs wrote (option `appliance`, or the external id the first sync gave it)."""
-    linked = str((integration.options or {}).get("appliance") or "")
+    linked = parse_id(str((integration.options or {}).get("appliance")))
     which = Q(external_id=f"unitrends-{integration.pk}")
-    if linked.isascii() and linked.isdigit():
-        which |= Q(pk=int(linked))
+    if linked is not None:
+        which |= Q(pk=linked)
     return Appliance.objects.filter(which, account_id=integration.account_id)

@@ -145,7 +145,7 @@ def _schedule(order, now):
     parsed = _recurrence(order.get("schedule"))
     if parsed is None:
         return None
-    name = str(order.get("name") or f"Job order {order.get('id')}")[:200]
+    name = clean_name(order.get("name") or "", 200) or f"Job order {order.get('id')}"[:200]  # one line, like an asset's
     try:
         rrule = check(parsed[0], datetime.fromisoformat(parsed[1]), now)
     except ScheduleError as exc:

@@ -15,6 +15,7 @@ from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync
 from inventory.models import Appliance
 from tenancy import job_views, scoping
+from tenancy.validation import parse_id
 
 
 def _manager(request):
@@ -36,12 +37,13 @@ def integration_list(request):
 
 def _attach_sync_warnings(integrations):
     """What each appliance's last sync skipped (e.g. a job order R4.7 refuses), in one query."""
-    by_appliance = {(i.options or {}).get("appliance"): i for i in integrations if i.kind == Integration.Kind.UNITRENDS}
-    by_appliance.pop(None, None)
-    warnings = Appliance.objects.filter(pk__in=[pk for pk in by_appliance if str(pk).isdigit()]).exclude(
+    # The option may have been sent as a number or as text ("12"): both name appliance 12.
+    by_appliance = {str((i.options or {}).get("appliance")): i for i in integrations
+                    if i.kind == Integration.Kind.UNITRENDS}
+    warnings = Appliance.objects.filter(pk__in=[parse_id(pk) for pk in by_appliance if parse_id(pk)]).exclude(
         last_sync_warning="").values_list("pk", "account_id", "last_sync_warning")
     for pk, account_id, warning in warnings:
-        integration = by_appliance.get(pk)
+        integration = by_appliance.get(str(pk))
         if integration is not None and integration.account_id == account_id:  # never another account's
             integration.sync_warning = warning
 

@@ -26,7 +26,8 @@ def appliance_page(request, pk):
     )
     # The same test as the offline alert (R2.3), so the page and the alert never disagree.
     cutoff = timezone.now() - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
-    silent = appliance.last_contact_at is None or appliance.last_contact_at < cutoff
+    # R15.2: a retired appliance is kept for history and raises nothing, so it is not "offline".
+    silent = not appliance.retired_at and (appliance.last_contact_at is None or appliance.last_contact_at < cutoff)
     used = max(appliance.logical_capacity_bytes - appliance.logical_free_bytes, 0)
     return render(request, "inventory/appliance.html", {
         "appliance": appliance,
@@ -34,7 +35,7 @@ def appliance_page(request, pk):
         "needs_upgrade": bool(appliance.version) and not supports_category_toggles(appliance.version),
         "version_unreadable": bool(appliance.version) and parse_version(appliance.version) is None,
         "minimum_version": MINIMUM_VERSION,
-        "offline": silent or appliance.status == Appliance.Status.OFFLINE,
+        "offline": not appliance.retired_at and (silent or appliance.status == Appliance.Status.OFFLINE),
         "silent": silent,
         "offline_minutes": settings.APPLIANCE_OFFLINE_MINUTES,
         "used_bytes": used,

@@ -12,6 +12,7 @@ from alerts.models import Alert, AlertEvent
 from alerts.reconciler import reconcile
 from integrations.models import Integration
 from integrations.pollers import poll
+from inventory import lifecycle
 from inventory.models import Appliance, Asset, AzureAsset, SaasSource
 from notifications.models import Delivery
 from tenancy.models import Organization
@@ -281,3 +282,14 @@ def test_r15_2_the_source_page_remove_button_resolves_first_and_is_superuser_onl
     assert client.post(f"/protect/sources/{source.pk}/remove/").url == "/protect/gws/"
     assert not SaasSource.objects.filter(pk=source.pk).exists()
     assert_resolved_as_removed([alert])
+
+
+def test_r15_2_a_retired_appliances_page_says_retired_and_when_not_offline(cast):
+    appliance = silent(cast)
+    lifecycle.retire_appliances(Appliance.objects.filter(pk=appliance.pk), NOW)
+    client = Client()
+    client.force_login(cast.superuser_a)
+    page = client.get(f"/appliances/{appliance.pk}/").content.decode()
+    status = page.split('data-testid="appliance-status"', 1)[1].split("</span>", 1)[0]
+    assert "Retired" in status and "2 Nov 2026" in status
+    assert "Offline" not in status and "no contact for more than" not in page

@@ -11,6 +11,7 @@ from django.test import Client
 from alerts.evaluation import evaluate
 from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
 from integrations.appliance_sync import sync
+from integrations.models import Integration
 from integrations.unitrends import UnitrendsClient
 from inventory.models import Appliance, Asset, BackupSchedule
 from inventory.schedules import (
@@ -217,3 +218,14 @@ def test_r4_7_the_sync_skips_a_refused_job_order_with_a_warning_and_keeps_the_re
         o for o in appliance_with_a_runaway_job_order.appliance.joborders if o["id"] == 1]
     sync(integration, NOW + timedelta(minutes=5), UnitrendsClient.for_integration(integration, retries=0))
     assert Appliance.objects.get(pk=appliance.pk).last_sync_warning == ""  # fixed on the appliance: the warning goes
+
+
+def test_r4_7_the_integrations_page_shows_the_warning_when_the_appliance_option_was_sent_as_text(cast):
+    appliance = make_appliance(cast.account_a, cast.org_a1, "linked", last_sync_warning="Job order “Fast” was skipped.")
+    Integration.objects.create(
+        account=cast.account_a, kind="unitrends", name="Linked", base_url="https://appliance.example",
+        credentials={"username": "root", "password": "x"}, options={"appliance": str(appliance.pk)},
+    )
+    browser = Client()
+    browser.force_login(cast.superuser_a)
+    assert "Job order “Fast” was skipped." in browser.get("/settings/integrations/").content.decode()

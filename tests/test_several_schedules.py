@@ -215,3 +215,9 @@ def test_r4_7_r5_2_a_job_order_disabled_on_the_appliance_is_no_longer_a_schedule
     appliance_with_two_job_orders.appliance.joborders[1]["status"] = "disabled"  # the weekly full
     run_sync(integration, NOW + timedelta(minutes=5))
     assert stored("fs-01") == [("Daily incremental", DAILY["rrule"], DAILY["dtstart"])]
+
+
+def test_r4_7_a_job_orders_name_is_stored_on_one_line_like_an_assets(cast, appliance_with_two_job_orders):
+    appliance_with_two_job_orders.appliance.joborders[0]["name"] = "  Daily\r\nincremental\x00 "
+    run_sync(unitrends_integration(cast.account_a, cast.org_a1, appliance_with_two_job_orders))
+    assert [name for name, _, _ in stored("sql-01")] == ["Daily incremental"]

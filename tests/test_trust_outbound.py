@@ -354,3 +354,27 @@ def test_a_delivery_refused_by_the_guard_fails_at_once_with_the_reason(cast, pro
         assert fake.log == []
     finally:
         fake.stop()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_vendor_that_cannot_be_reached_is_explained_in_words_not_an_exception_name():
+    with pytest.raises(http.VendorError) as refused:
+        http.get_json(http.session(retries=0), f"http://127.0.0.1:{_closed_port()}/api", "Datto")
+    message = str(refused.value)
+    assert message.startswith("Datto could not be reached:")
+    assert "Error" not in message and "the connection was refused or dropped" in message
+
+
+def test_a_vendor_too_slow_to_answer_is_said_to_have_timed_out():
+    with socket.socket() as silent:  # accepts, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api"
+        with pytest.raises(http.VendorError) as late:
+            http.get_json(http.session(retries=0, timeout=(1, 0.2)), url, "Spanning")
+    assert str(late.value) == "Spanning could not be reached: it did not answer in time."
