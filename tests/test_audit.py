@@ -156,6 +156,7 @@ def test_the_dashboard_page_lists_entries_for_superusers_only(cast, client):
     client.force_login(cast.superuser_a)
     page = client.get("/audit/").content.decode()
     assert "alert_settings.update" in page and "super@a.example" in page and "super@b.example" not in page
+    assert "realert hours: 24 → 6" in page and "realert_hours" not in page  # in words, not a dict
     assert "Audit log" in client.get("/alerts/").content.decode()  # the nav link
     assert "No changes recorded for this filter" in client.get("/audit/?action=threshold").content.decode()
     client.force_login(cast.admin_a)
