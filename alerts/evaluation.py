@@ -17,12 +17,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alerts import lifecycle
 from alerts.categories import KINDS
 from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
 from tenancy import locks
-from tenancy.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +130,7 @@ def preview(account, now) -> Preview:
                 for reason, alerts in planned.resolve for a in alerts
             ]
             answer.kept += len(planned.kept)
-        names = dict(Organization.objects.filter(
-            account=account, pk__in={i["organization"] for i in answer.would_raise + answer.would_resolve},
-        ).values_list("pk", "name"))
+        names = lifecycle.organization_names(i["organization"] for i in answer.would_raise + answer.would_resolve)
         for item in answer.would_raise + answer.would_resolve:
             item["organization_name"] = names.get(item["organization"], "")
         transaction.set_rollback(True)

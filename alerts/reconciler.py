@@ -182,12 +182,13 @@ def _raise_in_chunks(account, conditions, now):
             names = lifecycle.organization_names(c.organization_id for c in batch)  # R15.2: kept as it was
             params = []
             for c in batch:
+                group_key, group_label = lifecycle.group_of(c)
                 values = {
                     "account_id": account.pk, "fingerprint": c.fingerprint, "kind": c.kind,
                     "category": c.category, "organization_id": c.organization_id,
                     "appliance_id": c.appliance_id, "asset_id": c.asset_id, "subject": c.subject,
-                    "title": c.title, "group_key": lifecycle.group_of(c)[0],
-                    "group_label": lifecycle.group_of(c)[1], "state": AlertState.OPEN,
+                    "title": c.title, "group_key": group_key,
+                    "group_label": group_label, "state": AlertState.OPEN,
                     "raised_at": now, "details": c.details, "links": c.links,
                     "dismiss_reason": "", "resolved_reason": "",
                     "organization_name": names.get(c.organization_id, ""),

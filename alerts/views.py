@@ -197,11 +197,7 @@ def dismiss_all(request):
 def _refuse(request, text):
     """A selection that cannot be dismissed: the list again, with the reason (an htmx form is sent there too)."""
     messages.error(request, text)
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("dashboard:alerts")
-        return response
-    return redirect("dashboard:alerts")
+    return go_next(request, reverse("dashboard:alerts"))
 
 
 @login_required

@@ -22,6 +22,21 @@ def detail_rows(details):
     return rows
 
 
+# Why an alert resolved, as the alert's page says it; the stored keys are for programs (API).
+RESOLVED_REASONS = {
+    "cleared": "the condition cleared",
+    "superseded": "a newer alert replaced it",  # R8.5
+    "category_disabled": "its category was switched off",  # R2.1
+    "subject_removed": "its subject was removed",  # R15.2
+}
+
+
+@register.filter
+def reason_text(reason):
+    """A resolution's stored key as words; any other reason (a person's, a move) is already words."""
+    return RESOLVED_REASONS.get(reason, reason)
+
+
 @register.filter
 def link_rows(links):
     """An alert's links as (label, href): the portal's own pages as paths, so the dashboard
