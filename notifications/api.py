@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from notifications.models import Delivery, DeliveryAttempt
 from notifications.outbox import retry_by_hand
 from tenancy import scoping
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):
