@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from notifications.models import Delivery, DeliveryAttempt
-from notifications.outbox import retry_by_hand
+from notifications.tasks import retry_by_hand
 from tenancy import scoping
 from tenancy.viewsets import ScopedViewSet
 
