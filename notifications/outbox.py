@@ -1,10 +1,10 @@
 """Turning events into deliveries, claiming them, and recording each try (R13.5).
 
 A Delivery row is written in the transaction that writes its event. The Celery
-task is only sent once that transaction commits (`notifications.tasks`, the one
-module that talks to Celery); if the message is lost, the sweeper finds the row. A claim is a compare-and-swap with a lease, so a killed
-worker delays a delivery by one lease, never loses it, and two workers never
-send it at once.
+task is only sent once that transaction commits (by `notifications.tasks`, the one
+module that talks to Celery); if the message is lost, the sweeper finds the row.
+A claim is a compare-and-swap with a lease, so a killed worker delays a delivery
+by one lease, never loses it, and two workers never send it at once.
 """
 
 import logging
