@@ -32,7 +32,7 @@ from alerts.tasks import start_evaluation
 from tenancy import scoping
 from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from tenancy.models import Organization
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 DISMISSED = {"type": "object", "properties": {"dismissed": {"type": "integer", "description": "How many alerts."}},
              "required": ["dismissed"]}

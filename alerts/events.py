@@ -1,24 +1,21 @@
-"""Writing lifecycle events, and the hook the outbox hangs on.
+"""Writing lifecycle events, and the signal the outbox hangs on.
 
-`alerts` never imports `notifications`: the outbox registers a listener here at
-start-up, and every event is handed to it inside the transaction that wrote it,
-so the event and its deliveries commit or roll back together (R13.5).
+`alerts` never imports `notifications`: the outbox connects to `events_recorded` at
+start-up, and every event is sent to it inside the transaction that wrote it, so the
+event and its deliveries commit or roll back together (R13.5).
 """
 
-from collections.abc import Callable
+from django.dispatch import Signal
 
 from alerts.models import Alert, AlertEvent
 
-_listeners: list[Callable[[list[AlertEvent]], None]] = []
-
-
-def on_events(listener: Callable[[list[AlertEvent]], None]) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
+# Sent with `events` (the AlertEvent rows just written) inside their transaction; a receiver
+# that raises rolls the events back with it.
+events_recorded = Signal()
 
 
 def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "", fan_out: bool = True) -> list[AlertEvent]:
-    """Append one event per alert and hand them to the listeners (unless the event is history
+    """Append one event per alert and send them to `events_recorded` (unless the event is history
     only, `fan_out=False`: R15.1 a move). Call inside a transaction."""
     if not alerts:
         return []
@@ -28,6 +25,6 @@ def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "", fa
             for alert in alerts
         ]
     )
-    for listener in _listeners if fan_out else ():
-        listener(events)
+    if fan_out:
+        events_recorded.send(sender=AlertEvent, events=events)
     return events

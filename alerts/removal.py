@@ -1,6 +1,6 @@
 """R15.2: a subject leaving service resolves its open alerts first (`subject_removed`).
 
-Registered with `tenancy.removal` at start-up. The resolution is an ordinary
+Connected to `tenancy.removal.subjects_leaving` at start-up. The resolution is an ordinary
 one: its events fan out (a PSA ticket closes when the account closes on
 resolve, a VSA alarm closes), and because the alert rows survive the removal
 (SET_NULL, with the organization's name kept on the alert), the deliveries can
@@ -53,7 +53,7 @@ def _which(queryset) -> Q | None:
 
 
 def resolve_leaving(queryset, now) -> list[Alert]:
-    """Listener of `tenancy.removal`: resolve the open alerts of the subjects leaving."""
+    """Resolve the open alerts of the subjects leaving (receiver of `tenancy.removal.subjects_leaving`)."""
     which = _which(queryset)
     if which is None:
         return []
@@ -66,10 +66,14 @@ def resolve_leaving(queryset, now) -> list[Alert]:
 
 
 def connect() -> None:
-    """Register with `tenancy.removal`, and catch deletes that bypass it (the admin, a shell)."""
-    removal.on_leaving(resolve_leaving)
+    """Connect to `tenancy.removal`, and catch deletes that bypass it (the admin, a shell)."""
+    removal.subjects_leaving.connect(_leaving, dispatch_uid="subject-removed")
     for label in SUBJECTS:
         pre_delete.connect(_deleting, sender=apps.get_model(label), dispatch_uid=f"subject-removed:{label}")
+
+
+def _leaving(sender, queryset, now, **kwargs):
+    resolve_leaving(queryset, now)
 
 
 def _deleting(sender, instance, **kwargs):

@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers
 
 from audit.models import AuditEntry
 from tenancy import scoping
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

@@ -152,7 +152,7 @@ def _membership_organizations(sender, instance, action, pk_set, reverse, **kwarg
           {"organizations": {change: sorted(pk_set or [])}})
 
 
-def _dismissals(events):
+def _dismissals(sender, events, **kwargs):
     """One entry per dismissal action (one `record()` call), however many alerts it covered (R11)."""
     dismissed = [e for e in events if e.type == "dismissed"]
     if not dismissed:
@@ -179,6 +179,6 @@ def connect():
 
     m2m_changed.connect(_membership_organizations, sender=Membership.organizations.through,
                         weak=False, dispatch_uid="audit:membership-orgs")
-    from alerts.events import on_events
+    from alerts.events import events_recorded
 
-    on_events(_dismissals)
+    events_recorded.connect(_dismissals, dispatch_uid="audit:dismissals")

@@ -10,7 +10,7 @@ from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync
 from tenancy import scoping
 from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 RESULT = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}},
           "required": ["ok", "message"]}

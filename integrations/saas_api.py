@@ -15,9 +15,10 @@ from alerts.evaluation import evaluate_on_demand
 from inventory import lifecycle
 from inventory.models import SaasDailyStatus, SaasSource
 from tenancy import scoping
+from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
 from tenancy.validation import BIGINT_MAX, date_error
-from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 MAX_STATUSES = 5000
 

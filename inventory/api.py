@@ -12,7 +12,7 @@ from inventory.ingest import ingest_backups
 from inventory.models import Appliance, Asset
 from inventory.serializers import ApplianceSerializer, AssetSerializer
 from tenancy import scoping
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 class ApplianceViewSet(

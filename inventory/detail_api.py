@@ -11,9 +11,10 @@ from rest_framework.utils.serializer_helpers import ReturnDict
 from inventory import asset_detail
 from inventory.models import Job
 from tenancy import scoping
+from tenancy.api_errors import bad_request
+from tenancy.pagination import CursorPage
 from tenancy.validation import parse_id
-from uniview.api import ScopedViewSet, bad_request
-from uniview.pagination import CursorPage
+from tenancy.viewsets import ScopedViewSet
 
 
 class JobSerializer(serializers.ModelSerializer):

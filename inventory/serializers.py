@@ -4,9 +4,9 @@ from rest_framework import serializers
 
 from inventory import schedules
 from inventory.models import Appliance, Asset, BackupSchedule
+from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
 from tenancy.validation import time_error
-from uniview.api import ScopedPrimaryKeyRelatedField
 
 
 class ApplianceSerializer(serializers.ModelSerializer):

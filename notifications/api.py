@@ -4,9 +4,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from notifications.models import Delivery, DeliveryAttempt
-from notifications.outbox import retry_by_hand
+from notifications.tasks import retry_by_hand
 from tenancy import scoping
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):

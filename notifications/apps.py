@@ -5,10 +5,10 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from alerts import events
-        from notifications.outbox import enqueue_for_events
+        from alerts.events import events_recorded
+        from notifications.tasks import send_deliveries_for
 
-        events.on_events(enqueue_for_events)
+        events_recorded.connect(send_deliveries_for, dispatch_uid="notifications:deliveries")
         _register_integrations()
         _register_organization_fields()
 

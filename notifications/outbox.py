@@ -1,10 +1,10 @@
 """Turning events into deliveries, claiming them, and recording each try (R13.5).
 
 A Delivery row is written in the transaction that writes its event. The Celery
-task is only sent once that transaction commits; if the message is lost, the
-sweeper finds the row. A claim is a compare-and-swap with a lease, so a killed
-worker delays a delivery by one lease, never loses it, and two workers never
-send it at once.
+task is only sent once that transaction commits (by `notifications.tasks`, the one
+module that talks to Celery); if the message is lost, the sweeper finds the row.
+A claim is a compare-and-swap with a lease, so a killed worker delays a delivery
+by one lease, never loses it, and two workers never send it at once.
 """
 
 import logging
@@ -24,8 +24,10 @@ from notifications.models import Delivery, DeliveryAttempt
 log = logging.getLogger(__name__)
 
 
-def enqueue_for_events(events) -> list[Delivery]:
-    """Listener of `alerts.events`: one Delivery per event and channel target, same transaction."""
+def enqueue_for_events(events) -> list[int]:
+    """One Delivery per event and channel target, in the events' transaction.
+
+    Answers the ids still pending, for the caller to send once the transaction commits."""
     if not events:
         return []
     account = events[0].alert.account
@@ -36,23 +38,10 @@ def enqueue_for_events(events) -> list[Delivery]:
             rows.append(
                 Delivery(account=account, event=event, channel=kind, target=target, next_attempt_at=now)
             )
-    created = Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = list(
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
         Delivery.objects.filter(event__in=events, state=Delivery.State.PENDING).values_list("pk", flat=True)
     )
-    if ids:
-        transaction.on_commit(lambda: _dispatch(ids))
-    return created
-
-
-def _dispatch(ids):
-    from notifications.tasks import deliver
-
-    for delivery_id in ids:
-        try:
-            deliver.delay(delivery_id)
-        except Exception:  # broker down: the sweeper will send it
-            log.warning("could not queue delivery %s; the sweeper will", delivery_id, exc_info=True)
 
 
 def backoff(attempts: int) -> float:
@@ -130,11 +119,9 @@ def due(now=None, limit=500) -> list[int]:
     )
 
 
-def retry_by_hand(delivery) -> bool:
+def reopen_failed(delivery) -> bool:
     """R13.5: a failed delivery can be retried by hand; it gets a fresh set of tries."""
     updated = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
         state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None
     )
-    if updated:
-        transaction.on_commit(lambda: _dispatch([delivery.pk]))
     return bool(updated)

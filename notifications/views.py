@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from notifications.extensions import PsaCompanyExtension
 from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
-from notifications.outbox import retry_by_hand
+from notifications.tasks import retry_by_hand
 from notifications.vsa_actions import ACTION_RIGHT, parse_recipients
 from tenancy import scoping
 from tenancy.models import Organization

@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers
 from alerts.models import Alert
 from notifications.models import VsaEmailAction
 from tenancy import scoping
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 # Admins and superusers (API.md); monitors only look.
 ACTION_RIGHT = scoping.DISMISS

@@ -16,8 +16,9 @@ from integrations.url_guard import UnsafeURL, check
 from notifications.channels import webhook
 from notifications.models import WebhookEndpoint
 from tenancy import scoping
+from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
-from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 def guarded_url(value: str) -> str:

@@ -18,7 +18,7 @@ from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
 
-from uniview import proxies
+from tenancy import proxies
 
 log = logging.getLogger(__name__)
 EVALUATION_WINDOW = timedelta(hours=1)

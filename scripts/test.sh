@@ -22,6 +22,7 @@ export SECRET_KEY="test-only-secret-key-not-for-production-use-0123456789"
 export FIELD_ENCRYPTION_KEY="dGVzdC1vbmx5LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 
 $BIN/ruff check .
+$BIN/lint-imports --no-cache  # the dependency rule between rooms (.importlinter, docs/architecture.md)
 $BIN/python manage.py makemigrations --check --dry-run -v0  # every model change has its migration
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/uniview}"

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from tenancy import organizations, removal
 from tenancy.models import Organization
 from tenancy.serializers import OrganizationSerializer, OrganizationWithCountsSerializer
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 @extend_schema_view(

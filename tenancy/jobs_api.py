@@ -5,7 +5,7 @@ from rest_framework.reverse import reverse
 
 from tenancy import background, scoping
 from tenancy.models import BackgroundJob
-from uniview.api import ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 def wants_to_wait(request) -> bool:

@@ -3,36 +3,32 @@
 Every way a subject goes — an API DELETE, a dashboard button, a poll that no
 longer sees it, an integration removed — calls `remove()` (a retirement calls
 `leaving()` and keeps the rows), so its open alerts are resolved first, in the
-same transaction, and the rows go only after. The rooms above tenancy say what "first" means by registering a
-listener here (alerts resolves open alerts with reason `subject_removed`), the
-way the outbox listens to alert events; tenancy imports none of them.
+same transaction, and the rows go only after. The rooms above tenancy say what "first" means by
+connecting to `subjects_leaving` (alerts resolves open alerts with reason `subject_removed`),
+the way the outbox listens to alert events; tenancy imports none of them.
 
-A listener gets a queryset of the subjects leaving and the time, and must be
-set-based: an organization with thousands of assets is one removal.
+A receiver gets `queryset` (the subjects leaving) and `now`, and must be set-based: an
+organization with thousands of assets is one removal.
 """
 
-from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
-_listeners: list[Callable[[QuerySet, object], None]] = []
+# Sent with `queryset` and `now` inside the removal's transaction; a receiver that raises
+# stops the removal.
+subjects_leaving = Signal()
 _removing: ContextVar[bool] = ContextVar("uniview_removing", default=False)
 
 
-def on_leaving(listener: Callable[[QuerySet, object], None]) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
 def leaving(queryset: QuerySet, now=None) -> None:
-    """Tell the listeners that `queryset`'s rows leave service now. Call inside a transaction."""
+    """Tell the receivers that `queryset`'s rows leave service now. Call inside a transaction."""
     now = now or timezone.now()
-    for listener in _listeners:
-        listener(queryset, now)
+    subjects_leaving.send(sender=queryset.model, queryset=queryset, now=now)
 
 
 def remove(queryset: QuerySet, now=None) -> int:

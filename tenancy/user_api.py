@@ -12,8 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tenancy import scoping, two_factor, users
+from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import ApiToken, Organization, Role, TokenScope
-from uniview.api import ScopedPrimaryKeyRelatedField, ScopedViewSet
+from tenancy.viewsets import ScopedViewSet
 
 
 class UserSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from alerts.categories import CATEGORIES
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertSettings
-from alerts.rules.appliance_alerts import category_of
+from alerts.rules.appliance_reported import category_of
 from inventory.models import ApplianceAlert
 from tests.conftest import NOW, api_client, make_appliance
 

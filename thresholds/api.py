@@ -6,10 +6,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenancy import scoping
+from tenancy.viewsets import ScopedViewSet
 from thresholds import changes
 from thresholds.models import CustomThreshold, GlobalThreshold
 from thresholds.serializers import CustomThresholdSerializer, GlobalThresholdSerializer
-from uniview.api import ScopedViewSet
 
 
 class GlobalThresholdView(APIView):

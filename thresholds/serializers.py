@@ -4,12 +4,12 @@
 from rest_framework import serializers
 
 from tenancy import scoping
+from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
 from tenancy.serializers import OrganizationExtension
 from thresholds import changes
 from thresholds.effective import effective_threshold, effective_thresholds
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
-from uniview.api import ScopedPrimaryKeyRelatedField
 
 HOURS_MESSAGE = "Hours must be a whole number from 1 to 8760."  # R4.5
 

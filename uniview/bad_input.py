@@ -5,7 +5,7 @@ holding a NUL is dropped."""
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 
-from uniview.parsers import NUL_MESSAGE
+from tenancy.parsers import NUL_MESSAGE
 
 
 def too_big_response() -> JsonResponse:
@@ -44,7 +44,7 @@ class BadInputMiddleware:
         if api and limit is not None and _content_length(request) > limit:
             return too_big_response()
         # PostgreSQL stores no NUL: a search, a filter or a form field holding one can only fail
-        # in the database. (A JSON body is checked by uniview.parsers, which names the place.)
+        # in the database. (A JSON body is checked by tenancy.parsers, which names the place.)
         for where in (request.GET, _form(request)):
             for name, values in where.lists():
                 if "\x00" in name or any("\x00" in value for value in values if isinstance(value, str)):

@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "uniview.proxies.TrustedProxyMiddleware",  # before anything reads X-Forwarded-*
+    "tenancy.proxies.TrustedProxyMiddleware",  # before anything reads X-Forwarded-*
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "observability.middleware.RequestIdMiddleware",
     "uniview.bad_input.BadInputMiddleware",
@@ -178,7 +178,7 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "uniview.proxies.client_address"  # the real client behind TRUSTED_PROXIES
+AXES_CLIENT_IP_CALLABLE = "tenancy.proxies.client_address"  # the real client behind TRUSTED_PROXIES
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -305,16 +305,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenancy.permissions.IsMember"],
-    "DEFAULT_PAGINATION_CLASS": "uniview.pagination.CursorPage",
-    # JSON refusing NUL anywhere (uniview.parsers); forms as DRF's defaults.
+    "DEFAULT_PAGINATION_CLASS": "tenancy.pagination.CursorPage",
+    # JSON refusing NUL anywhere (tenancy.parsers); forms as DRF's defaults.
     "DEFAULT_PARSER_CLASSES": [
-        "uniview.parsers.JSONParser",
+        "tenancy.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["tenancy.filters.ScopedFilterBackend"],  # R1.4: filters scoped too
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "uniview.api.exception_handler",
+    "EXCEPTION_HANDLER": "tenancy.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -328,7 +328,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Scripts speak JSON: documenting the form parsers too gives generated clients three bodies.
-    "PARSER_WHITELIST": ["uniview.parsers.JSONParser"],
+    "PARSER_WHITELIST": ["tenancy.parsers.JSONParser"],
     # One name per choice set, so a generated client gets one enum per meaning (docs/api.md).
     "ENUM_NAME_OVERRIDES": {
         "AlertKindEnum": "alerts.categories.KIND_CHOICES",
@@ -337,10 +337,10 @@ SPECTACULAR_SETTINGS = {
         "TokenScopeEnum": "tenancy.models.TokenScope",
         "RequestableTokenScopeEnum": "tenancy.user_api.TOKEN_SCOPES",
     },
-    # The error answers every operation can give, in one shared shape (uniview/schema.py).
+    # The error answers every operation can give, in one shared shape (tenancy/api_errors.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "uniview.schema.document_errors",
+        "tenancy.api_errors.document_errors",
     ],
 }
 

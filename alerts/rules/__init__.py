@@ -5,20 +5,20 @@ resolve a kind's open alerts when its rule yields nothing for them.
 """
 
 from alerts.rules import (
-    appliance,
-    appliance_alerts,
+    appliance_offline,
+    appliance_reported,
+    appliance_upgrade,
     backup_alarm,
     dbma,
     hot_copy_alarm,
     purging,
     spanning,
-    upgrade,
 )
 
 RULES = [
-    (("appliance_offline",), appliance.conditions),
-    (("appliance_alert",), appliance_alerts.conditions),
-    (("appliance_upgrade",), upgrade.conditions),
+    (("appliance_offline",), appliance_offline.conditions),
+    (("appliance_alert",), appliance_reported.conditions),
+    (("appliance_upgrade",), appliance_upgrade.conditions),
     (("purging",), purging.conditions),
     (("backup_alarm",), backup_alarm.conditions),
     (("hot_copy_alarm",), hot_copy_alarm.conditions),

@@ -10,14 +10,8 @@ expanded once per distinct (rule, start, time zone), not once per asset, and onl
 near the moments asked about (inventory/schedules.py).
 """
 
-from alerts.rules.alarm_details import (
-    alarm_condition,
-    alarm_details,
-    alarm_rows,
-    pairs,
-    schedule_facts,
-    scheduled_assets,
-)
+from alerts.rules.alarm_checklist import alarm_condition, alarm_details, pairs, schedule_facts
+from alerts.rules.backup_queries import alarm_rows, scheduled_assets
 from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
 

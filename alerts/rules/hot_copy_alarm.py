@@ -10,14 +10,8 @@ good backup not copied. Cold copies never count (R6.2).
 
 from datetime import timedelta
 
-from alerts.rules.alarm_details import (
-    alarm_condition,
-    alarm_details,
-    alarm_rows,
-    hot_copied_assets,
-    oldest_uncopied_ends,
-    schedule_facts,
-)
+from alerts.rules.alarm_checklist import alarm_condition, alarm_details, schedule_facts
+from alerts.rules.backup_queries import alarm_rows, hot_copied_assets, oldest_uncopied_ends
 from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
 

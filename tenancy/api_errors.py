@@ -1,9 +1,50 @@
-"""The error answers, documented once for every operation (docs/api.md: stable error shapes).
+"""The API's error answers: one shape for every operation, answered and documented here.
 
-`uniview.api.exception_handler` answers a field error as 400 `{"errors": {field: [message]}}`
-and anything else as `{"detail": message}`. This hook puts both shapes in the components and
-adds each status an operation can answer, so a generated client parses errors as typed models.
+`exception_handler` answers a field error as 400 `{"errors": {field: [message]}}` and anything
+else as `{"detail": message}` (docs/api.md: stable error shapes). `document_errors`, an OpenAPI
+postprocessing hook, puts both shapes in the components and adds each status an operation can
+answer, so a generated client parses errors as typed models.
 """
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {key: _flatten(value) if isinstance(value, dict) else _as_list(value) for key, value in detail.items()}
+    return _as_list(detail)
+
+
+def _as_list(value):
+    if isinstance(value, list):
+        return [str(v) if not isinstance(v, dict) else _flatten(v) for v in value]
+    return [str(value)]
+
+
+def exception_handler(exc, context):
+    """Errors answer `{"errors": {field: [message]}}` for validation, `{"detail": …}` otherwise."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, list):
+            detail = {"non_field_errors": detail}
+        response.data = {"errors": _flatten(detail)}
+    return response
+
+
+def bad_request(field: str, message: str) -> Response:
+    return Response({"errors": {field: [message]}}, status=status.HTTP_400_BAD_REQUEST)
+
 
 ERROR_DETAIL = "ErrorDetail"
 VALIDATION_ERROR = "ValidationErrorResponse"
