@@ -62,7 +62,7 @@ def call(client_session, method, url, what, **kwargs) -> requests.Response:
         raise TransientError(f"{what}: server error {status}: {response.text[:200]}")
     if verdict == http.REFUSED:
         raise PermanentError(f"{what}: credentials refused ({status})")
-    if status >= 300:
+    if verdict == http.PERMANENT:
         raise PermanentError(f"{what}: {status}: {response.text[:300]}")
     return response
 

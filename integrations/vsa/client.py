@@ -59,7 +59,7 @@ class VsaClient:
             raise VendorError("Kaseya VSA asks us to slow down (429).", 429, response.headers.get("Retry-After"))
         if verdict == http.REFUSED:
             raise VendorError(f"Kaseya VSA refused the credentials ({response.status_code}).", response.status_code)
-        if response.status_code >= 300:
+        if verdict != http.OK:
             raise VendorError(f"Kaseya VSA answered HTTP {response.status_code}.", response.status_code)
         try:
             body = response.json()

@@ -17,7 +17,7 @@ import requests
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from integrations.http import TRANSIENT, classify, retry_after, session
+from integrations.http import OK, TRANSIENT, classify, retry_after, session
 from integrations.url_guard import UnsafeURL
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import WebhookEndpoint
@@ -122,7 +122,7 @@ def post(endpoint, payload: dict) -> int:
         raise TransientError(f"Webhook {endpoint.name}: rate limited (429)", retry_after=retry_after(response))
     if classify(status) == TRANSIENT:
         raise TransientError(f"Webhook {endpoint.name}: server error {status}")
-    if status >= 300:
+    if classify(status) != OK:
         raise PermanentError(f"Webhook {endpoint.name}: refused with HTTP {status}")
     return status
 
