@@ -4,8 +4,13 @@ from celery import shared_task
 
 from integrations.models import Integration
 from integrations.pollers import poll
+from integrations.saas import poll_saas
+from integrations.unitrends.poller import sync_all, sync_one
 from tenancy import background
 from tenancy.models import BackgroundJob
+
+# The vendors' beat tasks live in their packages; named here so a worker's autodiscovery finds them.
+__all__ = ["poll_saas", "run_sync_job", "start_sync", "sync_all", "sync_one"]
 
 
 @shared_task
@@ -27,10 +32,3 @@ def start_sync(integration, user, wait=False):
     """Sync one integration now in a worker; answers the job."""
     return background.start(integration.account, user, BackgroundJob.Kind.SYNC, f"Sync of {integration}",
                             run_sync_job, _sync, params={"integration": integration.pk}, wait=wait)
-
-
-# The vendors' beat tasks, imported here so a worker knows them by name.
-from integrations.saas import poll_saas  # noqa: E402
-from integrations.unitrends.poller import sync_all, sync_one  # noqa: E402
-
-__all__ = ["poll_saas", "run_sync_job", "start_sync", "sync_all", "sync_one"]
