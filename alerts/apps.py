@@ -8,3 +8,12 @@ class AlertsConfig(AppConfig):
         from alerts import removal
 
         removal.connect()  # R15.2: a subject's alerts resolve before it goes
+        from inventory.signals import evaluation_wanted
+
+        evaluation_wanted.connect(_evaluate_on_demand, dispatch_uid="alerts-evaluate-on-demand")
+
+
+def _evaluate_on_demand(sender, account, now=None, **kwargs):
+    from alerts.evaluation import evaluate_on_demand
+
+    evaluate_on_demand(account, now)  # R14.1, R15.6

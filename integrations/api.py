@@ -3,8 +3,8 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from integrations.connection import test_connection
 from integrations.models import Integration
-from integrations.registry import test_connection
 from integrations.removal import remove_integration
 from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync

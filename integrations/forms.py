@@ -1,4 +1,4 @@
-"""Settings > Integrations forms: one form per kind, built from the registries.
+"""Settings > Integrations forms: one form per kind, built from the table of kinds.
 
 Saving goes through the API serializer, so the dashboard and the API share every
 rule (required credentials, blank secret keeps the stored one, save checks).
@@ -6,12 +6,9 @@ rule (required credentials, blank secret keeps the stored one, save checks).
 
 from django import forms
 
+from integrations import kinds
 from integrations.models import Integration
-from integrations.registry import CREDENTIAL_FIELDS
 from tenancy.validation import refuse_control_characters
-
-# kind → ((option name, label, "text" | "bool"), ...); filled by the rooms that use them.
-OPTION_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {}
 
 
 def label_of(name: str) -> str:
@@ -30,14 +27,15 @@ class IntegrationForm(forms.Form):
                                  **{f"option_{k}": v for k, v in (instance.options or {}).items()}}
         super().__init__(*args, **kwargs)
         masked = instance.masked_credentials() if instance else {}
-        for name in CREDENTIAL_FIELDS.get(kind, ()):
+        row = kinds.get(kind)
+        for name in row.credential_fields if row else ():
             # Secrets are never sent back to the browser; blank keeps the stored value.
             self.fields[f"credential_{name}"] = forms.CharField(
                 label=label_of(name), required=instance is None, strip=True,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                 help_text=f"Stored: {masked[name]} — leave blank to keep it." if name in masked else "",
             )
-        for name, label, type_ in OPTION_FIELDS.get(kind, ()):
+        for name, label, type_ in row.option_fields if row else ():
             field = forms.BooleanField(required=False) if type_ == "bool" else forms.CharField(required=False)
             field.label = label
             self.fields[f"option_{name}"] = field

@@ -7,9 +7,12 @@ did not configure), and the same outbound guard at connection time
 (url_guard.GuardedAdapter: only addresses it checked are ever connected to).
 """
 
+import math
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
+from django.utils import timezone
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
@@ -20,6 +23,8 @@ USER_AGENT = "uniview/1.0 (+backup alerting portal)"
 # (connect, read) seconds: a vendor slower than this counts as unreachable for this poll.
 DEFAULT_TIMEOUT = (5.0, 30.0)
 RETRY_AFTER_CAP = 10.0
+# The longest a vendor's Retry-After may hold back a delivery (seconds).
+RETRY_AFTER_MAX = 3600.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -91,6 +96,57 @@ def session(retries: int = 3, backoff: float = 0.5, timeout=DEFAULT_TIMEOUT) -> 
     return s
 
 
+# How an HTTP answer is read, for every vendor (see `classify`).
+OK, TRANSIENT, REFUSED, PERMANENT = "ok", "transient", "refused", "permanent"
+
+
+def classify(status: int | None) -> str:
+    """The one reading of a vendor's HTTP status: OK (2xx); TRANSIENT (no answer, 429, 5xx:
+    try again later); REFUSED (401/403: the credentials); PERMANENT (any other answer: trying
+    again gets the same). Pollers, PSA clients, the VSA and webhooks all decide with it."""
+    if status is None or status == 429 or status >= 500:
+        return TRANSIENT
+    if status in (401, 403):
+        return REFUSED
+    if 200 <= status < 300:
+        return OK
+    return PERMANENT
+
+
+def retry_after_value(value) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date), at most RETRY_AFTER_MAX:
+    the vendor's wish is honoured up to an hour, so a hostile or broken vendor cannot park a
+    delivery for a year (the outbox's own back-off still applies on top)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - timezone.now()).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
+
+
+def retry_after(response) -> float | None:
+    return retry_after_value(response.headers.get("Retry-After"))
+
+
+class TransientError(Exception):
+    """5xx, timeout, 429: try again later (optionally not before `retry_after` seconds)."""
+
+    def __init__(self, message, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Bad credentials or another 4xx: stop, mark failed, tell the user."""
+
+
 class VendorError(Exception):
     """A vendor call that did not give us usable data; `reason` is what alerts and people see."""
 
@@ -109,15 +165,25 @@ class QuotaReached(VendorError):
     reason = "quota"  # 429 after our own retries (R9.2)
 
 
+def as_delivery_error(exc: VendorError) -> Exception:
+    """A client's VendorError as the outbox reads it: transient (try later, Retry-After
+    honoured) or permanent, by `classify` of its status."""
+    if classify(exc.status) == TRANSIENT:
+        later = retry_after_value(exc.retry_after) if exc.status == 429 else None
+        return TransientError(str(exc), retry_after=later)
+    return PermanentError(str(exc))
+
+
 def json_or_raise(response, vendor: str):
     """The body of a 2xx JSON answer, or the VendorError that says why not (never the secret)."""
     status = response.status_code
-    if status in (401, 403):
+    verdict = classify(status)
+    if verdict == REFUSED:
         raise InvalidCredentials(f"{vendor} refused the credentials (HTTP {status}).", status)
     if status == 429:
         retry_after = response.headers.get("Retry-After")
         raise QuotaReached(f"{vendor} API quota reached (HTTP 429, Retry-After {retry_after}).", 429, retry_after)
-    if not 200 <= status < 300:
+    if verdict != OK:
         raise VendorError(f"{vendor} answered HTTP {status}.", status)
     try:
         return without_nul(response.json())

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.dateparse import parse_datetime
 
+from integrations import kinds
 from integrations.crypto import EncryptedJSONField, mask
 from tenancy.models import Account
 from tenancy.validation import refuse_control_characters
@@ -11,17 +12,8 @@ from tenancy.validation import refuse_control_characters
 class Integration(models.Model):
     """One configured connection; credentials are encrypted at rest and shown masked."""
 
-    class Kind(models.TextChoices):
-        UNITRENDS = "unitrends", "Unitrends appliance"
-        SPANNING_M365 = "spanning_m365", "Spanning Backup for Microsoft 365"
-        SPANNING_GWS = "spanning_gws", "Spanning Backup for Google Workspace"
-        SPANNING_SALESFORCE = "spanning_salesforce", "Spanning Backup for Salesforce"
-        DATTO = "datto", "Datto Portal (Backup for Microsoft Azure)"
-        CONNECTWISE = "connectwise", "ConnectWise Manage"
-        AUTOTASK = "autotask", "Autotask"
-        BMS = "bms", "Kaseya BMS"
-        VOREX = "vorex", "Vorex"
-        VSA9 = "vsa9", "Kaseya VSA 9"
+    # The kinds and their labels come from the table of kinds (integrations/kinds.py).
+    Kind = models.TextChoices("Kind", [(value.upper(), (value, label)) for value, label in kinds.CHOICES])
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integrations")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -1,23 +1,21 @@
-"""Pollers that fill inventory from external systems, by integration kind.
+"""Polling an integration now: its kind's poller (`integrations.kinds`), and the outcome recorded.
 
 Each poller takes an Integration and `now`, syncs idempotently, and raises on a
-failed sync so its previous data stays as it was. The vendor modules register
-themselves here as they land.
+failed sync so its previous data stays as it was.
 """
-
-from collections.abc import Callable
 
 from django.utils import timezone
 
-POLLERS: dict[str, Callable] = {}
+from integrations import kinds
 
 
 def poll(integration, now=None) -> str:
     """Sync one integration now; answers a one-line summary and records the outcome."""
     now = now or timezone.now()
-    poller = POLLERS.get(integration.kind)
-    if poller is None:
+    kind = kinds.get(integration.kind)
+    if kind is None or not kind.poller:
         return f"{integration}: nothing to poll for this kind"
+    poller = kinds.resolve(kind.poller)
     try:
         summary = poller(integration, now)
     except Exception as exc:

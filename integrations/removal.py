@@ -12,13 +12,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration
-from integrations.saas_pollers import SPANNING_KINDS
+from integrations.saas import saas_kinds
 from inventory import lifecycle
 from inventory.models import Appliance, AzureAsset, DattoClient, SaasSource, SyncHealth
 from tenancy import removal
 from tenancy.validation import parse_id
-
-SAAS_KINDS = (*SPANNING_KINDS, Integration.Kind.DATTO)
 
 
 def remove_integration(integration: Integration, now=None) -> None:
@@ -27,7 +25,7 @@ def remove_integration(integration: Integration, now=None) -> None:
     with transaction.atomic():
         if integration.kind == Integration.Kind.UNITRENDS:
             lifecycle.retire_appliances(_appliances_of(integration), now)
-        elif integration.kind in SAAS_KINDS:
+        elif integration.kind in saas_kinds():
             removal.remove(SaasSource.objects.filter(**mine), now)
             removal.remove(AzureAsset.objects.filter(**mine), now)
             DattoClient.objects.filter(**mine).delete()

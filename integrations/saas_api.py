@@ -11,9 +11,9 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.evaluation import evaluate_on_demand
 from inventory import lifecycle
 from inventory.models import SaasDailyStatus, SaasSource
+from inventory.signals import ask_evaluation
 from tenancy import scoping
 from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
@@ -75,11 +75,11 @@ class SaasSourceViewSet(
 
     def perform_create(self, serializer):
         serializer.save(account=self.account)
-        evaluate_on_demand(self.account)
+        ask_evaluation(self.account)
 
     def perform_update(self, serializer):
         serializer.save()
-        evaluate_on_demand(self.account)  # R8.1: unmapping resolves now; R15.1: a remap moves its alerts
+        ask_evaluation(self.account)  # R8.1: unmapping resolves now; R15.1: a remap moves its alerts
 
     def perform_destroy(self, instance):
         lifecycle.remove_saas_source(instance)  # R15.2: its alerts resolve first
@@ -124,7 +124,7 @@ class IngestSaasStatusView(APIView):
         if unknown:
             return Response({"errors": unknown}, status=status.HTTP_400_BAD_REQUEST)
         counts = _store(account, sources, parsed.validated_data)
-        evaluate_on_demand(account)  # R14.1: SaaS evaluation runs when a status arrives
+        ask_evaluation(account)  # R14.1: SaaS evaluation runs when a status arrives
         return Response(counts)
 
 

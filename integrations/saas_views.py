@@ -16,10 +16,10 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from alerts.evaluation import evaluate_on_demand
 from integrations import mapping
 from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
+from inventory.signals import ask_evaluation as evaluate_on_demand
 from tenancy import scoping
 from tenancy.models import Organization
 from tenancy.validation import parse_id

@@ -1,8 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from integrations import kinds
+from integrations.connection import ConnectionFailed, save_check
 from integrations.models import Integration
-from integrations.registry import CREDENTIAL_FIELDS, SAVE_CHECKS, ConnectionFailed
 from integrations.url_guard import UnsafeURL, check
 from tenancy import scoping
 
@@ -99,7 +100,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
             # A blank value keeps the stored secret, so a form can leave it untouched.
             merged.update({k: v for k, v in attrs["credentials"].items() if v != ""})
             attrs["credentials"] = merged
-        needed = CREDENTIAL_FIELDS.get(kind, ())
+        needed = kinds.get(kind).credential_fields if kinds.get(kind) else ()
         have = attrs.get("credentials", getattr(self.instance, "credentials", {}) or {})
         missing = [name for name in needed if not have.get(name)]
         if missing:
@@ -108,8 +109,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return attrs
 
     def _save_check(self, kind, attrs):
-        save_check = SAVE_CHECKS.get(kind)
-        if save_check is None:
+        if not getattr(kinds.get(kind), "save_check", ""):
             return
         probe = Integration(kind=kind, credentials=attrs.get("credentials", getattr(self.instance, "credentials", {})),
                             base_url=attrs.get("base_url", getattr(self.instance, "base_url", "")),

@@ -4,8 +4,13 @@ from celery import shared_task
 
 from integrations.models import Integration
 from integrations.pollers import poll
+from integrations.saas import poll_saas
+from integrations.unitrends.poller import sync_all, sync_one
 from tenancy import background
 from tenancy.models import BackgroundJob
+
+# The vendors' beat tasks live in their packages; named here so a worker's autodiscovery finds them.
+__all__ = ["poll_saas", "run_sync_job", "start_sync", "sync_all", "sync_one"]
 
 
 @shared_task

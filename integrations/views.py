@@ -7,9 +7,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from integrations.connection import test_connection
 from integrations.forms import IntegrationForm
 from integrations.models import Integration
-from integrations.registry import test_connection
 from integrations.removal import remove_integration
 from integrations.serializers import IntegrationSerializer
 from integrations.tasks import start_sync

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from inventory.models import GOOD_STATUSES, AssetType, Backup, BackupCopy, Job
 from inventory.schedules import RecurrenceCache, describe_local
+from inventory.signals import job_cancel_requested
 from tenancy.validation import BIGINT_MAX
 
 TYPE_DESCRIPTIONS = {
@@ -218,23 +219,18 @@ def job_for(point_kind, point_id, asset):
 
 
 # R12.2: cancelling is sent to the appliance by its integration. Inventory does
-# not import integrations (ARCHITECTURE.md), so the integration registers here.
-_job_canceller = None
+# not import integrations (ARCHITECTURE.md): the integration listens to a signal.
 
 
 class CancelFailed(Exception):
     """The appliance could not be asked, or did not confirm; the message is for a person."""
 
 
-def register_job_canceller(fn) -> None:
-    global _job_canceller
-    _job_canceller = fn
-
-
 def cancel_job(job):
     """Send the cancel to the appliance and answer the job as confirmed (cancelled or cancelling)."""
     if job.state not in ACTIVE_JOB_STATES:
         raise CancelFailed(f"This job is {job.state}; only an active job can be cancelled.")
-    if _job_canceller is None:
+    answers = [confirmed for _, confirmed in job_cancel_requested.send(sender=Job, job=job) if confirmed is not None]
+    if not answers:
         raise CancelFailed("No appliance integration is installed to send the cancel.")
-    return _job_canceller(job)  # raises CancelFailed with a message for people
+    return answers[0]  # a listener raises CancelFailed with a message for people

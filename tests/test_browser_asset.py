@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from integrations.appliance_sync import sync
+from integrations.unitrends.poller import sync
 from inventory.models import Asset, Job
 from tests.browser import browser_page, log_in  # noqa: F401 (fixture)
 from tests.conftest import PASSWORD, build_cast

@@ -2,8 +2,8 @@
 
 import pytest
 
-from integrations.appliance_sync import sync
-from integrations.unitrends import UnitrendsClient
+from integrations.unitrends.client import UnitrendsClient
+from integrations.unitrends.poller import sync
 from inventory.models import Job
 from tests.conftest import NOW, api_client
 from tests.fakes.unitrends import fake_unitrends, unitrends_integration  # noqa: F401 (fixture)

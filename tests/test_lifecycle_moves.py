@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from integrations import unitrends_steps
 from integrations.mapping import remap
 from integrations.models import Integration
 from integrations.pollers import poll
+from integrations.unitrends import steps as unitrends_steps
 from inventory.models import Asset, DattoClient, SaasSource
 from notifications.models import Delivery, PsaCompanyMapping
 from tests.conftest import NOW, api_client, make_appliance, make_asset

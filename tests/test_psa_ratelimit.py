@@ -7,7 +7,7 @@ import redis
 from django.conf import settings as django_settings
 from django.test import override_settings
 
-from notifications import ratelimit
+from integrations import ratelimit
 from notifications.channels.base import TransientError
 
 

@@ -10,7 +10,7 @@ from alerts.dismiss import dismiss_alert
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from alerts.reconciler import reconcile
-from integrations import registry
+from integrations import connection as registry
 from integrations.models import Integration
 from inventory.models import Appliance
 from notifications import outbox

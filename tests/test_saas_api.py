@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from integrations.models import Integration
-from integrations.saas_pollers import poll_saas
+from integrations.saas import poll_saas
 from inventory.models import DattoClient, SaasDailyStatus, SaasSource
 from tenancy.models import TokenScope
 from tests.conftest import api_client

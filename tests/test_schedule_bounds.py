@@ -10,9 +10,9 @@ from django.test import Client
 
 from alerts.evaluation import evaluate
 from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
-from integrations.appliance_sync import sync
 from integrations.models import Integration
-from integrations.unitrends import UnitrendsClient
+from integrations.unitrends.client import UnitrendsClient
+from integrations.unitrends.poller import sync
 from inventory.models import Appliance, Asset, BackupSchedule
 from inventory.schedules import (
     CHECK_BUDGET,

@@ -9,8 +9,8 @@ from django.test import Client
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
-from integrations.appliance_sync import sync
-from integrations.unitrends import UnitrendsClient
+from integrations.unitrends.client import UnitrendsClient
+from integrations.unitrends.poller import sync
 from inventory.models import Asset, BackupSchedule
 from tests.conftest import NOW, api_client, make_appliance, make_asset
 from tests.fakes.unitrends import unitrends_integration

@@ -11,7 +11,7 @@ import pytest
 from alerts.models import Alert
 from integrations import http
 from integrations.pollers import poll
-from integrations.spanning import GoogleClient, M365Client, SalesforceClient
+from integrations.spanning.client import GoogleClient, M365Client, SalesforceClient
 from inventory.models import SaasDailyStatus, SaasSource
 from tests.fakes.spanning import FakeM365, FakeSalesforce
 from tests.test_spanning import day, first_poll_and_map, integration_for, noon

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from integrations.appliance_sync import sync
 from integrations.models import Integration
 from integrations.pollers import poll
-from integrations.unitrends import UnitrendsClient
+from integrations.unitrends.client import UnitrendsClient
+from integrations.unitrends.poller import sync
 from inventory.models import (
     ApplianceAlert,
     Asset,

@@ -6,8 +6,8 @@ from django.utils import timezone
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from demo import appliance_server
-from integrations.appliance_sync import sync_one
 from integrations.models import Integration
+from integrations.unitrends.poller import sync_one
 from inventory.models import Appliance, Job
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from integrations.appliance_sync import SyncFailed, sync
 from integrations.pollers import poll
-from integrations.unitrends import UnitrendsClient
+from integrations.unitrends.client import UnitrendsClient
+from integrations.unitrends.poller import SyncFailed, sync
 from inventory.models import Appliance, ApplianceAlert, Asset, Backup, BackupCopy, Job
 from tenancy.locks import APPLIANCE_SYNC
 from tests.conftest import NOW, api_client
@@ -188,7 +188,7 @@ def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, fake
     import psycopg
     from django.db import connection
 
-    from integrations.appliance_sync import appliance_for
+    from integrations.unitrends.poller import appliance_for
 
     appliance = appliance_for(integration)
     settings = connection.settings_dict

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from alerts.conditions import Condition
 from alerts.reconciler import reconcile
-from integrations import registry
+from integrations import connection as registry
 from integrations.models import Integration
 from notifications import outbox
 from notifications.models import Delivery, VsaEmailAction

@@ -153,7 +153,7 @@ X_FRAME_OPTIONS = "DENY"
 # --- Security (issue 7): cookies, headers, login throttling, outbound URLs, metrics --------
 # SECURE_COOKIES=1 means the portal is served over https. TRUSTED_PROXIES lists the
 # reverse proxies (addresses or networks) whose X-Forwarded-Proto and X-Forwarded-For
-# count; from any other peer those headers are dropped (uniview/proxies.py). Only
+# count; from any other peer those headers are dropped (tenancy/proxies.py). Only
 # when the portal can tell https from http (a trusted proxy) does it redirect http
 # to https: without one, every request behind a TLS proxy looks like http and would
 # loop. HSTS is sent on https answers only, so it is on by default under SECURE_COOKIES.

@@ -26,7 +26,7 @@ class Appliance(models.Model):
     purge_eligible_backups = models.IntegerField(default=0)
     # When the portal last completed a sync with the appliance (R7.2 "appliance
     # offline / portal cannot reach it"), why the last attempt failed, and where
-    # an interrupted sync resumes (integrations.appliance_sync).
+    # an interrupted sync resumes (integrations.unitrends.poller).
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
     # What the last completed sync skipped (e.g. a job order whose schedule R4.7 refuses).

@@ -1,19 +1,18 @@
-"""The channel registry: kind → class. Later channels (PSA, VSA) register here."""
+"""The channel registry: kind → class. Email and webhooks are notifications' own; the
+PSA and RMM channels come from the table of integration kinds (`integrations.kinds`),
+one per kind that names a channel."""
 
-from notifications.channels.autotask import AutotaskChannel
-from notifications.channels.bms import BmsChannel
-from notifications.channels.connectwise import ConnectWiseChannel
+from integrations import kinds
 from notifications.channels.email import EmailChannel
-from notifications.channels.vorex import VorexChannel
-from notifications.channels.vsa import VsaChannel
 from notifications.channels.webhook import WebhookChannel
+
+
+def _integration_channels() -> dict:
+    return {kind.value: kinds.resolve(kind.channel).for_kind(kind.value) for kind in kinds.TABLE if kind.channel}
+
 
 CHANNELS = {
     EmailChannel.kind: EmailChannel,
-    ConnectWiseChannel.kind: ConnectWiseChannel,
-    AutotaskChannel.kind: AutotaskChannel,
-    BmsChannel.kind: BmsChannel,
-    VorexChannel.kind: VorexChannel,
-    VsaChannel.kind: VsaChannel,
+    **_integration_channels(),
     WebhookChannel.kind: WebhookChannel,
 }

@@ -1,32 +1,20 @@
-"""What every channel is: two verbs and two kinds of failure (STYLE.md §1)."""
+"""What every channel is: two verbs and two kinds of failure (STYLE.md §1).
+
+The two failures are the vendors' own (`integrations.http`): a channel's client raises
+them, the outbox reads them.
+"""
 
 from django.conf import settings
 from django.urls import reverse
+
+from integrations.http import PermanentError, TransientError
+
+__all__ = ["Channel", "PermanentError", "TransientError", "alert_url"]
 
 
 def alert_url(alert) -> str:
     """The alert's page in the dashboard: every email, ticket and alarm links back to it."""
     return settings.PORTAL_URL + reverse("dashboard:alert-detail", args=[alert.pk])
-
-
-def option_int(value, name: str, vendor: str) -> int:
-    """A configured id that must be numeric; anything else is a configuration error, not worth a retry."""
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(f"{vendor} option {name} must be a numeric id") from exc
-
-
-class TransientError(Exception):
-    """5xx, timeout, 429: try again later (optionally not before `retry_after` seconds)."""
-
-    def __init__(self, message, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """Bad credentials or another 4xx: stop, mark failed, tell the user."""
 
 
 class Channel:
@@ -38,6 +26,14 @@ class Channel:
         self.delivery = delivery
         self.event = delivery.event
         self.alert = delivery.event.alert
+
+    @classmethod
+    def for_kind(cls, kind: str):
+        """This channel class serving one integration kind of the table (a PSA channel serves
+        each PSA kind under that kind's name)."""
+        if cls.kind == kind:
+            return cls
+        return type(cls.__name__, (cls,), {"kind": kind, "__module__": cls.__module__})
 
     @classmethod
     def targets_for(cls, account, events) -> list[tuple[object, str]]:

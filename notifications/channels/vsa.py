@@ -6,22 +6,17 @@ integration's option `post_alarms` is on (raised opens, resolved closes);
 owner may still see it (an action follows its owner: `vsa_actions.visible_to_owner`).
 """
 
-from integrations.http import VendorError
+from integrations import kinds
+from integrations.http import VendorError, as_delivery_error
 from integrations.models import Integration
-from integrations.vsa import VsaClient
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
+from notifications.channels.psa import is_retry, ticket_for
 from notifications.models import Delivery, VsaEmailAction
-from notifications.psa import is_retry, retry_after_value, ticket_for
 from notifications.vsa_actions import visible_to_owner
 from tenancy.validation import one_line
 
 ALARM_KINDS = {"backup_alarm", "hot_copy_alarm"}
 AREA_KINDS = {VsaEmailAction.Area.BACKUPS: "backup_alarm", VsaEmailAction.Area.REPLICATION_OFFSITE: "hot_copy_alarm"}
-OPTION_FIELDS = (
-    ("post_alarms", "Post conditional alarms as VSA alarms", "bool"),
-    ("agent_id", "Agent id the alarms are posted on", "text"),
-    ("email_from", "Sender of VSA email actions", "text"),
-)
 
 
 def vsa_integration(account) -> Integration | None:
@@ -57,18 +52,14 @@ class VsaChannel(Channel):
         integration = vsa_integration(self.delivery.account)
         if integration is None:
             raise PermanentError("the Kaseya VSA integration was removed or disabled")
-        client = VsaClient(integration)
+        client = kinds.get(self.kind).client_class(integration)
         target, _, key = self.delivery.target.partition(":")
         try:
             if target == "email":
                 return self._email(client, integration, int(key))
             return self.open_alarm(client, integration) if self.event.type == "raised" else self.close_alarm(client)
         except VendorError as exc:
-            if exc.status is None or exc.status >= 500:
-                raise TransientError(str(exc)) from exc
-            if exc.status == 429:
-                raise TransientError(str(exc), retry_after=retry_after_value(exc.retry_after)) from exc
-            raise PermanentError(str(exc)) from exc
+            raise as_delivery_error(exc) from exc
 
     def open_alarm(self, client, integration) -> str:
         agent = integration.options.get("agent_id")

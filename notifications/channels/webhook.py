@@ -17,11 +17,10 @@ import requests
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from integrations.http import session
+from integrations.http import OK, TRANSIENT, classify, retry_after, session
 from integrations.url_guard import UnsafeURL
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import WebhookEndpoint
-from notifications.psa import retry_after
 
 SIGNATURE_HEADER = "Uniview-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -121,9 +120,9 @@ def post(endpoint, payload: dict) -> int:
         raise PermanentError(f"Webhook {endpoint.name} answered 410 Gone; it was disabled.")
     if status == 429:
         raise TransientError(f"Webhook {endpoint.name}: rate limited (429)", retry_after=retry_after(response))
-    if status >= 500:
+    if classify(status) == TRANSIENT:
         raise TransientError(f"Webhook {endpoint.name}: server error {status}")
-    if status >= 300:
+    if classify(status) != OK:
         raise PermanentError(f"Webhook {endpoint.name}: refused with HTTP {status}")
     return status
 

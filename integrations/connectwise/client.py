@@ -3,10 +3,9 @@
 import base64
 from functools import partial
 
-from notifications.channels.base import option_int
-from notifications.psa import PsaChannel, PsaClient, call, connection_test, first_ours
+from integrations.psa.client import PsaClient, call, option_int
+from integrations.psa.tickets import first_ours
 
-CREDENTIALS = ("company_id", "public_key", "private_key", "client_id")
 # (site, company) → API root: the codebase changes only with a CW release, so one lookup per process.
 _ROOTS: dict[tuple[str, str], str] = {}
 
@@ -67,12 +66,3 @@ def like_literal(text: str) -> str:
 
 
 _int = partial(option_int, vendor="ConnectWise")
-
-
-class ConnectWiseChannel(PsaChannel):
-    kind = "connectwise"
-    client_class = ConnectWiseClient
-
-
-def test_connection(integration) -> str:
-    return connection_test(ConnectWiseClient, integration)

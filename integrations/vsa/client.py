@@ -10,10 +10,10 @@ import re
 
 import requests
 
+from integrations import http
+from integrations.connection import ConnectionFailed
 from integrations.http import VendorError, session, unreachable
-from integrations.registry import ConnectionFailed
 
-CREDENTIALS = ("username", "token")
 MIN_VERSION = (9, 5, 0, 28)
 TIMEOUT = (5, 20)
 
@@ -54,11 +54,12 @@ class VsaClient:
                                          allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
             raise VendorError(unreachable("Kaseya VSA", exc)) from exc
+        verdict = http.classify(response.status_code)
         if response.status_code == 429:
             raise VendorError("Kaseya VSA asks us to slow down (429).", 429, response.headers.get("Retry-After"))
-        if response.status_code in (401, 403):
+        if verdict == http.REFUSED:
             raise VendorError(f"Kaseya VSA refused the credentials ({response.status_code}).", response.status_code)
-        if response.status_code >= 300:
+        if verdict != http.OK:
             raise VendorError(f"Kaseya VSA answered HTTP {response.status_code}.", response.status_code)
         try:
             body = response.json()
@@ -116,6 +117,3 @@ class VsaClient:
                    "IsBodyHtml": False, "UniqueTag": tag}
         self._call("POST", "/email", json=payload)
 
-
-def test_connection(integration) -> str:
-    return VsaClient(integration).check()

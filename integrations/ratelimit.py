@@ -11,7 +11,7 @@ import time
 
 from django.conf import settings
 
-from notifications.channels.base import TransientError
+from integrations.http import TransientError
 
 _LUA = """
 local rate = tonumber(ARGV[1]); local cap = tonumber(ARGV[2]); local now = tonumber(ARGV[3])

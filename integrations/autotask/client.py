@@ -2,10 +2,10 @@
 
 from functools import partial
 
-from notifications.channels.base import PermanentError, option_int
-from notifications.psa import PsaChannel, PsaClient, call, connection_test, first_ours
+from integrations.http import PermanentError
+from integrations.psa.client import PsaClient, call, option_int
+from integrations.psa.tickets import first_ours
 
-CREDENTIALS = ("username", "secret", "integration_code")
 ZONE_LOOKUP = "https://webservices.autotask.net/atservicesrest/"
 
 
@@ -62,12 +62,3 @@ class AutotaskClient(PsaClient):
 
 
 _int = partial(option_int, vendor="Autotask")
-
-
-class AutotaskChannel(PsaChannel):
-    kind = "autotask"
-    client_class = AutotaskClient
-
-
-def test_connection(integration) -> str:
-    return connection_test(AutotaskClient, integration)

@@ -3,7 +3,7 @@
 Login gives a token sent as the `AuthToken` header; a 401 later means the token
 expired, so the client logs in again once. Answers come back in the vendor's
 shapes (the roots below are the one place that knows them); turning them into
-inventory is `integrations.appliance_sync`'s job.
+inventory is `integrations.unitrends.poller`'s job.
 """
 
 from datetime import date
@@ -147,13 +147,3 @@ def _messages(response) -> str:
     except (ValueError, AttributeError):
         return "no details"
 
-
-def test_connection(integration) -> str:
-    from integrations.registry import ConnectionFailed
-
-    client = UnitrendsClient.for_integration(integration, retries=0)
-    try:
-        system = client.local_system()
-    except http.VendorError as exc:
-        raise ConnectionFailed(str(exc)) from exc
-    return f"Connected to {system.get('name', 'the appliance')} (version {system.get('version') or 'unknown'})."

@@ -42,7 +42,7 @@ def parse_time(value) -> datetime | None:
     return moment
 
 
-class DattoClient:
+class DattoApi:
     vendor = "Datto Portal"
 
     def __init__(self, public_key, secret_key, base_url="", timeout=http.DEFAULT_TIMEOUT):

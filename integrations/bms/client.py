@@ -4,10 +4,9 @@ from functools import partial
 
 from django.utils import timezone
 
-from notifications.channels.base import option_int
-from notifications.psa import PsaChannel, PsaClient, connection_test, first_ours
+from integrations.psa.client import PsaClient, option_int
+from integrations.psa.tickets import first_ours
 
-CREDENTIALS = ("username", "password", "tenant")
 MONITORING_SOURCE = 5  # SourceId 5 = monitoring system
 
 
@@ -69,12 +68,3 @@ def ticket_open_date() -> str:
 
 
 _int = partial(option_int, vendor="Kaseya BMS")
-
-
-class BmsChannel(PsaChannel):
-    kind = "bms"
-    client_class = BmsClient
-
-
-def test_connection(integration) -> str:
-    return connection_test(BmsClient, integration)

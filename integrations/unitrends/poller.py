@@ -5,7 +5,7 @@ An Integration of kind `unitrends` is one appliance: `base_url`, credentials
 `appliance` (the inventory appliance, filled on the first sync) and `verify_tls`.
 
 Why it is built this way:
-- Each step (unitrends_steps.STEPS) commits on its own and is recorded in
+- Each step (integrations.unitrends.steps.STEPS) commits on its own and is recorded in
   `Appliance.sync_cursor["run"]["done"]`; a sync that fails halfway keeps what
   it wrote, and the next one resumes at the failed step. Nothing is deleted
   because a read failed.
@@ -23,15 +23,13 @@ from datetime import date, datetime, timedelta
 
 from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from integrations import glitches, http
 from integrations.models import Integration
 from integrations.sync_warnings import collecting
-from integrations.unitrends import UnitrendsClient, Unreachable
-from integrations.unitrends_steps import STEPS
-from inventory.asset_detail import CancelFailed
-from inventory.models import Appliance, Job
+from integrations.unitrends.client import UnitrendsClient, Unreachable
+from integrations.unitrends.steps import STEPS
+from inventory.models import Appliance
 from tenancy import locks
 from tenancy.models import Organization
 
@@ -133,39 +131,11 @@ def _since(text) -> date | None:
     return (started - timedelta(days=1)).date() if started else None
 
 
-def cancel_job(job, now=None) -> Job:
-    """R12.2: send the cancel to the appliance, then confirm by reading its active jobs."""
-    now = now or timezone.now()
-    integration = Integration.objects.filter(
-        account_id=job.account_id, kind=Integration.Kind.UNITRENDS, options__appliance=job.appliance_id).first()
-    if integration is None:
-        raise CancelFailed("This appliance is not connected through an integration, so its jobs cannot be cancelled here.")
-    client = UnitrendsClient.for_integration(integration)
-    try:
-        client.cancel_job(job.external_id)
-    except http.VendorError as exc:
-        sent_error = exc  # ambiguous (e.g. the connection dropped after acting): the active list decides
-    else:
-        sent_error = None
-    try:
-        still_active = {str(row.get("id")) for row in client.active_jobs()}
-    except http.VendorError as exc:
-        raise CancelFailed(f"The cancel could not be confirmed: {exc}") from exc
-    if job.external_id in still_active:
-        if sent_error is not None:
-            raise CancelFailed(f"The appliance did not cancel the job: {sent_error}")
-        Job.objects.filter(pk=job.pk).update(state=Job.State.CANCELLING)
-    else:
-        Job.objects.filter(pk=job.pk).update(state=Job.State.CANCELLED, finished_at=now)
-    job.refresh_from_db()
-    return job
-
-
 def poll(integration, now) -> str:
     return sync(integration, now)
 
 
-@shared_task
+@shared_task(name="integrations.appliance_sync.sync_all")
 def sync_all():
     """Beat: every 5 minutes, one task per enabled appliance integration."""
     ids = Integration.objects.filter(kind=Integration.Kind.UNITRENDS, enabled=True).values_list("pk", flat=True)
@@ -173,7 +143,7 @@ def sync_all():
         sync_one.delay(pk)
 
 
-@shared_task
+@shared_task(name="integrations.appliance_sync.sync_one")
 def sync_one(integration_id):
     from integrations.pollers import poll as record_poll
 
@@ -181,15 +151,3 @@ def sync_one(integration_id):
     if integration is not None:
         return record_poll(integration)
 
-
-def register():
-    """Called from IntegrationsConfig.ready()."""
-    from integrations.pollers import POLLERS
-    from integrations.registry import CONNECTION_TESTS, CREDENTIAL_FIELDS
-    from integrations.unitrends import test_connection
-    from inventory.asset_detail import register_job_canceller
-
-    POLLERS[Integration.Kind.UNITRENDS] = poll
-    register_job_canceller(cancel_job)
-    CONNECTION_TESTS[Integration.Kind.UNITRENDS] = test_connection
-    CREDENTIAL_FIELDS[Integration.Kind.UNITRENDS] = ("username", "password")

@@ -1,0 +1,3 @@
+"""The credentials of an Autotask integration (options: integrations.psa.fields)."""
+
+CREDENTIALS = ("username", "secret", "integration_code")

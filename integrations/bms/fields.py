@@ -1,0 +1,3 @@
+"""The credentials of a Kaseya BMS integration (options: integrations.psa.fields)."""
+
+CREDENTIALS = ("username", "password", "tenant")

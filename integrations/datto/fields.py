@@ -1,0 +1,3 @@
+"""The credentials of a Datto Portal integration (api.datto.com keys)."""
+
+CREDENTIALS = ("public_key", "secret_key")

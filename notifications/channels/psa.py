@@ -1,0 +1,125 @@
+"""The one PSA channel (R13.3): a ticket per raised alert, closed on resolve when the option
+says so, for every PSA kind of `integrations.kinds` through that kind's client.
+
+What a ticket says (and which PSA company it goes to) is written here, since it reads
+notifications' PsaCompanyMapping; the idempotent open/close dance of invariant 4 too.
+"""
+
+from datetime import UTC
+
+from integrations import kinds
+from integrations.models import Integration
+from integrations.psa.connection import psa_integration
+from integrations.psa.tickets import Ticket
+from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
+from notifications.models import Delivery, PsaCompanyMapping
+
+# R9.2: integration alerts never open tickets (email still goes out).
+NO_TICKET_KINDS = {"dbma_integration"}
+
+
+def company_for(integration, organization) -> str:
+    """The PSA company of an alert's organization, else the default company."""
+    if organization is not None:
+        mapped = PsaCompanyMapping.objects.filter(organization=organization).values_list("company", flat=True).first()
+        if mapped:
+            return mapped
+    return str(integration.options.get("default_company") or "")
+
+
+def ticket_for(integration, alert, limit=100) -> Ticket:
+    """Title ends with the alert's ref (the lookup key after a crash, invariant 4)."""
+    suffix = f" [{alert.ref}]"
+    title = alert.title[: limit - len(suffix)] + suffix
+    where = [f"Organization: {alert.organization.name if alert.organization else alert.organization_name or '—'}"]
+    if alert.appliance_id:
+        where.append(f"Appliance: {alert.appliance.name}")
+    if alert.asset_id:
+        where.append(f"Asset: {alert.asset.name}")
+    lines = [
+        f"What failed: {alert.kind_label} — {alert.title}",
+        f"Subject: {alert.subject}",
+        *where,
+        f"Since: {alert.raised_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+    ]
+    lines += [f"{key}: {value}" for key, value in (alert.details or {}).items()]
+    lines += ["", f"Open the alert in uniview: {alert_url(alert)}", f"Reference: {alert.ref}"]
+    return Ticket(title, "\n".join(lines), company_for(integration, alert.organization), alert.ref)
+
+
+def is_retry(delivery) -> bool:
+    """Has this delivery been tried before? A killed try counts (attempts is raised at the claim);
+    so does a try before a retry by hand, which resets attempts but keeps the attempt log."""
+    return delivery.attempts > 1 or delivery.attempt_log.exists()
+
+
+class PsaChannel(Channel):
+    """A ticket per raised alert; closed on resolve when the option says so (R13.3).
+    `Channel.for_kind(kind)` gives the channel of one PSA kind; its client is the table's."""
+
+    @classmethod
+    def targets_for(cls, account, events):
+        integration = psa_integration(account)
+        if integration is None or integration.kind != cls.kind:
+            return []
+        close = bool(integration.options.get("close_on_resolve"))
+        target = str(integration.pk)
+        pairs = []
+        for event in events:
+            if event.alert.kind in NO_TICKET_KINDS:
+                continue
+            # Dismissal leaves the ticket alone; resolution closes it only when configured.
+            if event.type == "raised" or (event.type == "resolved" and close):
+                pairs.append((event, target))
+        return pairs
+
+    def integration(self) -> Integration:
+        integration = Integration.objects.filter(pk=int(self.delivery.target), account=self.delivery.account).first()
+        if integration is None:
+            raise PermanentError("the PSA integration was removed")
+        return integration
+
+    def client(self, integration):
+        return kinds.get(self.kind).client_class(integration)
+
+    def open(self) -> str:
+        integration = self.integration()
+        client = self.client(integration)
+        ticket = ticket_for(integration, self.alert, getattr(client, "title_limit", 100))
+        if not ticket.company:
+            raise PermanentError("no PSA company for this organization and no default company")
+        # Invariant 4: any try after the first may follow a crash or a dropped answer
+        # after the ticket was made — look it up by the alert's ref before creating.
+        if is_retry(self.delivery):
+            found = client.find(ticket.ref)
+            if found:
+                return str(found)
+        return str(client.create(ticket))
+
+    def resolve(self) -> str:
+        integration = self.integration()
+        if not integration.options.get("close_on_resolve"):
+            return "closing is off"
+        status = integration.options.get("closed_status")
+        if not status:
+            raise PermanentError("close on resolve is on but no closed status is configured")
+        client = self.client(integration)
+        ticket_id = self._ticket_id(client)
+        if not ticket_id:
+            return "no ticket to close"
+        client.close(ticket_id, status)
+        return str(ticket_id)
+
+    def _ticket_id(self, client) -> str:
+        opened = (
+            Delivery.objects.filter(  # scoped: same account, same alert, same channel
+                account=self.delivery.account, event__alert=self.alert, event__type="raised", channel=self.kind
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if opened is not None and opened.state == Delivery.State.SENT and opened.external_ref:
+            return opened.external_ref
+        if opened is not None and opened.state == Delivery.State.PENDING:
+            raise TransientError("the ticket is not open yet")
+        return client.find(self.alert.ref) or ""
