@@ -2,9 +2,12 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UNIVIEW_VAR_DIR=/var/lib/uniview
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The locked runtime dependencies first (a layer that changes only with the lock), then the
+# project itself without resolving anything again.
+COPY requirements/lock.txt requirements/lock.txt
+RUN pip install --no-cache-dir -r requirements/lock.txt
 COPY . .
-RUN pip install --no-cache-dir . && useradd --system --home /app uniview \
+RUN pip install --no-cache-dir --no-deps . && useradd --system --home /app uniview \
     && mkdir -p /var/lib/uniview && chown uniview /var/lib/uniview
 USER uniview
 # Throwaway keys for collectstatic only, so no key is made into the image's var/;

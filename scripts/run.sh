@@ -2,7 +2,7 @@
 # Embedded default: SQLite + file-system broker under var/, a worker with beat, and the web server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.venv/bin
+BIN="${VENV:-.venv}/bin"  # make passes VENV
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 export PORTAL_URL="${PORTAL_URL:-http://$HOST:$PORT}"

@@ -2,7 +2,7 @@
 # The whole suite against real PostgreSQL and Redis, plus ruff, plus a real Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.venv/bin
+BIN="${VENV:-.venv}/bin"  # make passes VENV
 
 # Debian packages the suite drives: Chromium for the browser tests, docker-compose to check the compose file.
 needed=()

@@ -7,5 +7,9 @@ inherit DJANGO_SETTINGS_MODULE): no environment variable can turn it on in produ
 """
 
 from uniview.settings import *  # noqa: F403
+from uniview.settings import INSTALLED_APPS
+
+# The suite tests the demo too (seed_demo, its appliances); production does not install it.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 OUTBOUND_ALLOW_LOOPBACK = True

@@ -1,4 +1,7 @@
-"""Settings come from the environment through helpers that fail loudly on a bad value."""
+"""Settings come from the environment through helpers that fail loudly on a bad value; the demo
+is wired in only by its own settings."""
+
+import importlib
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -29,3 +32,18 @@ def test_the_generated_secret_is_made_once_and_kept_private(tmp_path):
     first = generated_secret(path)
     assert generated_secret(path) == first and len(first) >= 50
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_production_neither_installs_the_demo_nor_schedules_its_task():
+    production = importlib.import_module("uniview.settings")
+    assert "demo" not in production.INSTALLED_APPS
+    tasks = [entry["task"] for entry in production.CELERY_BEAT_SCHEDULE.values()]
+    assert not [task for task in tasks if task.startswith("demo.")]
+
+
+def test_the_demo_settings_install_the_demo_and_schedule_its_heartbeat_on_top_of_production():
+    production = importlib.import_module("uniview.settings")
+    demo = importlib.import_module("demo.settings")
+    assert demo.INSTALLED_APPS == [*production.INSTALLED_APPS, "demo"]
+    assert demo.CELERY_BEAT_SCHEDULE["demo-heartbeat"] == {"task": "demo.tasks.heartbeat", "schedule": 60.0}
+    assert demo.CELERY_BEAT_SCHEDULE.items() >= production.CELERY_BEAT_SCHEDULE.items()

@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "alerts",
     "integrations",
     "notifications",
-    "demo",
     "axes",
     "django_prometheus",
     "observability",
@@ -290,8 +289,6 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Invariant 3: re-send any due or lease-expired delivery.
     "sweep-outbox": {"task": "notifications.tasks.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
-    # The demo account's appliances check in while `make run` is up.
-    "demo-heartbeat": {"task": "demo.tasks.heartbeat", "schedule": 60.0},
     # Issue 5: each registered Unitrends appliance syncs into inventory every 5 minutes.
     "sync-appliances": {"task": "integrations.appliance_sync.sync_all", "schedule": 300.0},
     # R14.1: Spanning daily statuses (new days only) and Datto clients/assets, hourly.
