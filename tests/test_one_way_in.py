@@ -115,3 +115,43 @@ def test_every_dashboard_page_comes_through_the_way_in():
     around = [f"/{route} ({callback.__module__}.{callback.__name__})" for route, callback in pages
               if not getattr(callback, "member_page", False)]
     assert not around, "pages not decorated with tenancy.pages.member_page:\n" + "\n".join(around)
+
+
+# --- What the way in answers ------------------------------------------------------------------------
+def test_a_refusal_is_the_products_403_page_saying_why(cast, client):
+    client.force_login(cast.monitor_a)
+    response = client.get("/settings/webhooks/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'data-testid="error-403"' in page and "Only a superuser manages webhooks." in page
+
+
+def test_a_write_the_role_may_not_make_is_refused_saying_why(cast, client):
+    client.force_login(cast.admin_a)
+    response = client.post("/thresholds/", {"backups_hours": "4"})
+    assert response.status_code == 403 and "Only a superuser may change thresholds." in response.content.decode()
+
+
+def test_an_object_out_of_reach_is_the_products_404_page_saying_so(cast, client):
+    client.force_login(cast.admin_a)
+    response = client.get("/alerts/2000000000/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert 'data-testid="error-404"' in page and "This alert does not exist, or it is not one you may see." in page
+
+
+def test_a_user_of_no_account_is_refused_on_every_page_saying_why(db, client, django_user_model):
+    user = django_user_model.objects.create_user("lost@example.com", "lost@example.com", "pw-123456789")
+    client.force_login(user)
+    for url in ("/organizations/", "/alerts/1/", "/settings/tokens/", "/thresholds/"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "Your user is not a member of any account." in response.content.decode(), url
+
+
+def test_a_page_answers_only_the_methods_it_takes(cast, client):
+    client.force_login(cast.superuser_a)
+    assert client.get("/settings/alerts/evaluate/").status_code == 405
+    client.logout()
+    response = client.post("/settings/alerts/evaluate/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
