@@ -14,8 +14,9 @@ from tenancy import job_views
 from tenancy.pages import MANAGE, NotFound, member_page
 from tenancy.validation import parse_id
 
+REFUSAL = "Only a superuser manages integrations."
 # R1.3: every page here is the superuser's, refused before any lookup.
-superuser_page = member_page(require=MANAGE, refusal="Only a superuser manages integrations.")
+superuser_page = member_page(require=MANAGE, refusal=REFUSAL)
 
 
 @superuser_page
@@ -79,7 +80,7 @@ def integration_edit(request, member, pk):
                                                       "kind_label": integration.get_kind_display()})
 
 
-@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser manages integrations.")
+@member_page(methods=["POST"], require=MANAGE, refusal=REFUSAL)
 def integration_test(request, member, pk):
     integration = member.get(Integration, pk=pk)
     ok, message = test_connection(integration)
@@ -87,7 +88,7 @@ def integration_test(request, member, pk):
     return redirect("integrations:list")
 
 
-@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser manages integrations.")
+@member_page(methods=["POST"], require=MANAGE, refusal=REFUSAL)
 def integration_sync(request, member, pk):
     """Sync now, in a worker: the person watches the job's page until it is done."""
     return job_views.show(start_sync(member.get(Integration, pk=pk), member.user))
