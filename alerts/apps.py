@@ -12,6 +12,10 @@ class AlertsConfig(AppConfig):
 
         evaluation_wanted.connect(_evaluate_on_demand, dispatch_uid="alerts-evaluate-on-demand")
 
+        from alerts import panels
+
+        panels.register()  # the organization and appliance pages show alerts without importing alerts
+
 
 def _evaluate_on_demand(sender, account, now=None, **kwargs):
     from alerts.evaluation import evaluate_on_demand

@@ -4,13 +4,14 @@ Dismissing is not resolving: the alert leaves the list, who/when/why is kept,
 and its fingerprint stays quiet for the re-alert interval (R11.4).
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from alerts import events
 from alerts.models import Alert, AlertEvent, AlertState
 from tenancy import scoping
+
+REFUSAL = "Your role may not dismiss these alerts."
 
 
 def open_alerts_for(user):
@@ -32,25 +33,25 @@ def _dismiss(user, queryset, reason="", now=None) -> int:
 
 def dismiss_alert(user, alert_id, reason="", now=None) -> int:
     """R11.2: one alert. Answers 0 when it was no longer open."""
-    _require(user, scoping.DISMISS)
+    scoping.require(user, scoping.DISMISS, REFUSAL)
     return _dismiss(user, open_alerts_for(user).filter(pk=alert_id), reason, now)
 
 
 def dismiss_group(user, group_key, reason="", now=None) -> int:
     """R11.2: one group of the list (an organization's alerts of one kind)."""
-    _require(user, scoping.DISMISS)
+    scoping.require(user, scoping.DISMISS, REFUSAL)
     return _dismiss(user, open_alerts_for(user).filter(group_key=group_key), reason, now)
 
 
 def dismiss_all(user, reason="", now=None) -> int:
     """R11.2: every open alert the user can see."""
-    _require(user, scoping.DISMISS)
+    scoping.require(user, scoping.DISMISS, REFUSAL)
     return _dismiss(user, open_alerts_for(user), reason, now)
 
 
 def dismiss_selection(user, organization_id=None, group_key=None, reason="", now=None) -> int:
     """R11.3: by organization and/or group — superuser only."""
-    _require(user, scoping.DISMISS_SELECTION)
+    scoping.require(user, scoping.DISMISS_SELECTION, REFUSAL)
     if organization_id is None and not group_key:
         raise ValueError("Choose an organization, a group, or both.")
     queryset = open_alerts_for(user)
@@ -59,8 +60,3 @@ def dismiss_selection(user, organization_id=None, group_key=None, reason="", now
     if group_key:
         queryset = queryset.filter(group_key=group_key)
     return _dismiss(user, queryset, reason, now)
-
-
-def _require(user, action):
-    if not scoping.can(user, action):
-        raise PermissionDenied("Your role may not dismiss these alerts.")

@@ -9,17 +9,15 @@ once by evaluating the account now, rather than at the next scheduled run.
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from alerts.alert_settings import save_alert_settings
 from alerts.categories import CATEGORIES
 from alerts.models import AlertSettings
 from alerts.tasks import start_evaluation
-from tenancy import job_views, scoping
+from tenancy import job_views
+from tenancy.pages import MANAGE, member_page
 
 
 def _form_data(post) -> dict:
@@ -32,17 +30,14 @@ def _form_data(post) -> dict:
     }
 
 
-@login_required
-def alert_settings(request):
-    account = scoping.member_account(request.user)
-    can_edit = scoping.can(request.user, scoping.MANAGE)
-    current = AlertSettings.for_account(account)
+@member_page(write=MANAGE, refusal="Only a superuser changes alert settings.")  # R1.3
+def alert_settings(request, member):
+    can_edit = member.can(MANAGE)
+    current = AlertSettings.for_account(member.account)
     errors, submitted = {}, None
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only a superuser changes alert settings.")  # R1.3
         submitted = _form_data(request.POST)
-        current, errors = save_alert_settings(account, submitted, timezone.now())
+        current, errors = save_alert_settings(member.account, submitted, timezone.now())
         if not errors:
             messages.success(request, "Alert settings saved.")
             return redirect("alert-settings-page")
@@ -61,11 +56,7 @@ def alert_settings(request):
     }, status=400 if errors else 200)
 
 
-@login_required
-@require_POST
-def evaluate_now(request):
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser runs an evaluation.")
+def evaluate_now(request, member):
     """Evaluate the account now, in a worker: the person watches the job's page until it is done."""
-    account = scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser runs an evaluation.")
-    return job_views.show(start_evaluation(account, request.user))
+    return job_views.show(start_evaluation(member.account, member.user))

@@ -4,21 +4,18 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from alerts import dismiss
 from alerts.categories import KINDS
 from alerts.groups import open_groups
 from alerts.models import Alert, AlertState
 from inventory.models import Appliance
-from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.pages import DISMISS, DISMISS_SELECTION, member_page
 from tenancy.validation import parse_id
-from uniview.redirects import go_next
 
 ROWS_PER_GROUP = 200
 REASON_LENGTH = 2000  # as the API's DismissSerializer
@@ -41,8 +38,8 @@ def _page_filters(request):
     return _filters(QueryDict(current.query))
 
 
-def _filtered(user, filters):
-    queryset = dismiss.open_alerts_for(user)
+def _filtered(member, filters):
+    queryset = dismiss.open_alerts_for(member.user)
     organization = parse_id(filters["organization"])
     if organization is not None:
         queryset = queryset.filter(organization_id=organization)
@@ -53,17 +50,16 @@ def _filtered(user, filters):
     return queryset
 
 
-@login_required
-def home(request):
+@member_page
+def home(request, member):
     return redirect("dashboard:alerts")
 
 
-@login_required
-def alert_list(request):
-    scoping.member_account(request.user)
+@member_page
+def alert_list(request, member):
     filters = _filters(request.GET)
-    open_alerts = dismiss.open_alerts_for(request.user)
-    queryset = _filtered(request.user, filters)
+    open_alerts = dismiss.open_alerts_for(member.user)
+    queryset = _filtered(member, filters)
     groups = open_groups(queryset)
     all_groups = (
         open_alerts.values_list("group_key", "group_label").distinct().order_by("group_label")
@@ -73,53 +69,51 @@ def alert_list(request):
         "filters": filters,
         "total": sum(g["open_count"] for g in groups),
         "all_total": open_alerts.count(),
-        "organizations": scoping.scope(request.user, Organization.objects.all()),  # scoped
+        "organizations": member.scope(Organization),
         "group_choices": all_groups,
         "kinds": KINDS,
-        "can_dismiss": scoping.can(request.user, scoping.DISMISS),
-        "can_dismiss_selection": scoping.can(request.user, scoping.DISMISS_SELECTION),
+        "can_dismiss": member.can(DISMISS),
+        "can_dismiss_selection": member.can(DISMISS_SELECTION),
     }
     return render(request, "alerts/list.html", context)
 
 
-@login_required
-def group_rows(request):
+@member_page
+def group_rows(request, member):
     """The rows of one group, loaded when the group is expanded."""
     key = request.GET.get("group", "")
     alerts = (
-        dismiss.open_alerts_for(request.user)
+        dismiss.open_alerts_for(member.user)
         .filter(group_key=key)
         .select_related("organization")
         .order_by("-raised_at")[:ROWS_PER_GROUP]
     )
     return render(request, "alerts/_rows.html", {
-        "alerts": alerts, "can_dismiss": scoping.can(request.user, scoping.DISMISS), "limit": ROWS_PER_GROUP,
+        "alerts": alerts, "can_dismiss": member.can(DISMISS), "limit": ROWS_PER_GROUP,
     })
 
 
-@login_required
-def alert_detail(request, pk):
-    alert = get_object_or_404(
-        scoping.scope(request.user, Alert.objects.select_related("organization", "dismissed_by")), pk=pk
-    )
+@member_page
+def alert_detail(request, member, pk):
+    alert = member.get(member.scope(Alert).select_related("organization", "dismissed_by"), pk=pk)
     events = alert.events.select_related("actor").prefetch_related("deliveries")
     return render(request, "alerts/detail.html", {
-        "alert": alert, "events": events, "upgrade_appliances": _upgrade_appliances(request.user, alert),
-        "can_dismiss": scoping.can(request.user, scoping.DISMISS) and alert.state == AlertState.OPEN,
+        "alert": alert, "events": events, "upgrade_appliances": _upgrade_appliances(member, alert),
+        "can_dismiss": member.can(DISMISS) and alert.state == AlertState.OPEN,
     })
 
 
-def _upgrade_appliances(user, alert):
+def _upgrade_appliances(member, alert):
     """R2.2: the appliances the upgrade alert asks to upgrade, each with its page if the user may see it."""
     if alert.kind != "appliance_upgrade":
         return []
     listed = [row for row in (alert.details or {}).get("appliances", []) if isinstance(row, dict)]
     ids = [row["id"] for row in listed if isinstance(row.get("id"), int)]
-    visible = set(scoping.scope(user, Appliance.objects.filter(pk__in=ids)).values_list("pk", flat=True))  # scoped
+    visible = set(member.scope(Appliance).filter(pk__in=ids).values_list("pk", flat=True))
     return [
         {**row, "url": reverse("inventory:appliance", args=[row["id"]]) if row.get("id") in visible else None}
         for row in listed
-        if row.get("id") in visible or not scoping.organization_limit(user)
+        if row.get("id") in visible or not member.organization_limit
     ]
 
 
@@ -141,17 +135,17 @@ def _reason_checked(view):
     return checked
 
 
-def _after(request, count, what):
+def _after(request, member, count, what):
     messages.success(request, f"Dismissed {count} alert{'s' if count != 1 else ''}{what}.")
-    return go_next(request, reverse("dashboard:alerts"))
+    return member.go_next(reverse("dashboard:alerts"))
 
 
-def _after_inline(request, count, what, removed, groups):
+def _after_inline(request, member, count, what, removed, groups):
     """R11.2: after a dismissal in place, the heading, the groups' badges, the bell and the
     Dismiss-all question all answer the same new counts; an emptied group leaves the page."""
     filters = _page_filters(request)
-    open_alerts = dismiss.open_alerts_for(request.user)
-    filtered = _filtered(request.user, filters)
+    open_alerts = dismiss.open_alerts_for(member.user)
+    filtered = _filtered(member, filters)
     still_open = {g["group_key"]: g for g in open_groups(filtered.filter(group_key__in=groups))}
     total = filtered.count()
     all_total = open_alerts.count()
@@ -159,58 +153,55 @@ def _after_inline(request, count, what, removed, groups):
         "removed": removed,
         "touched": [(key, still_open.get(key)) for key in groups],
         "total": total, "all_total": all_total, "bell_count": all_total, "filters": filters,
-        "can_dismiss": scoping.can(request.user, scoping.DISMISS),
+        "can_dismiss": member.can(DISMISS),
         "message": f"Dismissed {count} alert{'s' if count != 1 else ''}{what}.",
     })
 
 
-@login_required
-@require_POST
+# The dismissals' rights are checked by `alerts.dismiss`, which the API shares (R1.2, R1.3).
+@member_page(methods=["POST"])
 @_reason_checked
-def dismiss_one(request, pk):
-    alert = get_object_or_404(scoping.scope(request.user, Alert.objects.all()), pk=pk)  # scoped
-    count = dismiss.dismiss_alert(request.user, alert.pk, _reason(request))
+def dismiss_one(request, member, pk):
+    alert = member.get(Alert, pk=pk)
+    count = dismiss.dismiss_alert(member.user, alert.pk, _reason(request))
     if request.headers.get("HX-Request") and request.POST.get("inline"):
-        return _after_inline(request, count, "", removed=[alert.pk], groups=[alert.group_key])
-    return _after(request, count, "")
+        return _after_inline(request, member, count, "", removed=[alert.pk], groups=[alert.group_key])
+    return _after(request, member, count, "")
 
 
-@login_required
-@require_POST
+@member_page(methods=["POST"])
 @_reason_checked
-def dismiss_group(request):
+def dismiss_group(request, member):
     key = request.POST.get("group", "")
-    count = dismiss.dismiss_group(request.user, key, _reason(request))
+    count = dismiss.dismiss_group(member.user, key, _reason(request))
     if request.headers.get("HX-Request") and request.POST.get("inline"):
-        return _after_inline(request, count, " in the group", removed=[], groups=[key])
-    return _after(request, count, " in the group")
+        return _after_inline(request, member, count, " in the group", removed=[], groups=[key])
+    return _after(request, member, count, " in the group")
 
 
-@login_required
-@require_POST
+@member_page(methods=["POST"])
 @_reason_checked
-def dismiss_all(request):
-    count = dismiss.dismiss_all(request.user, _reason(request))
-    return _after(request, count, "")
+def dismiss_all(request, member):
+    count = dismiss.dismiss_all(member.user, _reason(request))
+    return _after(request, member, count, "")
 
 
-def _refuse(request, text):
+def _refuse(request, member, text):
     """A selection that cannot be dismissed: the list again, with the reason (an htmx form is sent there too)."""
     messages.error(request, text)
-    return go_next(request, reverse("dashboard:alerts"))
+    return member.go_next(reverse("dashboard:alerts"))
 
 
-@login_required
-@require_POST
+@member_page(methods=["POST"])
 @_reason_checked
-def dismiss_selection(request):
+def dismiss_selection(request, member):
     organization = request.POST.get("organization") or None
     group = request.POST.get("group") or None
     if organization is not None:
         organization = parse_id(organization)
-        if organization is None or not scoping.scope(request.user, Organization.objects.filter(pk=organization)).exists():  # scoped
-            return _refuse(request, "Organization: choose one from the list.")
+        if organization is None or not member.scope(Organization).filter(pk=organization).exists():
+            return _refuse(request, member, "Organization: choose one from the list.")
     if organization is None and not group:
-        return _refuse(request, "Selection: choose an organization, a group, or both.")
-    count = dismiss.dismiss_selection(request.user, organization, group, _reason(request))
-    return _after(request, count, " in the selection")
+        return _refuse(request, member, "Selection: choose an organization, a group, or both.")
+    count = dismiss.dismiss_selection(member.user, organization, group, _reason(request))
+    return _after(request, member, count, " in the selection")

@@ -1,22 +1,18 @@
 """The audit log page (superusers): newest first, filter by action prefix and by person."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from audit.models import AuditEntry
-from tenancy import scoping
 from tenancy.models import Membership
+from tenancy.pages import MANAGE, member_page
 from tenancy.validation import parse_id
 
 PAGE = 100
 
 
-@login_required
-def audit_list(request):
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser may read the audit log.")
-    entries = scoping.scope(request.user, AuditEntry.objects.select_related("actor"))
+@member_page(require=MANAGE, refusal="Only a superuser may read the audit log.")
+def audit_list(request, member):
+    entries = member.scope(AuditEntry).select_related("actor")
     action = request.GET.get("action", "").strip()
     actor = request.GET.get("actor", "").strip()
     if action:
@@ -27,7 +23,7 @@ def audit_list(request):
     if (before_id := parse_id(before)) is not None:
         entries = entries.filter(id__lt=before_id)
     page = list(entries.order_by("-id")[: PAGE + 1])
-    people = scoping.scope(request.user, Membership.objects.select_related("user")).order_by("user__email")
+    people = member.scope(Membership).select_related("user").order_by("user__email")
     return render(request, "audit/list.html", {
         "entries": page[:PAGE], "older": page[PAGE - 1].pk if len(page) > PAGE else None,
         "action": action, "actor": actor, "people": people,

@@ -8,20 +8,16 @@ changes evaluate the account at once (R8.1: unmapping resolves).
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from integrations import mapping
 from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
-from inventory.signals import ask_evaluation as evaluate_on_demand
-from tenancy import scoping
+from inventory.signals import ask_evaluation
 from tenancy.models import Organization
+from tenancy.pages import MANAGE, NotFound, member_page
 from tenancy.validation import parse_id
 
 RECENT_DAYS = 7
@@ -32,85 +28,74 @@ KINDS = {
 }
 
 
-def _rows(user, sources):
+def _rows(member, sources):
     """Each source with its recent days, newest first, and per-service cells (R8.2)."""
     statuses = {}
     recent = timezone.now().date() - timedelta(days=31)  # bounded read; a page shows the last days only
-    queryset = SaasDailyStatus.objects.filter(source__in=sources, date__gte=recent)
-    for status in scoping.scope(user, queryset).order_by("-date"):
+    queryset = member.scope(SaasDailyStatus).filter(source__in=sources, date__gte=recent)
+    for status in queryset.order_by("-date"):
         statuses.setdefault(status.source_id, [])
         if len(statuses[status.source_id]) < RECENT_DAYS:
             statuses[status.source_id].append(status)
     return [(source, statuses.get(source.pk, [])) for source in sources]
 
 
-@login_required
-def index(request):
-    scoping.member_account(request.user)
-    sources = scoping.scope(request.user, SaasSource.objects.all())
-    counts = {kind: sources.filter(kind=kind).count() for kind in KINDS}  # scoped
-    azure = scoping.scope(request.user, AzureAsset.objects.all()).count()
+@member_page
+def index(request, member):
+    sources = member.scope(SaasSource)
+    counts = {kind: sources.filter(kind=kind).count() for kind in KINDS}
+    azure = member.scope(AzureAsset).count()
     return render(request, "protect/index.html", {"kinds": KINDS, "counts": counts, "azure_count": azure})
 
 
-@login_required
-def source_list(request, kind):
+@member_page
+def source_list(request, member, kind):
     if kind not in KINDS:
-        raise Http404
-    scoping.member_account(request.user)
-    sources = list(scoping.scope(request.user, SaasSource.objects.filter(kind=kind).select_related("organization")))
+        raise NotFound("No such kind of source.")
+    sources = list(member.scope(SaasSource).filter(kind=kind).select_related("organization"))
     return render(request, "protect/sources.html", {
         "kind": kind, "title": KINDS[kind][0], "services": KINDS[kind][1],
-        "rows": _rows(request.user, sources), "can_map": scoping.can(request.user, scoping.MANAGE),
-        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "rows": _rows(member, sources), "can_map": member.can(MANAGE),
+        "organizations": member.scope(Organization),
     })
 
 
-@login_required
-def source_detail(request, pk):
-    scoping.member_account(request.user)
-    source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.select_related("organization")), pk=pk)
+@member_page
+def source_detail(request, member, pk):
+    source = member.get(member.scope(SaasSource).select_related("organization"), pk=pk)
     since = timezone.now().date() - timedelta(days=30)
     days = source.daily_statuses.filter(date__gte=since).order_by("-date")
     return render(request, "protect/source.html", {
         "source": source, "days": days, "services": KINDS[source.kind][1],
-        "can_map": scoping.can(request.user, scoping.MANAGE),
-        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "can_map": member.can(MANAGE),
+        "organizations": member.scope(Organization),
     })
 
 
-def _organization_from(request):
+def _organization_from(request, member):
     """The posted organization id (scoped), None for "unmapped"; a foreign id is 404."""
     value = request.POST.get("organization", "")
     if value == "":
         return None
     if parse_id(value) is None:
-        raise Http404
-    return get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=parse_id(value))
+        raise NotFound("No such organization.")
+    return member.get(Organization, pk=parse_id(value))
 
 
-@login_required
-@require_POST
-def map_source(request, pk):
-    account = scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser changes mappings.")
-    source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.all()), pk=pk)
-    source.organization = _organization_from(request)
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser changes mappings.")
+def map_source(request, member, pk):
+    source = member.get(SaasSource, pk=pk)
+    source.organization = _organization_from(request, member)
     source.save(update_fields=["organization"])
-    evaluate_on_demand(account)  # R8.1: mapping raises, unmapping resolves, now
+    ask_evaluation(member.account)  # R8.1: mapping raises, unmapping resolves, now
     messages.success(request, f"{source.name} is now {'mapped to ' + source.organization.name if source.organization else 'unmapped'}.")
     return redirect("protect:sources", kind=source.kind)
 
 
-@login_required
-@require_POST
-def remove_source(request, pk):
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser removes sources.")
+def remove_source(request, member, pk):
     """R15.2: its open alerts resolve first (tickets close where the PSA closes on resolve)."""
-    scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser removes sources.")
-    source = get_object_or_404(scoping.scope(request.user, SaasSource.objects.all()), pk=pk)
+    source = member.get(SaasSource, pk=pk)
     name, kind = source.name, source.kind
     lifecycle.remove_saas_source(source)
     messages.success(request, f"Removed {name}; its open alerts are resolved. A source Spanning still lists "
@@ -118,30 +103,25 @@ def remove_source(request, pk):
     return redirect("protect:sources", kind=kind)
 
 
-@login_required
-def azure(request):
-    scoping.member_account(request.user)
-    clients = list(scoping.scope(request.user, DattoClient.objects.select_related("organization")))
-    assets = scoping.scope(request.user, AzureAsset.objects.select_related("organization")).order_by("module", "name")
+@member_page
+def azure(request, member):
+    clients = list(member.scope(DattoClient).select_related("organization"))
+    assets = member.scope(AzureAsset).select_related("organization").order_by("module", "name")
     by_client = {}
     for asset in assets:
         by_client.setdefault((asset.integration_id, asset.client_external_id), []).append(asset)
     rows = [(c, by_client.get((c.integration_id, c.external_id), [])) for c in clients]
     return render(request, "protect/azure.html", {
-        "rows": rows, "can_map": scoping.can(request.user, scoping.MANAGE),
-        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "rows": rows, "can_map": member.can(MANAGE),
+        "organizations": member.scope(Organization),
     })
 
 
-@login_required
-@require_POST
-def map_datto_client(request, pk):
-    account = scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser changes mappings.")
-    client = get_object_or_404(scoping.scope(request.user, DattoClient.objects.all()), pk=pk)
-    mapping.remap(client, _organization_from(request))
-    evaluate_on_demand(account)  # R9.3: only mapped clients' assets alert
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser changes mappings.")
+def map_datto_client(request, member, pk):
+    client = member.get(DattoClient, pk=pk)
+    mapping.remap(client, _organization_from(request, member))
+    ask_evaluation(member.account)  # R9.3: only mapped clients' assets alert
     messages.success(request, f"Datto client {client.name} mapping saved.")
     return redirect("protect:azure")
 

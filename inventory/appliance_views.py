@@ -1,29 +1,27 @@
 """The appliance page in the dashboard: where every "appliance" link of an alert leads.
 
 Scoped like every page: another account's appliance, or one outside the user's
-organizations, is 404 (R1.1).
+organizations, is 404 (R1.1). Rooms above inventory add their sections (the appliance's
+open alerts) through `APPLIANCE_PANELS` from their `ready()`: this page never imports them.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 
-from alerts.dismiss import open_alerts_for
 from inventory.models import Appliance
 from inventory.versions import CATEGORY_TOGGLES_SINCE, parse_version, supports_category_toggles
-from tenancy import scoping
+from tenancy.pages import Panels, member_page
 
 MINIMUM_VERSION = ".".join(str(part) for part in CATEGORY_TOGGLES_SINCE)
+APPLIANCE_PANELS = Panels()  # contribute(member, appliance) -> Panel, shown after the appliance's facts
 
 
-@login_required
-def appliance_page(request, pk):
-    appliance = get_object_or_404(
-        scoping.scope(request.user, Appliance.objects.select_related("organization")), pk=pk
-    )
+@member_page
+def appliance_page(request, member, pk):
+    appliance = member.get(member.scope(Appliance).select_related("organization"), pk=pk)
     # The same test as the offline alert (R2.3), so the page and the alert never disagree.
     cutoff = timezone.now() - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
     # R15.2: a retired appliance is kept for history and raises nothing, so it is not "offline".
@@ -40,6 +38,6 @@ def appliance_page(request, pk):
         "offline_minutes": settings.APPLIANCE_OFFLINE_MINUTES,
         "used_bytes": used,
         "used_percent": round(100 * used / appliance.logical_capacity_bytes) if appliance.logical_capacity_bytes else None,
-        "assets": scoping.scope(request.user, appliance.assets.all()).order_by("name"),
-        "alerts": open_alerts_for(request.user).filter(appliance=appliance).order_by("-raised_at"),
+        "assets": member.scope(appliance.assets.all()).order_by("name"),
+        "panels": APPLIANCE_PANELS(member, appliance),
     })

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class InventoryConfig(AppConfig):
     name = "inventory"
+
+    def ready(self):
+        from inventory import panels
+
+        panels.register()  # the organization page shows inventory without importing inventory

@@ -8,6 +8,7 @@ from tenancy.serializers import OrganizationExtension
 
 class PsaCompanyExtension(OrganizationExtension):
     name = "psa_company"
+    label = "PSA company"
 
     def field(self):
         return serializers.CharField(

@@ -2,41 +2,34 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
 
 from notifications.extensions import PsaCompanyExtension
 from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
 from notifications.tasks import retry_by_hand
 from notifications.vsa_actions import ACTION_RIGHT, parse_recipients
-from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.pages import MANAGE, member_page
 
 PAGE = 200
 
 
-@login_required
-def delivery_list(request):
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser sees the deliveries.")
+@member_page(require=MANAGE, refusal="Only a superuser sees the deliveries.")
+def delivery_list(request, member):
     state = request.GET.get("state", "")
-    deliveries = scoping.scope(request.user, Delivery.objects.select_related("event__alert"))
+    deliveries = member.scope(Delivery).select_related("event__alert")
     if state in Delivery.State.values:
-        deliveries = deliveries.filter(state=state)  # scoped
+        deliveries = deliveries.filter(state=state)
     return render(request, "notifications/deliveries.html", {
         "deliveries": deliveries[:PAGE], "state": state, "states": Delivery.State.values,
     })
 
 
-@login_required
-@require_POST
-def delivery_retry(request, pk):
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser retries deliveries.")
-    delivery = get_object_or_404(scoping.scope(request.user, Delivery.objects.all()), pk=pk)  # scoped
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser retries deliveries.")
+def delivery_retry(request, member, pk):
+    delivery = member.get(Delivery, pk=pk)
     if retry_by_hand(delivery):
         messages.success(request, f"Delivery {delivery.pk} will be tried again now.")
     else:
@@ -56,18 +49,19 @@ class VsaEmailActionForm(forms.Form):
             raise forms.ValidationError(exc.messages) from exc
 
 
-def _own_actions(request):
-    if not scoping.can(request.user, ACTION_RIGHT):
-        raise PermissionDenied("Admins and superusers keep VSA email actions.")
-    # R13.4: only their creator sees them.
-    return scoping.scope(request.user, VsaEmailAction.objects.filter(owner=request.user))  # scoped
+# R13.4: admins and superusers keep their own actions; only their creator sees them.
+own_actions_page = member_page(require=ACTION_RIGHT, refusal="Admins and superusers keep VSA email actions.")
 
 
-@login_required
-def vsa_actions(request, pk=None):
+def _own_actions(member):
+    return member.scope(VsaEmailAction).filter(owner=member.user)
+
+
+@own_actions_page
+def vsa_actions(request, member, pk=None):
     """List the user's actions; the form adds one, or edits `pk`."""
-    actions = _own_actions(request)
-    editing = get_object_or_404(actions, pk=pk) if pk else None
+    actions = _own_actions(member)
+    editing = member.get(actions, pk=pk) if pk else None
     initial = {"area": editing.area, "recipients": ", ".join(editing.recipients)} if editing else None
     form = VsaEmailActionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -76,28 +70,24 @@ def vsa_actions(request, pk=None):
             editing.save()
             messages.success(request, "Saved the VSA email action.")
         else:
-            VsaEmailAction.objects.create(account=scoping.account_of(request.user), owner=request.user,
-                                          **form.cleaned_data)
+            VsaEmailAction(account=member.account, owner=member.user, **form.cleaned_data).save(force_insert=True)
             messages.success(request, "Added a VSA email action.")
         return redirect("vsa-email-actions")
     return render(request, "notifications/vsa_actions.html", {"actions": actions, "form": form, "editing": editing})
 
 
-@login_required
-@require_POST
-def vsa_action_delete(request, pk):
-    get_object_or_404(_own_actions(request), pk=pk).delete()
+@member_page(methods=["POST"], require=ACTION_RIGHT, refusal="Admins and superusers keep VSA email actions.")
+def vsa_action_delete(request, member, pk):
+    member.get(_own_actions(member), pk=pk).delete()
     messages.success(request, "Removed the VSA email action.")
     return redirect("vsa-email-actions")
 
 
-@login_required
-def psa_companies(request):
+@member_page(require=MANAGE, refusal="Only a superuser maps organizations to PSA companies.")
+def psa_companies(request, member):
     """R13.3: the organization → PSA company mapping; blank uses the PSA's default company."""
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser maps organizations to PSA companies.")
-    organizations = scoping.scope(request.user, Organization.objects.order_by("name"))
-    mapped = dict(scoping.scope(request.user, PsaCompanyMapping.objects.values_list("organization_id", "company")))
+    organizations = member.scope(Organization).order_by("name")
+    mapped = dict(member.scope(PsaCompanyMapping).values_list("organization_id", "company"))
     errors = {}
     if request.method == "POST":
         wanted = {org.pk: request.POST.get(f"company_{org.pk}", "").strip() for org in organizations}

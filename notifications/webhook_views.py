@@ -2,12 +2,9 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from alerts.categories import KINDS
 from integrations.crypto import mask
@@ -15,9 +12,8 @@ from integrations.url_guard import UnsafeURL, check
 from notifications.channels import webhook
 from notifications.models import WebhookEndpoint
 from notifications.webhook_api import send_test
-from tenancy import scoping
 from tenancy.models import Organization
-from uniview.redirects import go_next
+from tenancy.pages import MANAGE, member_page
 
 EVENT_CHOICES = [("raised", "Raised"), ("resolved", "Resolved"), ("dismissed", "Dismissed")]
 SEVERITY_CHOICES = [("critical", "Critical"), ("warning", "Warning"), ("info", "Information")]
@@ -44,9 +40,9 @@ class WebhookForm(forms.ModelForm):
         labels = {"url": "URL", "organizations": "Organizations"}
         help_texts = {"organizations": "None ticked sends every organization's alerts, new ones included."}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organizations"].queryset = scoping.scope(user, Organization.objects.order_by("name"))
+        self.fields["organizations"].queryset = member.scope(Organization).order_by("name")
 
     def clean_url(self):
         try:
@@ -61,24 +57,25 @@ class WebhookForm(forms.ModelForm):
         return value
 
 
-def _endpoints(request):
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser manages webhooks.")
-    return scoping.scope(request.user, WebhookEndpoint.objects.prefetch_related("organizations"))  # scoped
+REFUSAL = "Only a superuser manages webhooks."
 
 
-@login_required
-def webhooks(request, pk=None):
+def _endpoints(member):
+    return member.scope(WebhookEndpoint).prefetch_related("organizations")
+
+
+@member_page(require=MANAGE, refusal=REFUSAL)
+def webhooks(request, member, pk=None):
     """The list; the form adds a webhook, or edits `pk`. A new secret is shown on this answer only."""
-    endpoints = _endpoints(request)
-    editing = get_object_or_404(endpoints, pk=pk) if pk else None
-    form = WebhookForm(request.POST or None, instance=editing, user=request.user)
+    endpoints = _endpoints(member)
+    editing = member.get(endpoints, pk=pk) if pk else None
+    form = WebhookForm(request.POST or None, instance=editing, member=member)
     created_secret = ""
     if request.method == "POST" and form.is_valid():
         endpoint = form.save(commit=False)
         secret = form.cleaned_data["secret"]
         if editing is None:
-            endpoint.account = scoping.account_of(request.user)
+            endpoint.account = member.account
             created_secret = secret or webhook.new_secret()
             secret = created_secret
         if secret:
@@ -92,26 +89,24 @@ def webhooks(request, pk=None):
             messages.success(request, f"Saved the webhook {endpoint.name}.")
             return redirect("webhooks")
         messages.success(request, f"Added the webhook {endpoint.name}.")
-        form = WebhookForm(user=request.user)
+        form = WebhookForm(member=member)
     return render(request, "notifications/webhooks.html", {
         "endpoints": [(e, mask(e.secret)) for e in endpoints], "form": form, "editing": editing,
         "created_secret": created_secret,
     })
 
 
-@login_required
-@require_POST
-def webhook_delete(request, pk):
-    endpoint = get_object_or_404(_endpoints(request), pk=pk)
+@member_page(methods=["POST"], require=MANAGE, refusal=REFUSAL)
+def webhook_delete(request, member, pk):
+    endpoint = member.get(_endpoints(member), pk=pk)
     endpoint.delete()
     messages.success(request, f"Removed the webhook {endpoint.name}.")
-    return go_next(request, reverse("webhooks"))
+    return member.go_next(reverse("webhooks"))
 
 
-@login_required
-@require_POST
-def webhook_test(request, pk):
-    endpoint = get_object_or_404(_endpoints(request), pk=pk)
+@member_page(methods=["POST"], require=MANAGE, refusal=REFUSAL)
+def webhook_test(request, member, pk):
+    endpoint = member.get(_endpoints(member), pk=pk)
     result = send_test(endpoint)
     (messages.success if result["ok"] else messages.error)(request, f"Test event to {endpoint.name}: {result['detail']}")
     return redirect("webhooks")

@@ -1,31 +1,28 @@
 """The page of one background job (an evaluation or a sync asked for from a page): it
 polls its own status with htmx until the job is finished, then shows the outcome."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
-from tenancy import background, scoping
+from tenancy import background
 from tenancy.models import BackgroundJob
+from tenancy.pages import MANAGE, member_page
+
+superuser_page = member_page(require=MANAGE, refusal="Only a superuser runs evaluations and syncs.")
 
 
-def _job(request, pk) -> BackgroundJob:
-    account = scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser runs evaluations and syncs.")
-    background.expire_stale(account)  # a job whose worker died ends here, and the page stops polling
-    jobs = BackgroundJob.objects.select_related("requested_by")
-    return get_object_or_404(scoping.scope(request.user, jobs), pk=pk)  # scoped
+def _job(member, pk) -> BackgroundJob:
+    background.expire_stale(member.account)  # a job whose worker died ends here, and the page stops polling
+    return member.get(member.scope(BackgroundJob).select_related("requested_by"), pk=pk)
 
 
-@login_required
-def job_page(request, pk):
-    return render(request, "tenancy/background_job.html", {"job": _job(request, pk)})
+@superuser_page
+def job_page(request, member, pk):
+    return render(request, "tenancy/background_job.html", {"job": _job(member, pk)})
 
 
-@login_required
-def job_status(request, pk):
-    return render(request, "tenancy/_background_job.html", {"job": _job(request, pk)})
+@superuser_page
+def job_status(request, member, pk):
+    return render(request, "tenancy/_background_job.html", {"job": _job(member, pk)})
 
 
 def show(job):

@@ -26,6 +26,13 @@ def open_alert_counts(organization_ids) -> dict[int, dict[str, int]]:
     return counts
 
 
+def alert_kind_label(kind: str) -> str:
+    """How a kind of alert reads ("appliance_offline" → "Appliance offline"): the choices of the
+    alerts that point at organizations, found by the relation's name as the counts are."""
+    alert_kind = Organization._meta.get_field("alerts").related_model._meta.get_field("kind")
+    return dict(alert_kind.flatchoices).get(kind, kind)
+
+
 def contents(organization) -> dict[str, int]:
     """What goes with an organization when it is deleted (the confirmation says so)."""
     return {

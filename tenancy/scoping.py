@@ -58,6 +58,12 @@ def can(user, action: str) -> bool:
     return membership is not None and action in _ALLOWED[membership.role]
 
 
+def require(user, action: str, refusal: str) -> None:
+    """PermissionDenied saying `refusal` (the 403 page and the API show it) unless `user` may do `action`."""
+    if not can(user, action):
+        raise PermissionDenied(refusal)
+
+
 def organization_limit(user) -> list[int] | None:
     """Ids of the organizations a limited admin/monitor may see; None means all (R1.4).
 

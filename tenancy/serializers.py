@@ -2,13 +2,23 @@ from django.db import transaction
 from rest_framework import serializers
 
 from tenancy.models import Organization
+from tenancy.pages import Panel
 
 
 class OrganizationExtension:
-    """A field another room adds to an organization (custom threshold, PSA company)
-    without tenancy importing that room. Register with `ORGANIZATION_EXTENSIONS.append`."""
+    """What another room adds to an organization without tenancy importing that room, registered
+    from its `ready()` with `extend_organizations`:
+
+    - a field of the API (`field`, `read`, `read_many`, `write`): custom threshold, PSA company;
+      `in_api = False` for an extension of the page only;
+    - a fact under "Settings in effect" on the organization page (`fact`): by default the
+      field's value under `label`, none without a label;
+    - a section of the organization page (`panel`): its appliances, its recent alerts.
+    """
 
     name = ""
+    label = ""
+    in_api = True
 
     def field(self) -> serializers.Field:
         raise NotImplementedError
@@ -23,8 +33,28 @@ class OrganizationExtension:
     def write(self, organization, value) -> None:
         raise NotImplementedError
 
+    def fact(self, member, organization) -> Panel | None:
+        """Its row (a `<dt>` and a `<dd>`) under "Settings in effect" on the organization page."""
+        if not self.label:
+            return None
+        return Panel("tenancy/_organization_fact.html", {"label": self.label, "value": self.read(organization)})
+
+    def panel(self, member, organization) -> Panel | None:
+        """Its own section of the organization page, seen by `member` (a `tenancy.pages.Member`)."""
+        return None
+
 
 ORGANIZATION_EXTENSIONS: list[OrganizationExtension] = []
+
+
+def extend_organizations(extension: OrganizationExtension) -> None:
+    """Add `extension` (from a room's `ready()`); one of the same name is replaced, never doubled."""
+    ORGANIZATION_EXTENSIONS[:] = [e for e in ORGANIZATION_EXTENSIONS if e.name != extension.name]
+    ORGANIZATION_EXTENSIONS.append(extension)
+
+
+def api_extensions() -> list[OrganizationExtension]:
+    return [e for e in ORGANIZATION_EXTENSIONS if e.in_api]
 
 
 class OrganizationListSerializer(serializers.ListSerializer):
@@ -32,7 +62,7 @@ class OrganizationListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         organizations = list(data.all() if hasattr(data, "all") else data)
-        self.child.extension_values = {e.name: e.read_many(organizations) for e in ORGANIZATION_EXTENSIONS}
+        self.child.extension_values = {e.name: e.read_many(organizations) for e in api_extensions()}
         return super().to_representation(organizations)
 
 
@@ -51,13 +81,13 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        for extension in ORGANIZATION_EXTENSIONS:
+        for extension in api_extensions():
             fields[extension.name] = extension.field()
         return fields
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        for extension in ORGANIZATION_EXTENSIONS:
+        for extension in api_extensions():
             page = (self.extension_values or {}).get(extension.name)
             data[extension.name] = page[instance.pk] if page and instance.pk in page else extension.read(instance)
         counts = self.context.get("open_alerts")
@@ -78,20 +108,20 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return value
 
     def _save_extensions(self, organization, values):
-        for extension in ORGANIZATION_EXTENSIONS:
+        for extension in api_extensions():
             if extension.name in values:
                 extension.write(organization, values[extension.name])
 
     @transaction.atomic
     def create(self, validated_data):
-        extra = {e.name: validated_data.pop(e.name) for e in ORGANIZATION_EXTENSIONS if e.name in validated_data}
+        extra = {e.name: validated_data.pop(e.name) for e in api_extensions() if e.name in validated_data}
         organization = super().create(validated_data)
         self._save_extensions(organization, extra)
         return organization
 
     @transaction.atomic
     def update(self, instance, validated_data):
-        extra = {e.name: validated_data.pop(e.name) for e in ORGANIZATION_EXTENSIONS if e.name in validated_data}
+        extra = {e.name: validated_data.pop(e.name) for e in api_extensions() if e.name in validated_data}
         organization = super().update(instance, validated_data)
         self._save_extensions(organization, extra)
         return organization

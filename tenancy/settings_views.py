@@ -6,30 +6,26 @@ Settings > Users is the superuser's alone (R1.3): anyone else gets the 403 page.
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from tenancy import scoping, two_factor, users
+from tenancy import two_factor, users
 from tenancy.models import ApiToken, Organization, Role, TokenScope
+from tenancy.pages import MANAGE, member_page
 from tenancy.user_api import TOKEN_SCOPES, scope_refusal
 from tenancy.validation import CONTROL_MESSAGE, has_control_characters, parse_id
 
+USERS_REFUSAL = "Only a superuser manages users."
+# R1.3, R1.6: users and invitations are the superuser's, refused before any lookup (so no 404/403 oracle).
+users_page = member_page(require=MANAGE, refusal=USERS_REFUSAL)
+users_action = member_page(methods=["POST"], require=MANAGE, refusal=USERS_REFUSAL)
 
-def _chosen_organizations(request):
+
+def _chosen_organizations(request, member):
     ids = [pk for pk in map(parse_id, request.POST.getlist("organizations")) if pk is not None]
     # Scoped: an id outside the user's organizations is simply not found (R1.1, R1.4).
-    return list(scoping.scope(request.user, Organization.objects.filter(pk__in=ids)))
-
-
-def _superuser_only(request):
-    """R1.3, R1.6: users and invitations are the superuser's, before any lookup (so no 404/403 oracle)."""
-    scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser manages users.")
+    return list(member.scope(Organization).filter(pk__in=ids))
 
 
 def _all_organizations(request) -> bool:
@@ -37,49 +33,48 @@ def _all_organizations(request) -> bool:
     return request.POST.get("all_organizations") == "on"
 
 
-def _users_context(request, **extra):
+def _users_context(member, **extra):
     return {
         # Each row names the person's organizations: read them for everyone at once.
         "people": [(p, users.is_pending(p))
-                   for p in users.visible_users(request.user).prefetch_related("membership__organizations")],
+                   for p in users.visible_users(member.user).prefetch_related("membership__organizations")],
         "roles": Role.choices,
-        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "organizations": member.scope(Organization),
         **extra,
     }
 
 
-@login_required
-def user_list(request):
+@users_page
+def user_list(request, member):
     """The account's people, and the invitation form (POST invites)."""
-    _superuser_only(request)
     if request.method == "POST":
         try:
             invited = users.invite(
-                request.user, request.POST.get("email"), request.POST.get("role", Role.MONITOR),
-                _chosen_organizations(request), all_organizations=_all_organizations(request),
+                member.user, request.POST.get("email"), request.POST.get("role", Role.MONITOR),
+                _chosen_organizations(request, member), all_organizations=_all_organizations(request),
             )
         except users.RuleError as error:
-            context = _users_context(request, errors={error.field: error.message}, values=request.POST)
+            context = _users_context(member, errors={error.field: error.message}, values=request.POST)
             return render(request, "tenancy/users.html", context, status=400)
         messages.success(request, f"Invitation sent to {invited.email}.")
         return redirect("tenancy:users")
-    return render(request, "tenancy/users.html", _users_context(request))
+    return render(request, "tenancy/users.html", _users_context(member))
 
 
-def _target(request, pk):
-    _superuser_only(request)
-    return get_object_or_404(users.visible_users(request.user), pk=pk)
+def _target(member, pk):
+    return member.get(users.visible_users(member.user), pk=pk)
 
 
-@login_required
-def user_edit(request, pk):
+@users_page
+def user_edit(request, member, pk):
     """Role and organization scope of one person (GET the form, POST saves)."""
-    target = _target(request, pk)
+    target = _target(member, pk)
     errors = {}
     if request.method == "POST":
         try:
-            users.change(request.user, target, role=request.POST.get("role"),
-                         organizations=_chosen_organizations(request), all_organizations=_all_organizations(request))
+            users.change(member.user, target, role=request.POST.get("role"),
+                         organizations=_chosen_organizations(request, member),
+                         all_organizations=_all_organizations(request))
         except users.RuleError as error:
             errors = {error.field: error.message}
         else:
@@ -89,17 +84,16 @@ def user_edit(request, pk):
     return render(request, "tenancy/user_edit.html", {
         "target": target, "roles": Role.choices, "errors": errors, "chosen": chosen,
         "all_chosen": target.membership.all_organizations,
-        "organizations": scoping.scope(request.user, Organization.objects.all()),
+        "organizations": member.scope(Organization),
     }, status=400 if errors else 200)
 
 
-@login_required
-@require_POST
-def user_active(request, pk, active):
+@users_action
+def user_active(request, member, pk, active):
     """Deactivate (sessions end, tokens are revoked) or re-activate."""
-    target = _target(request, pk)
+    target = _target(member, pk)
     try:
-        users.change(request.user, target, is_active=active)
+        users.change(member.user, target, is_active=active)
     except users.RuleError as error:
         messages.error(request, error.message)
     else:
@@ -107,12 +101,11 @@ def user_active(request, pk, active):
     return redirect("tenancy:users")
 
 
-@login_required
-@require_POST
-def user_resend(request, pk):
-    target = _target(request, pk)
+@users_action
+def user_resend(request, member, pk):
+    target = _target(member, pk)
     try:
-        users.resend(request.user, target)
+        users.resend(member.user, target)
     except users.RuleError as error:
         messages.error(request, error.message)
     else:
@@ -145,40 +138,40 @@ def _token_form(request):
     return (name, scope, expires_at), {}
 
 
-@login_required
-def token_list(request):
+def _own_tokens(member):
+    return member.scope(ApiToken).filter(user=member.user)
+
+
+@member_page
+def token_list(request, member):
     """The user's own tokens; POST creates one and shows its secret once."""
-    scoping.member_account(request.user)
     errors, secret = {}, None
     if request.method == "POST":
         values, errors = _token_form(request)
         if values:
-            _, secret = ApiToken.issue(request.user, values[1], values[0], values[2])
-    tokens = scoping.scope(request.user, ApiToken.objects.filter(user=request.user)).order_by("-created_at")
+            _, secret = ApiToken.issue(member.user, values[1], values[0], values[2])
+    tokens = _own_tokens(member).order_by("-created_at")
     return render(request, "tenancy/tokens.html", {
         "tokens": tokens, "scopes": TOKEN_SCOPES, "errors": errors, "secret": secret,
         "values": request.POST if errors else {}, "now": timezone.now(),
     }, status=400 if errors else 200)
 
 
-@login_required
-@require_POST
-def token_revoke(request, pk):
-    scoping.member_account(request.user)
-    token = get_object_or_404(scoping.scope(request.user, ApiToken.objects.filter(user=request.user)), pk=pk)
+@member_page(methods=["POST"])
+def token_revoke(request, member, pk):
+    token = member.get(_own_tokens(member), pk=pk)
     token.revoke()
     messages.success(request, f"Token {token.name or token.key_id} revoked.")
     return redirect("tenancy:tokens")
 
 
-@login_required
-def two_factor_settings(request):
+@member_page
+def two_factor_settings(request, member):
     """Turn one's own TOTP on or off; a superuser may require it for the whole account."""
-    account = scoping.member_account(request.user)
-    device = two_factor.confirmed_device(request.user)
-    context = {"device": device, "account": account, "is_superuser": scoping.can(request.user, scoping.MANAGE)}
+    device = two_factor.confirmed_device(member.user)
+    context = {"device": device, "account": member.account, "is_superuser": member.can(MANAGE)}
     if device is None:
-        pending = two_factor.pending_device(request.user, request.session)
+        pending = two_factor.pending_device(member.user, request.session)
         if request.method == "POST":
             if two_factor.confirm(pending, request.POST.get("code")):
                 otp_login(request, pending)
@@ -189,26 +182,21 @@ def two_factor_settings(request):
     return render(request, "tenancy/two_factor.html", context)
 
 
-@login_required
-@require_POST
-def two_factor_off(request):
-    account = scoping.member_account(request.user)
-    if account.require_two_factor:
+@member_page(methods=["POST"])
+def two_factor_off(request, member):
+    if member.account.require_two_factor:
         messages.error(request, "Your account requires two-factor; it stays on.")
     else:
-        two_factor.turn_off(request.user)
+        two_factor.turn_off(member.user)
         messages.success(request, "Two-factor is off.")
     return redirect("tenancy:two-factor")
 
 
-@login_required
-@require_POST
-def two_factor_require(request):
-    account = scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser may require two-factor.")
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser may require two-factor.")
+def two_factor_require(request, member):
+    account = member.account
     required = request.POST.get("required") == "on"
-    if required and two_factor.confirmed_device(request.user) is None:
+    if required and two_factor.confirmed_device(member.user) is None:
         messages.error(request, "Turn on two-factor for yourself first, so you are not locked out.")
         return redirect("tenancy:two-factor")
     account.require_two_factor = required

@@ -1,34 +1,23 @@
 """The organizations list and each organization's page (issue 8, R1.4).
 
-These pages compose rooms above tenancy (inventory, thresholds, alerts): their
-models are imported inside the view functions, never at module level, so the
-arrows of ARCHITECTURE.md still point one way for everything else in tenancy.
-Every queryset goes through `scoping.scope`.
+The page shows what the rooms above tenancy know of an organization (its inventory, its
+threshold, its PSA company, its recent alerts) without importing them: each room adds its
+facts and sections through the organization extensions (`tenancy/serializers.py`), the
+same hook that adds its fields to the API.
 """
 
 from collections import defaultdict
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
 
-from tenancy import organizations, removal, scoping
+from tenancy import organizations, removal
 from tenancy.models import Organization
+from tenancy.pages import MANAGE, in_order, member_page
 from tenancy.serializers import ORGANIZATION_EXTENSIONS, OrganizationSerializer
 
-RECENT_ALERTS = 20
 SHOWN = 500
-# The threshold section already shows these extensions' facts, with their origin.
-SHOWN_ELSEWHERE = {"custom_threshold", "threshold"}
-
-
-def _superuser(request):
-    account = scoping.member_account(request.user)
-    if not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser may change organizations.")
-    return account
+REFUSAL = "Only a superuser may change organizations."
 
 
 def _save(request, account, instance=None):
@@ -42,23 +31,19 @@ def _save(request, account, instance=None):
     return None, serializer.errors.get("name", ["Not valid."])[0]
 
 
-@login_required
-def organization_list(request):
+@member_page(write=MANAGE, refusal=REFUSAL)
+def organization_list(request, member):
     """Organizations with open alerts per kind (R1.4: only what the user sees) and a search."""
-    from alerts.categories import KINDS  # the page composes rooms
-
-    account = scoping.member_account(request.user)
     error = None
     if request.method == "POST":
-        _superuser(request)
-        organization, error = _save(request, account)
+        organization, error = _save(request, member.account)
         if organization:
             messages.success(request, f"Organization {organization.name} created.")
             return redirect("tenancy:organization", organization.pk)
     search = request.GET.get("q", "").strip()
-    visible = scoping.scope(request.user, Organization.objects.all())  # scoped
+    visible = member.scope(Organization)
     if search:
-        visible = visible.filter(name__icontains=search)  # scoped
+        visible = visible.filter(name__icontains=search)
     rows = list(visible[:SHOWN])
     counts = defaultdict(dict, organizations.open_alert_counts(org.pk for org in rows))
     kinds = sorted({kind for by_kind in counts.values() for kind in by_kind})
@@ -67,60 +52,31 @@ def organization_list(request):
         for org in rows
     ]
     return render(request, "tenancy/organizations.html", {
-        "table": table, "kinds": [(k, KINDS.get(k, k)) for k in kinds], "search": search,
+        "table": table, "kinds": [(k, organizations.alert_kind_label(k)) for k in kinds], "search": search,
         "total": sum(row["total"] for row in table), "truncated": len(rows) == SHOWN,
-        "can_manage": scoping.can(request.user, scoping.MANAGE), "error": error,
+        "can_manage": member.can(MANAGE), "error": error,
         "name": request.POST.get("name", ""),
     })
 
 
-def _label(name: str) -> str:
-    """"psa_company" → "PSA company": short words read as acronyms."""
-    words = [w.upper() if len(w) <= 3 else w for w in name.split("_")]
-    return " ".join(words)[:1].upper() + " ".join(words)[1:]
-
-
-def _threshold(organization):
-    """The threshold in effect and where it comes from, when the thresholds room provides it."""
-    try:
-        from thresholds.effective import effective_threshold  # the page composes rooms
-    except ImportError:
-        return None
-    return effective_threshold(organization)
-
-
-@login_required
-def organization_page(request, pk):
-    """Appliances, assets, SaaS sources, threshold, extensions (PSA company …) and recent alerts."""
-    from alerts.models import Alert  # the page composes rooms
-    from inventory.models import Appliance, Asset, SaasSource
-
-    scoping.member_account(request.user)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)  # scoped
-    user = request.user
-    context = {
+@member_page
+def organization_page(request, member, pk):
+    """Its facts (threshold, PSA company …) and the sections other rooms add (inventory, recent alerts)."""
+    organization = member.get(Organization, pk=pk)
+    by_kind = organizations.open_alert_counts([organization.pk]).get(organization.pk, {})
+    return render(request, "tenancy/organization.html", {
         "organization": organization,
-        "appliances": scoping.scope(user, Appliance.objects.filter(organization=organization)),  # scoped
-        "assets": scoping.scope(user, Asset.objects.filter(organization=organization)).select_related("appliance"),  # scoped
-        "saas_sources": scoping.scope(user, SaasSource.objects.filter(organization=organization)),  # scoped
-        "threshold": _threshold(organization),
-        "extensions": [
-            (getattr(e, "label", "") or _label(e.name), e.read(organization))
-            for e in ORGANIZATION_EXTENSIONS if e.name not in SHOWN_ELSEWHERE
-        ],
-        "alerts": scoping.scope(user, Alert.objects.filter(organization=organization))[:RECENT_ALERTS],  # scoped
-        "open_count": scoping.scope(user, Alert.objects.filter(organization=organization, state="open")).count(),  # scoped
-        "can_manage": scoping.can(user, scoping.MANAGE),
-    }
-    return render(request, "tenancy/organization.html", context)
+        "open_count": sum(by_kind.values()),
+        "facts": in_order(e.fact(member, organization) for e in ORGANIZATION_EXTENSIONS),
+        "panels": in_order(e.panel(member, organization) for e in ORGANIZATION_EXTENSIONS),
+        "can_manage": member.can(MANAGE),
+    })
 
 
-@login_required
-@require_POST
-def organization_rename(request, pk):
-    account = _superuser(request)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)  # scoped
-    renamed, error = _save(request, account, organization)
+@member_page(methods=["POST"], require=MANAGE, refusal=REFUSAL)
+def organization_rename(request, member, pk):
+    organization = member.get(Organization, pk=pk)
+    renamed, error = _save(request, member.account, organization)
     if renamed:
         messages.success(request, f"Renamed to {renamed.name}.")
     else:
@@ -128,11 +84,10 @@ def organization_rename(request, pk):
     return redirect("tenancy:organization", pk)
 
 
-@login_required
-def organization_delete(request, pk):
+@member_page(require=MANAGE, refusal=REFUSAL)
+def organization_delete(request, member, pk):
     """GET asks for confirmation and says what goes with it; POST deletes."""
-    _superuser(request)
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=pk)  # scoped
+    organization = member.get(Organization, pk=pk)
     figures = organizations.contents(organization)
     if request.method == "POST":
         name = organization.name

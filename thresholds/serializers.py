@@ -6,6 +6,7 @@ from rest_framework import serializers
 from tenancy import scoping
 from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
+from tenancy.pages import Panel
 from tenancy.serializers import OrganizationExtension
 from thresholds import changes
 from thresholds.effective import effective_threshold, effective_thresholds
@@ -122,6 +123,10 @@ class EffectiveThresholdExtension(OrganizationExtension):
 
     def read(self, organization):
         return self._describe(effective_threshold(organization))
+
+    def fact(self, member, organization):
+        """On the organization page, first: the threshold in effect and where it comes from."""
+        return Panel("thresholds/_organization_fact.html", {"threshold": effective_threshold(organization)}, order=0)
 
     def read_many(self, organizations):
         if not organizations:

@@ -2,28 +2,20 @@
 organizations. Superusers change them; admins and monitors see them read-only (R1.3)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
 
-from tenancy import scoping
 from tenancy.models import Organization
+from tenancy.pages import MANAGE, member_page
 from thresholds import changes
 from thresholds.effective import global_threshold
-from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
+from thresholds.models import CustomThreshold, GlobalThreshold
 from thresholds.serializers import CustomThresholdSerializer, GlobalThresholdSerializer
 
 ORGANIZATIONS_SHOWN = 200
-
-
-def _writer(request):
-    """Reads for every member; a POST needs the superuser's right (403 otherwise)."""
-    account = scoping.member_account(request.user)
-    if request.method == "POST" and not scoping.can(request.user, scoping.MANAGE):
-        raise PermissionDenied("Only a superuser may change thresholds.")
-    return account
+REFUSAL = "Only a superuser may change thresholds."
+# Reads for every member; a POST needs the superuser's right (403 otherwise).
+thresholds_page = member_page(write=MANAGE, refusal=REFUSAL)
 
 
 def _form_data(post):
@@ -33,44 +25,42 @@ def _form_data(post):
     return data
 
 
-def _context(request, account, **extra):
+def _context(member, **extra):
     return {
-        "global": scoping.scope(request.user, GlobalThreshold.objects.all()).first() or GlobalThreshold(account=account),  # scoped
+        "global": member.scope(GlobalThreshold).first() or GlobalThreshold(account=member.account),
         # R1.4, R1.6: each custom threshold counts only the organizations this user sees.
-        "customs": scoping.scope(request.user, CustomThreshold.objects.all()).annotate(  # scoped
+        "customs": member.scope(CustomThreshold).annotate(
             visible_organizations=Count("thresholdassignment", filter=Q(
-                thresholdassignment__organization__in=scoping.scope(request.user, Organization.objects.all())))),
-        "can_manage": scoping.can(request.user, scoping.MANAGE),
+                thresholdassignment__organization__in=member.scope(Organization)))),
+        "can_manage": member.can(MANAGE),
         **extra,
     }
 
 
-@login_required
-def page(request):
+@thresholds_page
+def page(request, member):
     """Global thresholds form (POST saves it) and the list of custom thresholds."""
-    account = _writer(request)
     if request.method == "POST":
-        serializer = GlobalThresholdSerializer(data=_form_data(request.POST), context={"account": account})
+        serializer = GlobalThresholdSerializer(data=_form_data(request.POST), context={"account": member.account})
         if serializer.is_valid():
             serializer.save()
             messages.success(request, "Global thresholds saved; they apply from the next evaluation.")
             return redirect("thresholds:page")
         form = {"errors": serializer.errors, "values": request.POST}
-        return render(request, "thresholds/page.html", _context(request, account, form=form), status=400)
-    return render(request, "thresholds/page.html", _context(request, account, form=None))
+        return render(request, "thresholds/page.html", _context(member, form=form), status=400)
+    return render(request, "thresholds/page.html", _context(member, form=None))
 
 
-@login_required
-def custom_edit(request, pk=None):
+@thresholds_page
+def custom_edit(request, member, pk=None):
     """Create (pk None) or edit a custom threshold; its organizations are assigned below the form."""
-    account = _writer(request)
     threshold = None
     if pk is not None:
-        threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
+        threshold = member.get(CustomThreshold, pk=pk)
     form = None
     if request.method == "POST":
         serializer = CustomThresholdSerializer(
-            threshold, data=_form_data(request.POST), context={"account": account, "request": request},
+            threshold, data=_form_data(request.POST), context={"account": member.account, "request": request},
         )
         if serializer.is_valid():
             threshold = serializer.save()
@@ -78,26 +68,24 @@ def custom_edit(request, pk=None):
             return redirect("thresholds:custom-edit", pk=threshold.pk)
         form = {"errors": serializer.errors, "values": request.POST}
     return render(request, "thresholds/custom_form.html", {
-        "threshold": threshold, "form": form, "can_manage": scoping.can(request.user, scoping.MANAGE),
-        "global": global_threshold(account), **_organization_list(request, threshold),
+        "threshold": threshold, "form": form, "can_manage": member.can(MANAGE),
+        "global": global_threshold(member.account), **_organization_list(request, member, threshold),
     }, status=400 if form else 200)
 
 
-def _organization_list(request, threshold):
+def _organization_list(request, member, threshold):
     """R4.3: assigned organizations first, then the rest; `q` narrows by name."""
     if threshold is None:
         return {"organizations": [], "q": ""}
     query = (request.GET.get("q") or request.POST.get("q") or "").strip()
-    organizations = scoping.scope(request.user, Organization.objects.all())  # scoped
+    organizations = member.scope(Organization)
     if query:
         organizations = organizations.filter(name__icontains=query)
     current = dict(
-        ThresholdAssignment.objects.filter(organization__in=organizations)  # scoped: organizations is
-        .values_list("organization_id", "threshold__name")
+        organizations.filter(threshold_assignment__isnull=False)
+        .values_list("pk", "threshold_assignment__threshold__name")
     )
-    assigned_ids = set(
-        ThresholdAssignment.objects.filter(threshold=threshold).values_list("organization_id", flat=True)  # scoped
-    )
+    assigned_ids = set(threshold.thresholdassignment_set.values_list("organization_id", flat=True))
     ordered = organizations.order_by("name")
     assigned = list(ordered.filter(pk__in=assigned_ids))
     others = list(ordered.exclude(pk__in=assigned_ids)[: ORGANIZATIONS_SHOWN + 1])
@@ -111,42 +99,41 @@ def _organization_list(request, threshold):
     }
 
 
-@login_required
-def organizations(request, pk):
-    """The organization list of one custom threshold (htmx search target)."""
-    scoping.member_account(request.user)
-    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
+def _organizations(request, member, threshold):
     return render(request, "thresholds/_organizations.html", {
-        "threshold": threshold, "can_manage": scoping.can(request.user, scoping.MANAGE),
-        **_organization_list(request, threshold),
+        "threshold": threshold, "can_manage": member.can(MANAGE),
+        **_organization_list(request, member, threshold),
     })
 
 
-@login_required
-@require_POST
-def assign(request, pk, org_id):
+@member_page
+def organizations(request, member, pk):
+    """The organization list of one custom threshold (htmx search target)."""
+    return _organizations(request, member, member.get(CustomThreshold, pk=pk))
+
+
+@member_page(methods=["POST"], write=MANAGE, refusal=REFUSAL)
+def assign(request, member, pk, org_id):
     """Assign (`action=assign`) or unassign one organization; answers the refreshed list."""
-    _writer(request)
-    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
-    organization = get_object_or_404(scoping.scope(request.user, Organization.objects.all()), pk=org_id)  # scoped
+    threshold = member.get(CustomThreshold, pk=pk)
+    organization = member.get(Organization, pk=org_id)
     if request.POST.get("action") == "assign":
         changes.set_custom_threshold(organization, threshold)
-    elif ThresholdAssignment.objects.filter(organization=organization, threshold=threshold).exists():  # scoped
+    elif threshold.thresholdassignment_set.filter(organization=organization).exists():
         changes.set_custom_threshold(organization, None)
     if request.headers.get("HX-Request"):
-        return organizations(request, pk)
+        return _organizations(request, member, threshold)
     return redirect("thresholds:custom-edit", pk=pk)
 
 
-@login_required
-def custom_delete(request, pk):
+@thresholds_page
+def custom_delete(request, member, pk):
     """GET asks for confirmation; POST deletes and returns its organizations to global (R4.3)."""
-    _writer(request)
-    threshold = get_object_or_404(scoping.scope(request.user, CustomThreshold.objects.all()), pk=pk)  # scoped
+    threshold = member.get(CustomThreshold, pk=pk)
     if request.method == "POST":
         name = threshold.name
         changes.delete_custom(threshold)
         messages.success(request, f"Custom threshold '{name}' deleted; its organizations use the global threshold again.")
         return redirect("thresholds:page")
-    count = ThresholdAssignment.objects.filter(threshold=threshold).count()  # scoped
+    count = threshold.thresholdassignment_set.count()
     return render(request, "thresholds/confirm_delete.html", {"threshold": threshold, "count": count})
