@@ -11,7 +11,8 @@ from django.urls import URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parent.parent
 # Signing in, two-factor and invitations come before a membership exists: they are not pages of an account.
-NOT_PAGES = {"tenancy/login_views.py"}
+# The API's base viewset is the API's own way in (scoped querysets, IsMember), not a page.
+NOT_PAGES = {"tenancy/login_views.py", "tenancy/viewsets.py"}
 # Every dashboard view module, and the panels rooms add to other rooms' pages.
 ROOMS = [d for d in ROOT.iterdir() if (d / "apps.py").exists()]
 PAGE_MODULES = sorted(
