@@ -26,4 +26,13 @@ $BIN/python manage.py makemigrations --check --dry-run -v0  # every model change
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/uniview}"
 export CELERY_BROKER_URL="${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}"
-$BIN/python -m pytest "$@"
+# The whole suite runs on PYTEST_WORKERS processes (pytest-xdist; each has its own test database,
+# Redis database and var directory, see tests/settings.py); named files run in one process unless
+# PYTEST_WORKERS is set. PYTEST_WORKERS=0 runs everything in one process.
+workers=()
+if [[ " $* " != *" -n "* && " $* " != *" -p no:xdist "* ]]; then
+  files=0; for arg in "$@"; do [[ "$arg" == tests/* || "$arg" == *.py* ]] && files=1; done
+  if [[ -n "${PYTEST_WORKERS:-}" ]]; then workers=(-n "$PYTEST_WORKERS")
+  elif ((files == 0)); then workers=(-n 2); fi
+fi
+$BIN/python -m pytest "${workers[@]}" "$@"
