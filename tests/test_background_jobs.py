@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.tasks import run_evaluation_job
+from fakes.datto import DattoFake, asset
 from integrations.models import Integration
 from integrations.tasks import run_sync_job
 from inventory.models import DattoClient
@@ -17,7 +18,6 @@ from tenancy import background
 from tenancy.models import BackgroundJob
 from tests.browser import log_in
 from tests.conftest import PASSWORD, api_client, build_cast, make_appliance
-from tests.fakes.datto import FakeDatto, asset
 from tests.workers import Worker, flush_broker, wait_for
 
 
@@ -29,7 +29,7 @@ def browser(user):
 
 @pytest.fixture
 def datto(cast):
-    fake = FakeDatto().start()
+    fake = DattoFake().start()
     fake.clients = [{"id": 1, "name": "Acme"}]
     fake.assets = {"1": [asset("vm-1", "web")]}
     integration = Integration.objects.create(

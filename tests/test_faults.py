@@ -18,11 +18,11 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
+from fakes.smtp import SmtpFake
 from notifications.models import Delivery
 from observability.models import Heartbeat
 from observability.tasklog import BEAT_HEARTBEAT
 from tests.conftest import NOW, build_cast, make_appliance
-from tests.fakes.smtp import SmtpServer
 from tests.workers import ROOT, Worker, flush_broker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +59,7 @@ class PrivateRedis:
     """A Redis of this test's own, so it can be killed and restarted without touching anyone else's."""
 
     def __init__(self):
-        from tests.fakes.smtp import free_port
+        from fakes.smtp import free_port
 
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -88,7 +88,7 @@ def _pings(client):
 
 @pytest.fixture
 def smtp():
-    server = SmtpServer().start()
+    server = SmtpFake().start()
     yield server
     server.stop()
 

@@ -4,11 +4,11 @@ import pytest
 
 from alerts.conditions import Condition
 from alerts.reconciler import reconcile
+from fakes.vsa import VsaFake
 from notifications.models import Delivery, VsaEmailAction
 from tenancy.models import Membership, Role
 from tenancy.users import change
 from tests.conftest import NOW
-from tests.fakes.vsa import VsaFake
 from tests.test_vsa import deliver_vsa, make_vsa
 
 
