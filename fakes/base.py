@@ -130,7 +130,7 @@ class FakeServer:
         self.requests: list[Call] = []
         self.hold_after_acting = threading.Event()
         self.hold_after_acting.set()
-        self.httpd = None
+        self.httpd, self._stopped = None, False
         self.heal()
 
     # --- life -----------------------------------------------------------------
@@ -142,6 +142,8 @@ class FakeServer:
         return self.httpd
 
     def start(self):
+        if self._stopped:  # started again after a stop: a new server (on a new port, unless told)
+            self.httpd, self._stopped = None, False
         threading.Thread(target=self._bind().serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
@@ -149,7 +151,7 @@ class FakeServer:
         self.hold_after_acting.set()
         self.httpd.shutdown()
         self.httpd.server_close()
-        self.httpd = None
+        self._stopped = True  # `url` still names where it was
 
     def __enter__(self):
         return self.start()

@@ -85,3 +85,10 @@ def offline_appliances(cast):
         a2_silent=make_appliance(cast.account_a, cast.org_a2, "a2-silent", last_contact_at=NOW - timedelta(hours=2)),
         b_silent=make_appliance(cast.account_b, cast.org_b1, "b-silent", last_contact_at=NOW - timedelta(hours=1)),
     )
+
+
+def pytest_collection_modifyitems(items):
+    """A browser test is a slow test too: `-m "not slow"` leaves both out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

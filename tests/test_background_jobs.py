@@ -40,6 +40,7 @@ def datto(cast):
     fake.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_an_evaluation_asked_for_in_the_api_runs_in_a_worker_and_answers_a_job_to_poll(tmp_path):
     cast = build_cast()

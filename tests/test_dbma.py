@@ -67,6 +67,7 @@ def test_r9_1_a_changed_mapping_survives_the_next_poll_and_moves_the_assets(cast
     assert set(AzureAsset.objects.filter(client_external_id="11").values_list("organization", flat=True)) == {cast.org_a2.pk}
 
 
+@pytest.mark.slow
 def test_r9_2_a_quota_429_raises_one_integration_alert_and_the_next_good_sync_resolves_it(cast, datto, integration):
     datto.quota(times=100)  # every try is refused, after the client's own retries
     for minutes in (0, 60):
@@ -214,6 +215,7 @@ def test_r9_2_an_integration_alert_is_emailed_and_marked_so_no_psa_ticket_opens(
     assert alert.kind == "dbma_integration" and alert.details["integration_alert"] is True  # the PSA skips this kind
 
 
+@pytest.mark.slow
 def test_removing_the_integration_resolves_what_it_raised(cast, datto, integration):
     datto.quota(times=100)
     poll(integration, NOW)

@@ -60,6 +60,7 @@ def assert_one_ticket_per_alert(fake, alerts):
         assert delivery.external_ref == str(ticket["id"])
 
 
+@pytest.mark.slow
 def test_r13_5_the_psa_down_for_a_while_then_back_every_ticket_arrives_once(tmp_path):
     fake = ConnectWiseFake().start()
     fake.server_error()
@@ -85,6 +86,7 @@ def test_r13_5_the_psa_down_for_a_while_then_back_every_ticket_arrives_once(tmp_
         fake.stop()
 
 
+@pytest.mark.slow
 def test_r13_5_a_worker_killed_mid_ticket_leaves_exactly_one_ticket_after_restart(tmp_path):
     fake = ConnectWiseFake().start()
     fake.hold_after_acting.clear()  # the ticket is made, then the answer waits: the worker is mid-call
@@ -116,6 +118,7 @@ def test_r13_5_a_worker_killed_mid_ticket_leaves_exactly_one_ticket_after_restar
         fake.stop()
 
 
+@pytest.mark.slow
 def test_r13_5_a_429_retry_after_is_honoured(tmp_path):
     fake = ConnectWiseFake().start()
     fake.quota(300)

@@ -108,6 +108,7 @@ def assert_no_duplicates():
     assert all(n == 1 for n in per_event.values()), "an event got two deliveries on one channel"
 
 
+@pytest.mark.slow
 def test_r13_5_a_flushed_broker_loses_nothing_beats_sweeper_re_sends_every_pending_delivery(tmp_path, smtp):
     cast = build_cast()
     silent_appliances(cast, 4)
@@ -133,6 +134,7 @@ def test_r13_5_a_flushed_broker_loses_nothing_beats_sweeper_re_sends_every_pendi
         worker.stop()
 
 
+@pytest.mark.slow
 def test_r14_2_two_evaluations_at_once_in_separate_processes_raise_each_alert_once(tmp_path):
     cast = build_cast()
     silent_appliances(cast, 12)
@@ -147,6 +149,7 @@ def test_r14_2_two_evaluations_at_once_in_separate_processes_raise_each_alert_on
     assert_no_duplicates()
 
 
+@pytest.mark.slow
 def test_r14_2_two_beats_by_mistake_make_no_duplicate_alert_or_delivery(tmp_path, smtp):
     cast = build_cast()
     silent_appliances(cast, 6)  # silent since NOW: every real-time evaluation sees them offline
@@ -171,6 +174,7 @@ def test_r14_2_two_beats_by_mistake_make_no_duplicate_alert_or_delivery(tmp_path
     assert len(smtp.messages) == sent, (len(smtp.messages), sent)
 
 
+@pytest.mark.slow
 def test_r13_5_redis_restarted_empty_under_a_running_worker_and_beat_loses_no_delivery(tmp_path, smtp):
     cast = build_cast()
     broker = PrivateRedis().start()

@@ -49,6 +49,7 @@ def browser(user):
     return client
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_job_whose_worker_is_killed_mid_run_ends_as_failed_once_its_time_is_up(tmp_path, settings):
     cast = build_cast()
@@ -200,6 +201,7 @@ def test_r15_6_an_evaluation_job_waiting_behind_a_running_one_says_so_on_its_pag
     assert job.state == "done" and job.summary.startswith("1 alert raised") and job.result["raised"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r15_6_a_request_outlives_a_killed_run_and_a_lost_message_and_beats_next_run_serves_it(tmp_path):
     cast = build_cast()

@@ -24,6 +24,7 @@ def all_sent():
     return Delivery.objects.exists() and not Delivery.objects.exclude(state="sent").exists()
 
 
+@pytest.mark.slow
 def test_r15_1_r15_2_a_ticketed_alarm_moves_with_its_appliance_and_closes_once_when_its_organization_goes(tmp_path):
     psa = ConnectWiseFake().start()
     smtp = SmtpFake().start()

@@ -134,6 +134,7 @@ def test_the_backoff_grows_and_is_capped():
     assert 1800 <= outbox.backoff(30) <= 3600
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r13_5_a_lost_task_is_delivered_by_the_sweeper(tmp_path):
     server = SmtpFake().start()

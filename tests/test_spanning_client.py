@@ -49,6 +49,7 @@ def test_users_follow_next_link_until_a_page_has_none(m365):
     assert len([r for r in m365.requests if r.path == "/external/users"]) == 3
 
 
+@pytest.mark.slow
 def test_a_429_is_retried_at_most_three_tries_then_reported_as_quota(m365):
     m365.quota(times=2)
     assert client(m365).tenant()["users"] == 42  # two refusals, the third try answers

@@ -288,12 +288,14 @@ def start(env, code="import django; django.setup()"):
     ("0.0.0.0/0", "never allowed"),
     ("fe80::/16", "link-local"),
 ])
+@pytest.mark.slow
 def test_a_bad_or_dangerous_allow_list_stops_the_process_at_start(value, why):
     result = start({"OUTBOUND_ALLOW_CIDRS": value})
     assert result.returncode != 0
     assert "OUTBOUND_ALLOW_CIDRS" in result.stderr and why in result.stderr
 
 
+@pytest.mark.slow
 def test_no_environment_variable_opens_loopback_in_production():
     code = (
         "import django; django.setup()\n"

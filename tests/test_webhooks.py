@@ -241,6 +241,7 @@ def test_r1_a_webhook_never_receives_another_accounts_alerts(cast, receiver):
 
 
 # --- At least once, exactly one accepted ----------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r13_5_a_worker_killed_mid_call_leads_to_exactly_one_accepted_event(tmp_path):
     receiver = WebhookReceiver().start()
