@@ -1,6 +1,6 @@
 """PSA lookups are exact (R13.3, invariant 4): a retry adopts or closes only our own ticket.
 
-The fakes search the way the vendors do (tests/fakes/psa.py): ConnectWise's `conditions`
+The fakes search the way the vendors do (fakes/psa.py): ConnectWise's `conditions`
 are SQL Server LIKE, where `[UV-12]` is a character class; Autotask's `contains` and the
 BMS/Vorex title filter are case-insensitive substring matches. Whatever a search returns,
 a ticket is ours only when its title ends with the alert's `[ref]`, as every ticket we open does.
