@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.tasks import run_evaluation_job
-from fakes.datto import DattoFake, asset
+from fakes.datto import asset
 from integrations.models import Integration
 from integrations.tasks import run_sync_job
 from inventory.models import DattoClient
@@ -28,8 +28,8 @@ def browser(user):
 
 
 @pytest.fixture
-def datto(cast):
-    fake = DattoFake().start()
+def datto(cast, datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 1, "name": "Acme"}]
     fake.assets = {"1": [asset("vm-1", "web")]}
     integration = Integration.objects.create(
@@ -37,7 +37,6 @@ def datto(cast):
         credentials={"public_key": fake.username, "secret_key": fake.secret},
     )
     yield integration
-    fake.stop()
 
 
 @pytest.mark.slow

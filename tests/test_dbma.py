@@ -7,7 +7,7 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from fakes.datto import DattoFake, asset
+from fakes.datto import asset
 from integrations.mapping import remap
 from integrations.models import Integration
 from integrations.pollers import poll
@@ -23,8 +23,8 @@ def iso(moment: datetime) -> str:
 
 
 @pytest.fixture
-def datto():
-    fake = DattoFake().start()
+def datto(datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 11, "name": "ACME"}, {"id": 12, "name": "Zeta Corp"}]
     fake.assets = {
         "11": [asset("vm-1", "acme-web", end=iso(NOW - timedelta(hours=2))),
@@ -32,7 +32,6 @@ def datto():
         "12": [asset("vm-3", "zeta-app", end=iso(NOW - timedelta(hours=30)), module="Zeta subscription")],
     }
     yield fake
-    fake.stop()
 
 
 @pytest.fixture

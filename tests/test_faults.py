@@ -18,7 +18,6 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
-from fakes.smtp import SmtpFake
 from notifications.models import Delivery
 from observability.models import Heartbeat
 from observability.tasklog import BEAT_HEARTBEAT
@@ -87,10 +86,9 @@ def _pings(client):
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpFake().start()
+def smtp(smtp_fake):
+    server = smtp_fake
     yield server
-    server.stop()
 
 
 def silent_appliances(cast, count):

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
-from fakes.psa import ConnectWiseFake, make_psa
+from fakes.psa import make_psa
 from fakes.vsa import VsaFake
 from integrations.models import Integration
 from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
@@ -21,10 +21,9 @@ def browser(user):
 
 
 @pytest.fixture
-def cw(cast):
-    fake = ConnectWiseFake().start()
+def cw(cast, connectwise_fake):
+    fake = connectwise_fake
     yield fake
-    fake.stop()
 
 
 def test_r13_3_add_a_psa_then_show_its_configuration_masked(cast, cw):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from fakes.datto import DattoFake, asset
+from fakes.datto import asset
 from fakes.psa import FAKES, make_psa
 from integrations import unitrends_steps
 from integrations.mapping import remap
@@ -144,13 +144,12 @@ def test_r15_1_a_remapped_spanning_source_takes_its_open_alert_along(cast):
 
 
 @pytest.fixture
-def datto():
-    fake = DattoFake().start()
+def datto(datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 11, "name": "ACME"}]
     stale = (NOW - timedelta(hours=30)).isoformat().replace("+00:00", "Z")
     fake.assets = {"11": [asset("vm-1", "acme-web", end=stale)]}
     yield fake
-    fake.stop()
 
 
 def test_r15_1_a_remapped_datto_client_moves_its_azure_assets_and_their_alerts(cast, datto):

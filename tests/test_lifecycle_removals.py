@@ -12,7 +12,6 @@ from alerts.models import Alert, AlertEvent
 from alerts.reconciler import reconcile
 from fakes.datto import DattoFake, asset
 from fakes.psa import FAKES, make_psa
-from fakes.vsa import VsaFake
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory import lifecycle
@@ -220,10 +219,9 @@ def test_r15_2_the_ticket_is_closed_after_the_subject_rows_are_gone(cast, connec
 
 
 @pytest.fixture
-def vsa(cast):
-    fake = VsaFake().start()
+def vsa(cast, vsa_fake):
+    fake = vsa_fake
     yield fake
-    fake.stop()
 
 
 def test_r15_2_the_vsa_alarm_is_closed_when_its_asset_is_removed(cast, vsa):

@@ -6,7 +6,6 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from fakes.spanning import GoogleFake, M365Fake, SalesforceFake
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory.models import SaasDailyStatus, SaasSource
@@ -23,24 +22,21 @@ def noon(n: int) -> datetime:
 
 
 @pytest.fixture
-def m365():
-    fake = M365Fake().start()
+def m365(m365_fake):
+    fake = m365_fake
     yield fake
-    fake.stop()
 
 
 @pytest.fixture
-def salesforce():
-    fake = SalesforceFake().start()
+def salesforce(salesforce_fake):
+    fake = salesforce_fake
     yield fake
-    fake.stop()
 
 
 @pytest.fixture
-def google():
-    fake = GoogleFake().start()
+def google(google_fake):
+    fake = google_fake
     yield fake
-    fake.stop()
 
 
 def integration_for(account, fake, kind):

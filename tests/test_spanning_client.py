@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from alerts.models import Alert
-from fakes.spanning import M365Fake, SalesforceFake
+from fakes.spanning import SalesforceFake
 from integrations import http
 from integrations.pollers import poll
 from integrations.spanning import GoogleClient, M365Client, SalesforceClient
@@ -18,10 +18,9 @@ from tests.test_spanning import day, first_poll_and_map, integration_for, noon
 
 
 @pytest.fixture
-def m365():
-    fake = M365Fake().start()
+def m365(m365_fake):
+    fake = m365_fake
     yield fake
-    fake.stop()
 
 
 def client(fake, **kwargs):

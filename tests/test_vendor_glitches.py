@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 
-from fakes.datto import DattoFake, asset
+from fakes.datto import asset
 from fakes.spanning import M365Fake
 from integrations.models import Integration
 from integrations.pollers import poll
@@ -17,12 +17,11 @@ from tests.conftest import NOW, api_client
 
 
 @pytest.fixture
-def datto():
-    fake = DattoFake().start()
+def datto(datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 1, "name": "Acme"}, {"id": 2, "name": "Birch"}]
     fake.assets = {"1": [asset("vm-1", "web"), asset("vm-2", "db")], "2": [asset("vm-3", "mail"), asset("vm-4", "files")]}
     yield fake
-    fake.stop()
 
 
 @pytest.fixture

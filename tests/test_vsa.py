@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from alerts.conditions import Condition
 from alerts.reconciler import reconcile
-from fakes.vsa import VsaFake
 from integrations import registry
 from integrations.models import Integration
 from notifications import outbox
@@ -18,10 +17,9 @@ ALARM_KINDS = ["backup_alarm", "hot_copy_alarm"]
 
 
 @pytest.fixture
-def vsa(cast):
-    fake = VsaFake().start()
+def vsa(cast, vsa_fake):
+    fake = vsa_fake
     yield fake
-    fake.stop()
 
 
 def make_vsa(account, fake, **options):

@@ -4,7 +4,6 @@ import pytest
 
 from alerts.conditions import Condition
 from alerts.reconciler import reconcile
-from fakes.vsa import VsaFake
 from notifications.models import Delivery, VsaEmailAction
 from tenancy.models import Membership, Role
 from tenancy.users import change
@@ -13,11 +12,10 @@ from tests.test_vsa import deliver_vsa, make_vsa
 
 
 @pytest.fixture
-def vsa(cast):
-    fake = VsaFake().start()
+def vsa(cast, vsa_fake):
+    fake = vsa_fake
     make_vsa(cast.account_a, fake, post_alarms=False)
     yield fake
-    fake.stop()
 
 
 def action_of(owner, account, recipient):

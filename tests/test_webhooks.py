@@ -23,10 +23,9 @@ from tests.workers import Worker, wait_for
 
 
 @pytest.fixture
-def receiver():
-    server = WebhookReceiver().start()
+def receiver(webhook_receiver):
+    server = webhook_receiver
     yield server
-    server.stop()
 
 
 def quiet(cast):
