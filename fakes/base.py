@@ -125,7 +125,7 @@ class FakeServer:
     methods = ("GET", "POST", "PATCH", "PUT", "DELETE")  # others answer 501, as a plain server does
 
     def __init__(self, port=0):
-        self.port = port
+        self._port = port
         self.lock = threading.RLock()
         self.requests: list[Call] = []
         self.hold_after_acting = threading.Event()
@@ -136,7 +136,7 @@ class FakeServer:
     # --- life -----------------------------------------------------------------
     def _bind(self):
         if self.httpd is None:
-            self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+            self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _Handler)
             self.httpd.daemon_threads = True
             self.httpd.fake = self
         return self.httpd
@@ -158,6 +158,10 @@ class FakeServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._bind().server_address[1]
 
     @property
     def url(self) -> str:
