@@ -30,7 +30,7 @@ export CELERY_BROKER_URL="${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}"
 # Redis database and var directory, see tests/settings.py); named files run in one process unless
 # PYTEST_WORKERS is set. PYTEST_WORKERS=0 runs everything in one process.
 workers=()
-if [[ " $* " != *" -n "* && " $* " != *" -p no:xdist "* ]]; then
+if [[ " $* " != *" -n"* && " $* " != *" --numprocesses"* && " $* " != *" -p no:xdist "* ]]; then
   files=0; for arg in "$@"; do [[ "$arg" == tests/* || "$arg" == *.py* ]] && files=1; done
   if [[ -n "${PYTEST_WORKERS:-}" ]]; then workers=(-n "$PYTEST_WORKERS")
   elif ((files == 0)); then workers=(-n 2); fi
