@@ -4,7 +4,7 @@
     python -m bench.dispatch        # writes bench/RESULTS_dispatch.md
 
 Real parts: PostgreSQL, Redis, Celery worker processes (threads pool), and a fake
-ConnectWise Manage on loopback (tests/fakes/psa.py) that sleeps 50 ms per request.
+ConnectWise Manage on loopback (fakes/psa.py) that sleeps 50 ms per request.
 Two phases: a burst of BURST alerts raised in one transaction (throughput), then a
 steady STEADY_RATE alerts/s for STEADY_SECONDS (latency under a load the system keeps up with).
 """
@@ -28,11 +28,11 @@ from django.db import transaction  # noqa: E402
 from alerts.conditions import Condition  # noqa: E402
 from alerts.models import AlertSettings  # noqa: E402
 from alerts.reconciler import raise_alerts  # noqa: E402
+from fakes.psa import ConnectWiseFake, make_psa  # noqa: E402
 from integrations.models import Integration  # noqa: E402
 from notifications.models import Delivery  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
-from tests.fakes.psa import ConnectWiseFake, make_psa  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).with_name("RESULTS_dispatch.md")
@@ -83,7 +83,7 @@ def wait_sent(count, timeout):
 
 def main():
     fake = ConnectWiseFake().start()
-    fake.delay = LATENCY_MS / 1000
+    fake.slow(LATENCY_MS / 1000)
     # One account for every run (its alerts stay open, so runs use fresh subjects); a new PSA each run.
     account = Account.objects.filter(name=ACCOUNT).first() or create_account(ACCOUNT)
     AlertSettings.objects.update_or_create(account=account, defaults={"emails": []})

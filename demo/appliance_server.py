@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
+from fakes.unitrends import FakeAppliance, UnitrendsFake
 
 PORT = int(os.environ.get("DEMO_APPLIANCE_PORT", "8790"))
 USERNAME, PASSWORD = "demo", "demo-appliance"
@@ -83,13 +83,13 @@ def _tick(appliances, stop):
                         appliance.active_jobs[job["id"] + 1] = {**job, "id": job["id"] + 1, "percent_complete": 0}
 
 
-def serve(port=PORT, now=None) -> FakeApplianceServer:
+def serve(port=PORT, now=None) -> UnitrendsFake:
     now = now or datetime.now(UTC)
     appliances = {
         name: build_appliance(name, version, state, now, index=index)
         for index, (name, _, version, state) in enumerate(APPLIANCES)
     }
-    server = FakeApplianceServer(appliances, port=port).start()
+    server = UnitrendsFake(appliances, port=port).start()
     threading.Thread(target=_tick, args=(list(appliances.values()), threading.Event()), daemon=True).start()
     return server
 
@@ -131,7 +131,7 @@ def _listening(port) -> bool:
 
 def main():
     server = serve()
-    print(f"Demo appliances on {server.url()}: {', '.join(name for name, *_ in APPLIANCES)}", flush=True)
+    print(f"Demo appliances on {server.url}: {', '.join(name for name, *_ in APPLIANCES)}", flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -27,4 +27,14 @@ $BIN/python manage.py makemigrations --check --dry-run -v0  # every model change
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/uniview}"
 export CELERY_BROKER_URL="${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}"
-$BIN/python -m pytest "$@"
+# The whole suite runs on PYTEST_WORKERS processes (pytest-xdist; each has its own test database,
+# Redis database and var directory, see tests/settings.py), by default one more than the cores (at
+# most 8): much of a test's time is spent waiting on workers, PostgreSQL and sockets. Named files
+# run in one process unless PYTEST_WORKERS is set; PYTEST_WORKERS=0 runs everything in one process.
+workers=()
+if [[ " $* " != *" -n"* && " $* " != *" --numprocesses"* && " $* " != *" -p no:xdist "* ]]; then
+  files=0; for arg in "$@"; do [[ "$arg" == tests/* || "$arg" == *.py* ]] && files=1; done
+  if [[ -n "${PYTEST_WORKERS:-}" ]]; then workers=(-n "$PYTEST_WORKERS")
+  elif ((files == 0)); then cores=$(nproc); workers=(-n $((cores < 8 ? cores + 1 : 8))); fi
+fi
+$BIN/python -m pytest "${workers[@]}" "$@"

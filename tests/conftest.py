@@ -11,7 +11,7 @@ from inventory.models import Appliance, Asset, BackupSchedule
 from tenancy.accounts import add_member, create_account
 from tenancy.models import ApiToken, Organization, Role, TokenScope
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "fakes.pytest_plugin"]  # fixtures: a real Chromium; one fake per vendor
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery-staple"
@@ -87,27 +87,8 @@ def offline_appliances(cast):
     )
 
 
-@pytest.fixture(params=["connectwise", "autotask", "bms", "vorex"])
-def psa(request, cast):
-    """Each PSA in turn: (kind, its fake on loopback)."""
-    from tests.fakes.psa import FAKES
-
-    fake = FAKES[request.param]().start()
-    yield request.param, fake
-    fake.stop()
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on loopback that the mail backend sends to."""
-    from django.test import override_settings
-
-    from tests.fakes.smtp import SmtpServer
-
-    server = SmtpServer().start()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=server.port, EMAIL_USE_TLS=False,
-    ):
-        yield server
-    server.stop()
+def pytest_collection_modifyitems(items):
+    """A browser test is a slow test too: `-m "not slow"` leaves both out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

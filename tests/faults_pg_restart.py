@@ -19,11 +19,11 @@ import requests
 from django.db import connection
 
 from alerts.evaluation import evaluate
+from fakes.smtp import SmtpFake, free_port
 from inventory.models import Backup
 from notifications.models import Delivery
 from tenancy.models import ApiToken, TokenScope
 from tests.conftest import NOW, build_cast, make_appliance, make_asset
-from tests.fakes.smtp import SmtpServer, free_port
 from tests.workers import ROOT, Worker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,7 +92,7 @@ class IngestLoad(threading.Thread):
 
 
 def test_postgresql_restarted_under_load_web_and_workers_recover_and_nothing_is_lost(tmp_path):
-    smtp = SmtpServer().start()
+    smtp = SmtpFake().start()
     cast = build_cast()
     appliance = make_appliance(cast.account_a, cast.org_a1, "ua-1")
     make_asset(appliance, "vm-1")

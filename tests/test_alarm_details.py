@@ -3,6 +3,7 @@ recorded on the alert and shown on its detail page and in the API."""
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 
 from alerts.evaluation import evaluate
@@ -23,6 +24,7 @@ def alarm_for(cast, appliance_fields=None, backups=(), hot_copy=False):
     return alarm
 
 
+@pytest.mark.slow
 def test_r7_1_every_conditional_alarm_records_the_five_checks(cast):
     alarm = alarm_for(cast, backups=[{"finished_at": DUE - timedelta(hours=2)}], hot_copy=True)
     checks = {c["key"]: c for c in alarm.details["checks"]}

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.tasks import run_evaluation_job
+from fakes.datto import asset
 from integrations.models import Integration
 from integrations.tasks import run_sync_job
 from inventory.models import DattoClient
@@ -17,7 +18,6 @@ from tenancy import background
 from tenancy.models import BackgroundJob
 from tests.browser import log_in
 from tests.conftest import PASSWORD, api_client, build_cast, make_appliance
-from tests.fakes.datto import FakeDatto, asset
 from tests.workers import Worker, flush_broker, wait_for
 
 
@@ -28,8 +28,8 @@ def browser(user):
 
 
 @pytest.fixture
-def datto(cast):
-    fake = FakeDatto().start()
+def datto(cast, datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 1, "name": "Acme"}]
     fake.assets = {"1": [asset("vm-1", "web")]}
     integration = Integration.objects.create(
@@ -37,9 +37,9 @@ def datto(cast):
         credentials={"public_key": fake.username, "secret_key": fake.secret},
     )
     yield integration
-    fake.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_an_evaluation_asked_for_in_the_api_runs_in_a_worker_and_answers_a_job_to_poll(tmp_path):
     cast = build_cast()

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from itertools import count
 
+import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -250,6 +251,7 @@ def _arrive(asset, backups, at):
         )
 
 
+@pytest.mark.slow
 def test_r14_1_replaying_with_evaluate_now_equals_living_through_it(cast):
     set_global(cast.account_a)
     asset, backups = _timeline(cast)

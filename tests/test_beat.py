@@ -18,6 +18,7 @@ def test_r14_1_beat_schedules_evaluation_every_5_minutes_and_the_sweeper_every_m
     assert schedule["notifications.tasks.sweep"] == 60.0
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r14_1_the_beat_task_evaluates_each_account_in_a_worker(tmp_path):
     cast = build_cast()

@@ -12,16 +12,16 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
+from fakes.unitrends import (
+    FakeAppliance,
+    UnitrendsFake,
+    populate,
+    unitrends_integration,
+)
 from integrations.unitrends.poller import sync
 from inventory.models import Asset, Job
 from tests.browser import browser_page, log_in  # noqa: F401 (fixture)
 from tests.conftest import PASSWORD, build_cast
-from tests.fakes.unitrends import (
-    FakeAppliance,
-    FakeApplianceServer,
-    populate,
-    unitrends_integration,
-)
 from thresholds.models import GlobalThreshold
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -37,7 +37,7 @@ def appliance_server():
     for row in appliance.history:
         if row["instance_id"] == 102 and row["sort_start_time"] >= (start + timedelta(days=DAYS - 4)).timestamp():
             row["status"] = "Failed"  # sql-01 has not backed up for days: a backup alarm
-    server = FakeApplianceServer({"": appliance}).start()
+    server = UnitrendsFake({"": appliance}).start()
     yield server
     server.stop()
 

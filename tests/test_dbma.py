@@ -7,12 +7,12 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
+from fakes.datto import asset
 from integrations.mapping import remap
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory.models import AzureAsset, DattoClient, SyncHealth
 from tenancy.models import Organization
-from tests.fakes.datto import FakeDatto, asset
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -23,8 +23,8 @@ def iso(moment: datetime) -> str:
 
 
 @pytest.fixture
-def datto():
-    fake = FakeDatto().start()
+def datto(datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 11, "name": "ACME"}, {"id": 12, "name": "Zeta Corp"}]
     fake.assets = {
         "11": [asset("vm-1", "acme-web", end=iso(NOW - timedelta(hours=2))),
@@ -32,7 +32,6 @@ def datto():
         "12": [asset("vm-3", "zeta-app", end=iso(NOW - timedelta(hours=30)), module="Zeta subscription")],
     }
     yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -67,8 +66,9 @@ def test_r9_1_a_changed_mapping_survives_the_next_poll_and_moves_the_assets(cast
     assert set(AzureAsset.objects.filter(client_external_id="11").values_list("organization", flat=True)) == {cast.org_a2.pk}
 
 
+@pytest.mark.slow
 def test_r9_2_a_quota_429_raises_one_integration_alert_and_the_next_good_sync_resolves_it(cast, datto, integration):
-    datto.quota = 100  # every try is refused, after the client's own retries
+    datto.quota(times=100)  # every try is refused, after the client's own retries
     for minutes in (0, 60):
         assert "failed" in poll(integration, NOW + timedelta(minutes=minutes))
     alerts = open_alerts(cast.account_a, "dbma_integration")
@@ -77,37 +77,37 @@ def test_r9_2_a_quota_429_raises_one_integration_alert_and_the_next_good_sync_re
     assert alerts[0].organization_id is None
     integration.refresh_from_db()
     assert integration.last_sync_ok is False and "429" in integration.last_error
-    datto.quota = 0
+    datto.quota(times=0)
     assert "failed" not in poll(integration, NOW + timedelta(hours=3))
     assert open_alerts(cast.account_a, "dbma_integration") == []
     assert Alert.objects.get(kind="dbma_integration").resolved_at == NOW + timedelta(hours=3)
 
 
 def test_r9_2_the_client_retries_a_429_honouring_retry_after_before_giving_up(cast, datto, integration):
-    datto.quota = 1  # one refusal: the retry succeeds, no alert
+    datto.quota(times=1)  # one refusal: the retry succeeds, no alert
     assert "failed" not in poll(integration, NOW)
     assert open_alerts(cast.account_a, "dbma_integration") == []
-    assert [r[2].get("_page") for r in datto.requests[:2]] == ["1", "1"]
+    assert [r.query.get("_page") for r in datto.requests[:2]] == ["1", "1"]
 
 
 def test_r9_2_invalid_credentials_raise_their_own_alert_kept_until_a_successful_sync(cast, datto, integration):
-    datto.bad_credentials = True
+    datto.unauthorized()
     poll(integration, NOW)
-    datto.bad_credentials, datto.errors = False, 100  # a 503 is not a successful sync
+    datto.unauthorized(False).server_error(times=100)  # a 503 is not a successful sync
     poll(integration, NOW + timedelta(hours=1))
     [alert] = open_alerts(cast.account_a, "dbma_integration")
     assert alert.details["reason"] == "invalid_credentials"
     assert alert.subject == f"integration:{integration.pk}:invalid_credentials"
     assert datto.secret not in str(alert.details) and datto.secret not in alert.title
-    datto.errors = 0
+    datto.server_error(0)
     poll(integration, NOW + timedelta(hours=2))
     assert open_alerts(cast.account_a, "dbma_integration") == []
 
 
 def test_r9_2_one_alert_per_integration_and_reason(cast, datto, integration):
-    datto.bad_credentials = True
+    datto.unauthorized()
     poll(integration, NOW)
-    datto.bad_credentials, datto.quota = False, 100
+    datto.unauthorized(False).quota(times=100)
     poll(integration, NOW + timedelta(hours=1))
     reasons = sorted(a.details["reason"] for a in open_alerts(cast.account_a, "dbma_integration"))
     assert reasons == ["invalid_credentials", "quota"]
@@ -116,7 +116,7 @@ def test_r9_2_one_alert_per_integration_and_reason(cast, datto, integration):
 def test_r9_2_a_failed_poll_leaves_the_previous_data_intact(cast, datto, integration):
     poll(integration, NOW)
     before = sorted(AzureAsset.objects.values_list("external_id", "last_successful_backup_at"))
-    datto.garbage = True
+    datto.garbage()
     assert "failed" in poll(integration, NOW + timedelta(hours=1))
     assert sorted(AzureAsset.objects.values_list("external_id", "last_successful_backup_at")) == before
     integration.refresh_from_db()
@@ -173,7 +173,7 @@ def test_r9_datto_pages_are_read_to_the_end(cast, datto, integration):
     datto.assets["11"] = [asset(f"bulk-{i}", f"bulk-{i}", end=iso(NOW)) for i in range(230)]
     poll(integration, NOW)
     assert AzureAsset.objects.filter(client_external_id="11").count() == 230
-    pages = [q["_page"] for _, path, q, _ in datto.requests if path.endswith("/11/assets")]
+    pages = [r.query["_page"] for r in datto.requests if r.path.endswith("/11/assets")]
     assert pages == ["1", "2", "3"]
 
 
@@ -193,11 +193,11 @@ def test_r9_bad_asset_rows_are_logged_and_skipped_never_a_wrong_alert(cast, datt
 
 
 def test_r9_sync_health_records_why_and_clears_on_success(cast, datto, integration):
-    datto.quota = 100
+    datto.quota(times=100)
     poll(integration, NOW)
     health = SyncHealth.objects.get(integration_id=integration.pk)
     assert health.open_reasons == ["quota"] and "429" in health.last_error
-    datto.quota = 0
+    datto.quota(times=0)
     poll(integration, NOW + timedelta(hours=1))
     health.refresh_from_db()
     assert health.open_reasons == [] and health.last_error == ""
@@ -206,7 +206,7 @@ def test_r9_sync_health_records_why_and_clears_on_success(cast, datto, integrati
 def test_r9_2_an_integration_alert_is_emailed_and_marked_so_no_psa_ticket_opens(cast, datto, integration):
     from notifications.models import Delivery
 
-    datto.bad_credentials = True
+    datto.unauthorized()
     poll(integration, NOW)
     alert = Alert.objects.get(kind="dbma_integration")
     channels = set(Delivery.objects.filter(event__alert=alert).values_list("channel", flat=True))
@@ -214,12 +214,13 @@ def test_r9_2_an_integration_alert_is_emailed_and_marked_so_no_psa_ticket_opens(
     assert alert.kind == "dbma_integration" and alert.details["integration_alert"] is True  # the PSA skips this kind
 
 
+@pytest.mark.slow
 def test_removing_the_integration_resolves_what_it_raised(cast, datto, integration):
-    datto.quota = 100
+    datto.quota(times=100)
     poll(integration, NOW)
-    datto.quota = 0
+    datto.quota(times=0)
     assert "failed" not in poll(integration, NOW + timedelta(hours=1))
-    datto.quota = 100
+    datto.quota(times=100)
     poll(integration, NOW + timedelta(hours=2))
     assert open_alerts(cast.account_a, "dbma_integration") and open_alerts(cast.account_a, "dbma_backup")
     integration.delete()
@@ -229,7 +230,7 @@ def test_removing_the_integration_resolves_what_it_raised(cast, datto, integrati
 
 
 def test_r9_2_a_403_counts_as_invalid_credentials(cast, datto, integration):
-    datto.forbidden = True
+    datto.forbidden()
     poll(integration, NOW)
     assert [a.details["reason"] for a in open_alerts(cast.account_a, "dbma_integration")] == ["invalid_credentials"]
 

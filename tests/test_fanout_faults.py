@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertSettings
+from fakes.psa import ConnectWiseFake, make_psa
 from notifications import outbox
 from notifications.models import Delivery
 from notifications.tasks import sweep
 from tests.conftest import NOW, build_cast, make_appliance
-from tests.fakes.psa import ConnectWiseFake, make_psa
 from tests.workers import Worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,9 +60,10 @@ def assert_one_ticket_per_alert(fake, alerts):
         assert delivery.external_ref == str(ticket["id"])
 
 
+@pytest.mark.slow
 def test_r13_5_the_psa_down_for_a_while_then_back_every_ticket_arrives_once(tmp_path):
     fake = ConnectWiseFake().start()
-    fake.down = True
+    fake.server_error()
     worker = Worker(tmp_path / "worker.log").start()
     try:
         cast = quiet_cast()
@@ -75,19 +76,20 @@ def test_r13_5_the_psa_down_for_a_while_then_back_every_ticket_arrives_once(tmp_
         assert all("503" in d.last_error for d in tickets())
         assert fake.tickets == {}
 
-        fake.down = False
-        fake.drop_after_create = 2  # two answers lost after the ticket was made
+        fake.server_error(0)
+        fake.drop_after_acting(2)  # two answers lost after the ticket was made
         assert nudge_until_sent(), log()
         assert_one_ticket_per_alert(fake, alerts)
-        assert fake.drop_after_create == 0
+        assert len([c for c in fake.requests if c.dropped]) == 2
     finally:
         worker.stop()
         fake.stop()
 
 
+@pytest.mark.slow
 def test_r13_5_a_worker_killed_mid_ticket_leaves_exactly_one_ticket_after_restart(tmp_path):
     fake = ConnectWiseFake().start()
-    fake.hold_create.clear()  # the ticket is made, then the answer waits: the worker is mid-call
+    fake.hold_after_acting.clear()  # the ticket is made, then the answer waits: the worker is mid-call
     lease = 3
     first = Worker(tmp_path / "first.log", DELIVERY_LEASE_SECONDS=lease).start()
     second = None
@@ -97,7 +99,7 @@ def test_r13_5_a_worker_killed_mid_ticket_leaves_exactly_one_ticket_after_restar
         alerts = raise_alerts(cast, 1)
         assert wait_for(lambda: len(fake.tickets) == 1, timeout=30), (tmp_path / "first.log").read_text()
         first.kill()
-        fake.hold_create.set()
+        fake.hold_after_acting.set()
         delivery = tickets().get()
         assert (delivery.state, delivery.attempts) == ("pending", 1)
 
@@ -116,9 +118,10 @@ def test_r13_5_a_worker_killed_mid_ticket_leaves_exactly_one_ticket_after_restar
         fake.stop()
 
 
+@pytest.mark.slow
 def test_r13_5_a_429_retry_after_is_honoured(tmp_path):
     fake = ConnectWiseFake().start()
-    fake.rate_limited, fake.retry_after = 1, 300
+    fake.quota(300)
     worker = Worker(tmp_path / "worker.log").start()
     try:
         cast = quiet_cast()

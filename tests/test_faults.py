@@ -22,7 +22,6 @@ from notifications.models import Delivery
 from observability.models import Heartbeat
 from observability.tasklog import BEAT_HEARTBEAT
 from tests.conftest import NOW, build_cast, make_appliance
-from tests.fakes.smtp import SmtpServer
 from tests.workers import ROOT, Worker, flush_broker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +58,7 @@ class PrivateRedis:
     """A Redis of this test's own, so it can be killed and restarted without touching anyone else's."""
 
     def __init__(self):
-        from tests.fakes.smtp import free_port
+        from fakes.smtp import free_port
 
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -87,10 +86,9 @@ def _pings(client):
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer().start()
+def smtp(smtp_fake):
+    server = smtp_fake
     yield server
-    server.stop()
 
 
 def silent_appliances(cast, count):
@@ -108,6 +106,7 @@ def assert_no_duplicates():
     assert all(n == 1 for n in per_event.values()), "an event got two deliveries on one channel"
 
 
+@pytest.mark.slow
 def test_r13_5_a_flushed_broker_loses_nothing_beats_sweeper_re_sends_every_pending_delivery(tmp_path, smtp):
     cast = build_cast()
     silent_appliances(cast, 4)
@@ -133,6 +132,7 @@ def test_r13_5_a_flushed_broker_loses_nothing_beats_sweeper_re_sends_every_pendi
         worker.stop()
 
 
+@pytest.mark.slow
 def test_r14_2_two_evaluations_at_once_in_separate_processes_raise_each_alert_once(tmp_path):
     cast = build_cast()
     silent_appliances(cast, 12)
@@ -147,6 +147,7 @@ def test_r14_2_two_evaluations_at_once_in_separate_processes_raise_each_alert_on
     assert_no_duplicates()
 
 
+@pytest.mark.slow
 def test_r14_2_two_beats_by_mistake_make_no_duplicate_alert_or_delivery(tmp_path, smtp):
     cast = build_cast()
     silent_appliances(cast, 6)  # silent since NOW: every real-time evaluation sees them offline
@@ -171,6 +172,7 @@ def test_r14_2_two_beats_by_mistake_make_no_duplicate_alert_or_delivery(tmp_path
     assert len(smtp.messages) == sent, (len(smtp.messages), sent)
 
 
+@pytest.mark.slow
 def test_r13_5_redis_restarted_empty_under_a_running_worker_and_beat_loses_no_delivery(tmp_path, smtp):
     cast = build_cast()
     broker = PrivateRedis().start()

@@ -131,6 +131,7 @@ def check(case, response):
         assert documented_error_shape(response.json), (where, response.json)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @hypothesis_settings(max_examples=EXAMPLES, **REPRODUCIBLE)
 def test_no_operation_answers_500_and_every_4xx_has_the_documented_shape(case, superuser_token):
@@ -141,6 +142,7 @@ def test_no_operation_answers_500_and_every_4xx_has_the_documented_shape(case, s
         check(case, case.call(headers={"Authorization": f"Bearer {superuser_token}"}))
 
 
+@pytest.mark.slow
 def test_following_links_from_what_a_post_creates_never_answers_500(wsgi_app, superuser_token):
     # Valid data only: an invalid POST creates nothing to follow (the pass above sends invalid data).
     linked = schemathesis.from_dict(_with_links(_schema_without_outbound_calls()), app=wsgi_app)

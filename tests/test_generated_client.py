@@ -78,6 +78,7 @@ def undocumented(model):
     assert not model.additional_properties, (type(model).__name__, model.additional_properties)
 
 
+@pytest.mark.slow
 def test_a_generated_client_drives_a_whole_flow_and_every_answer_parses_into_its_model(live_server, tmp_path):
     cast = build_cast()
     package = generate_client(f"{live_server.url}/api/schema/", tmp_path)

@@ -7,11 +7,11 @@ from django.test import Client
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
+from fakes.psa import make_psa
+from fakes.vsa import VsaFake
 from integrations.models import Integration
 from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
 from tests.conftest import NOW, make_appliance
-from tests.fakes.psa import ConnectWiseFake, make_psa
-from tests.fakes.vsa import VsaFake
 
 
 def browser(user):
@@ -21,10 +21,9 @@ def browser(user):
 
 
 @pytest.fixture
-def cw(cast):
-    fake = ConnectWiseFake().start()
+def cw(cast, connectwise_fake):
+    fake = connectwise_fake
     yield fake
-    fake.stop()
 
 
 def test_r13_3_add_a_psa_then_show_its_configuration_masked(cast, cw):
@@ -73,7 +72,7 @@ def test_r13_3_test_connection_reports_success_and_failure(cast, cw):
     client = browser(cast.superuser_a)
     page = client.post(f"/settings/integrations/{integration.pk}/test/", follow=True).content.decode()
     assert "Connected to ConnectWise Manage" in page
-    cw.down = True
+    cw.server_error()
     page = client.post(f"/settings/integrations/{integration.pk}/test/", follow=True).content.decode()
     assert "server error 503" in page
 

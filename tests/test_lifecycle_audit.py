@@ -29,14 +29,14 @@ from schemathesis.specs.openapi.checks import (
 from alerts.evaluation import evaluate
 from alerts.models import Alert, Evaluation, EvaluationRequest
 from alerts.tasks import evaluate_all, run_evaluation_job
+from fakes.datto import DattoFake, asset
+from fakes.spanning import M365Fake
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory.models import AzureAsset, SaasSource
 from tenancy.locks import APPLIANCE_SYNC, EVALUATION, SAAS_POLL
 from tenancy.models import ApiToken, BackgroundJob
 from tests.conftest import NOW, api_client, build_cast, make_appliance
-from tests.fakes.datto import FakeDatto, asset
-from tests.fakes.spanning import FakeM365
 from tests.test_on_demand_evaluation import held
 from tests.workers import Worker, flush_broker, wait_for
 
@@ -49,12 +49,13 @@ def browser(user):
     return client
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_job_whose_worker_is_killed_mid_run_ends_as_failed_once_its_time_is_up(tmp_path, settings):
     cast = build_cast()
-    fake = FakeDatto().start()
+    fake = DattoFake().start()
     fake.clients, fake.assets = [{"id": 1, "name": "Acme"}], {"1": [asset("vm-1", "web")]}
-    fake.delay = 20  # the vendor is slow: the sync is still running when the worker dies
+    fake.slow(20)  # the vendor is slow: the sync is still running when the worker dies
     integration = Integration.objects.create(
         account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",
         credentials={"public_key": fake.username, "secret_key": fake.secret},
@@ -157,7 +158,7 @@ def test_the_schema_documents_every_answer_of_evaluations_and_sync(db):
 
 
 def test_r15_4_a_day_spanning_re_reads_as_failed_updates_the_alert_already_open_for_the_source(cast):
-    fake = FakeM365().start()
+    fake = M365Fake().start()
     try:
         integration = Integration.objects.create(
             account=cast.account_a, kind="spanning_m365", name="M365", base_url=fake.url + fake.prefix,
@@ -200,6 +201,7 @@ def test_r15_6_an_evaluation_job_waiting_behind_a_running_one_says_so_on_its_pag
     assert job.state == "done" and job.summary.startswith("1 alert raised") and job.result["raised"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r15_6_a_request_outlives_a_killed_run_and_a_lost_message_and_beats_next_run_serves_it(tmp_path):
     cast = build_cast()
@@ -239,7 +241,7 @@ def test_r15_5_the_evaluate_command_at_the_present_writes_without_commit(cast):
 
 
 def test_two_polls_of_one_datto_integration_never_overlap(cast):
-    fake = FakeDatto().start()
+    fake = DattoFake().start()
     fake.clients, fake.assets = [{"id": 1, "name": "Acme"}], {"1": [asset("vm-1", "web")]}
     integration = Integration.objects.create(
         account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",

@@ -9,11 +9,11 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
+from fakes.psa import ConnectWiseFake, make_psa
+from fakes.smtp import SmtpFake
 from notifications.models import Delivery, PsaCompanyMapping
 from notifications.tasks import sweep
 from tests.conftest import NOW, api_client, build_cast, make_appliance, make_asset
-from tests.fakes.psa import ConnectWiseFake, make_psa
-from tests.fakes.smtp import SmtpServer
 from tests.workers import Worker, wait_for
 from thresholds.changes import save_global
 
@@ -24,9 +24,10 @@ def all_sent():
     return Delivery.objects.exists() and not Delivery.objects.exclude(state="sent").exists()
 
 
+@pytest.mark.slow
 def test_r15_1_r15_2_a_ticketed_alarm_moves_with_its_appliance_and_closes_once_when_its_organization_goes(tmp_path):
     psa = ConnectWiseFake().start()
-    smtp = SmtpServer().start()
+    smtp = SmtpFake().start()
     mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": smtp.port,
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
     worker = Worker(tmp_path / "worker.log", **mail).start()

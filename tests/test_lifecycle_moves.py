@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
+from fakes.datto import asset
+from fakes.psa import FAKES, make_psa
 from integrations.mapping import remap
 from integrations.models import Integration
 from integrations.pollers import poll
@@ -14,8 +16,6 @@ from integrations.unitrends import steps as unitrends_steps
 from inventory.models import Asset, DattoClient, SaasSource
 from notifications.models import Delivery, PsaCompanyMapping
 from tests.conftest import NOW, api_client, make_appliance, make_asset
-from tests.fakes.datto import FakeDatto, asset
-from tests.fakes.psa import FAKES, make_psa
 from tests.test_psa_tickets import deliver_all
 from thresholds.changes import save_custom, save_global
 
@@ -144,13 +144,12 @@ def test_r15_1_a_remapped_spanning_source_takes_its_open_alert_along(cast):
 
 
 @pytest.fixture
-def datto():
-    fake = FakeDatto().start()
+def datto(datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 11, "name": "ACME"}]
     stale = (NOW - timedelta(hours=30)).isoformat().replace("+00:00", "Z")
     fake.assets = {"11": [asset("vm-1", "acme-web", end=stale)]}
     yield fake
-    fake.stop()
 
 
 def test_r15_1_a_remapped_datto_client_moves_its_azure_assets_and_their_alerts(cast, datto):

@@ -10,6 +10,8 @@ from alerts.conditions import Condition
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
 from alerts.reconciler import reconcile
+from fakes.datto import DattoFake, asset
+from fakes.psa import FAKES, make_psa
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory import lifecycle
@@ -17,9 +19,6 @@ from inventory.models import Appliance, Asset, AzureAsset, SaasSource
 from notifications.models import Delivery
 from tenancy.models import Organization
 from tests.conftest import NOW, api_client, make_appliance, make_asset
-from tests.fakes.datto import FakeDatto, asset
-from tests.fakes.psa import FAKES, make_psa
-from tests.fakes.vsa import VsaFake
 from tests.test_psa_tickets import deliver_all
 from tests.test_vsa import deliver_vsa, make_vsa
 from thresholds.changes import save_global
@@ -220,10 +219,9 @@ def test_r15_2_the_ticket_is_closed_after_the_subject_rows_are_gone(cast, connec
 
 
 @pytest.fixture
-def vsa(cast):
-    fake = VsaFake().start()
+def vsa(cast, vsa_fake):
+    fake = vsa_fake
     yield fake
-    fake.stop()
 
 
 def test_r15_2_the_vsa_alarm_is_closed_when_its_asset_is_removed(cast, vsa):
@@ -238,7 +236,7 @@ def test_r15_2_the_vsa_alarm_is_closed_when_its_asset_is_removed(cast, vsa):
 
 
 def test_r15_2_an_azure_asset_the_datto_portal_no_longer_lists_resolves_as_removed(cast):
-    fake = FakeDatto().start()
+    fake = DattoFake().start()
     try:
         stale = (NOW - timedelta(hours=30)).isoformat().replace("+00:00", "Z")
         fake.clients = [{"id": 11, "name": "ACME"}]

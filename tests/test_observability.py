@@ -133,6 +133,7 @@ def test_the_json_formatter_keeps_extra_fields_and_exceptions():
     assert line["message"] == "boom 1" and line["integration"] == 7 and "ValueError: bad" in line["exc_info"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_logs_json_lines_carrying_the_task_id(tmp_path):
     from notifications.tasks import sweep

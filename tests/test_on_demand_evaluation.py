@@ -49,6 +49,7 @@ def test_r15_6_requests_while_a_run_holds_the_account_are_kept_and_the_next_run_
     assert not EvaluationRequest.objects.filter(account=cast.account_a).exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r15_6_settings_saved_while_beat_holds_the_account_take_effect_after_it(tmp_path):
     cast = build_cast()

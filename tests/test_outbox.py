@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
+from fakes.smtp import SmtpFake
 from notifications import outbox
 from notifications.models import Delivery
 from notifications.tasks import sweep
 from tests.conftest import NOW, api_client, build_cast, make_appliance
-from tests.fakes.smtp import SmtpServer
 from tests.workers import Worker, flush_broker, wait_for
 
 
@@ -78,7 +78,7 @@ def test_r13_5_a_transient_failure_backs_off_and_a_later_try_delivers(cast, smtp
     silent_appliance(cast)
     evaluate(cast.account_a, NOW)
     delivery = only_delivery()
-    smtp.sink.fail_next = 1
+    smtp.server_error(times=1)
 
     assert outbox.deliver(delivery.pk) == "pending"
     delivery.refresh_from_db()
@@ -97,7 +97,7 @@ def test_r13_5_after_the_last_try_it_is_failed_visible_and_can_be_retried_by_han
     silent_appliance(cast)
     evaluate(cast.account_a, NOW)
     delivery = only_delivery()
-    smtp.sink.fail_next = 3
+    smtp.server_error(times=3)
     with override_settings(DELIVERY_MAX_ATTEMPTS=3):
         for _ in range(3):
             make_due(delivery)
@@ -134,9 +134,10 @@ def test_the_backoff_grows_and_is_capped():
     assert 1800 <= outbox.backoff(30) <= 3600
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r13_5_a_lost_task_is_delivered_by_the_sweeper(tmp_path):
-    server = SmtpServer().start()
+    server = SmtpFake().start()
     worker = None
     try:
         cast = build_cast()

@@ -1,6 +1,6 @@
 """PSA lookups are exact (R13.3, invariant 4): a retry adopts or closes only our own ticket.
 
-The fakes search the way the vendors do (tests/fakes/psa.py): ConnectWise's `conditions`
+The fakes search the way the vendors do (fakes/psa.py): ConnectWise's `conditions`
 are SQL Server LIKE, where `[UV-12]` is a character class; Autotask's `contains` and the
 BMS/Vorex title filter are case-insensitive substring matches. Whatever a search returns,
 a ticket is ours only when its title ends with the alert's `[ref]`, as every ticket we open does.
@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
+from fakes.psa import FAKES, make_psa
 from inventory.models import Appliance
 from notifications.models import Delivery
 from tests.conftest import NOW, make_appliance
-from tests.fakes.psa import FAKES, make_psa
 from tests.test_psa_tickets import deliver_all
 
 
@@ -25,9 +25,9 @@ def raise_offline(cast):
 
 def first_try_fails_before_any_ticket(kind, fake):
     """The PSA is down for the first try, so the next one is a retry and looks up first."""
-    fake.down = True
+    fake.server_error()
     assert deliver_all(kind) == ["pending"]
-    fake.down = False
+    fake.server_error(0)
 
 
 def strangers(ref):
@@ -51,7 +51,7 @@ def test_r13_3_a_connectwise_lookup_is_not_a_character_class_so_a_strangers_tick
         delivery = Delivery.objects.get(channel="connectwise")
         [ours] = fake.matching(f"[{alert.ref}]")
         assert delivery.external_ref == str(ours["id"]) != str(stranger)
-        lookups = [c for c in fake.log if c[0] == "GET" and c[1].endswith("/service/tickets")]
+        lookups = [c for c in fake.requests if c.method == "GET" and c.path.endswith("/service/tickets")]
         assert lookups, "the retry looked up before creating"
     finally:
         fake.stop()
@@ -94,7 +94,7 @@ def test_r13_3_a_retry_still_adopts_our_own_ticket_among_strangers(cast, psa, se
     alert = raise_offline(cast)
     for title in strangers(alert.ref):
         fake.add_ticket(title=title, company="77", status="1")
-    fake.drop_after_create = 1  # our ticket is made, the answer is lost
+    fake.drop_after_acting(1)  # our ticket is made, the answer is lost
     assert deliver_all(kind) == ["pending"]
     assert deliver_all(kind) == ["sent"]
     [ours] = [t for t in fake.tickets.values() if t["title"].endswith(f" [{alert.ref}]")]

@@ -10,14 +10,14 @@ from alerts.dismiss import dismiss_alert
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from alerts.reconciler import reconcile
+from fakes.psa import make_psa
+from fakes.smtp import SmtpFake
 from integrations import connection as registry
 from integrations.models import Integration
 from inventory.models import Appliance
 from notifications import outbox
 from notifications.models import Delivery, PsaCompanyMapping
 from tests.conftest import NOW, api_client, make_appliance
-from tests.fakes.psa import make_psa
-from tests.fakes.smtp import SmtpServer
 from tests.workers import wait_for
 
 
@@ -107,11 +107,11 @@ def test_r13_3_dismissal_leaves_the_ticket_alone(cast, psa):
     make_psa(cast.account_a, kind, fake, close_on_resolve=True)
     alert = raise_offline(cast)
     deliver_all(kind)
-    calls_before = len(fake.log)
+    calls_before = len(fake.requests)
     assert dismiss_alert(cast.superuser_a, alert.pk) == 1
     assert not Delivery.objects.filter(channel=kind, event__type="dismissed").exists()
     assert deliver_all(kind) == []
-    assert len(fake.log) == calls_before
+    assert len(fake.requests) == calls_before
     [ticket] = fake.tickets.values()
     assert int(ticket["status"]) == 1
 
@@ -153,7 +153,7 @@ def test_r13_5_an_answer_lost_after_the_ticket_was_made_does_not_make_a_second_o
     kind, fake = psa
     make_psa(cast.account_a, kind, fake)
     alert = raise_offline(cast)
-    fake.drop_after_create = 1
+    fake.drop_after_acting(1)
     assert deliver_all(kind) == ["pending"]  # ambiguous: the PSA acted, we never heard
     assert len(fake.tickets) == 1
     assert deliver_all(kind) == ["sent"]  # the retry looks the ticket up by the alert's ref
@@ -166,16 +166,16 @@ def test_r13_5_a_psa_that_is_down_keeps_the_delivery_pending_with_the_error(cast
     kind, fake = psa
     make_psa(cast.account_a, kind, fake)
     raise_offline(cast)
-    fake.down = True
+    fake.server_error()
     assert deliver_all(kind) == ["pending"]
     delivery = Delivery.objects.get(channel=kind)
     assert "503" in delivery.last_error and delivery.next_attempt_at > timezone.now()
-    fake.down = False
+    fake.server_error(0)
     assert deliver_all(kind) == ["sent"] and len(fake.tickets) == 1
 
 
 def test_r13_2_the_alert_email_says_where_and_links_back(cast):
-    server = SmtpServer().start()
+    server = SmtpFake().start()
     try:
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
                                EMAIL_PORT=server.port, EMAIL_USE_TLS=False):
@@ -211,7 +211,7 @@ def test_r13_5_a_retry_by_hand_after_a_lost_answer_still_finds_the_ticket(cast, 
     make_psa(cast.account_a, kind, fake)
     raise_offline(cast)
     settings.DELIVERY_MAX_ATTEMPTS = 1
-    fake.drop_after_create = 1
+    fake.drop_after_acting(1)
     assert deliver_all(kind) == ["failed"]  # the last try: the ticket was made, the answer lost
     delivery = Delivery.objects.get(channel=kind)
     response = api_client(cast.superuser_a).post(f"/api/v1/deliveries/{delivery.pk}/retry/")
@@ -225,11 +225,11 @@ def test_r13_5_a_psa_too_slow_to_answer_is_retried_without_a_second_ticket(cast,
     make_psa(cast.account_a, kind, fake)
     alert = raise_offline(cast)
     settings.PSA_TIMEOUT = (2, 0.3)
-    fake.create_delay = 0.6  # the PSA makes the ticket, then answers after our read timeout
+    fake.slow(0.6, after_acting=True)  # the PSA makes the ticket, then answers after our read timeout
     assert deliver_all(kind) == ["pending"]
     assert Delivery.objects.get(channel=kind).last_error
     assert wait_for(lambda: len(fake.tickets) == 1, timeout=5)
-    fake.create_delay = 0
+    fake.slow(0, after_acting=True)
     assert deliver_all(kind) == ["sent"]
     assert len(fake.tickets) == 1 and len(fake.matching(f"[{alert.ref}]")) == 1
 
@@ -238,5 +238,5 @@ def test_r13_5_slow_answers_within_the_timeout_are_just_slow(cast, psa):
     kind, fake = psa
     make_psa(cast.account_a, kind, fake)
     raise_offline(cast)
-    fake.delay = 0.2
+    fake.slow(0.2)
     assert deliver_all(kind) == ["sent"] and len(fake.tickets) == 1

@@ -7,13 +7,13 @@ from django.test import Client
 from django.utils import timezone
 
 from alerts.models import Alert
+from fakes.datto import DattoFake, asset
+from fakes.spanning import M365Fake
 from integrations.models import Integration
 from integrations.saas import poll_saas
 from inventory.models import DattoClient, SaasDailyStatus, SaasSource
 from tenancy.models import TokenScope
 from tests.conftest import api_client
-from tests.fakes.datto import FakeDatto, asset
-from tests.fakes.spanning import FakeM365
 
 SOURCES = "/api/v1/saas-sources/"
 INGEST = "/api/v1/ingest/saas-status/"
@@ -102,7 +102,7 @@ def test_ingest_takes_an_ingest_token_but_not_a_read_token(cast, sources):
 
 
 def test_integrations_for_saas_kinds_need_their_credentials_test_and_sync(cast):
-    fake = FakeM365().start()
+    fake = M365Fake().start()
     try:
         su = api_client(cast.superuser_a)
         missing = su.post("/api/v1/integrations/", {"kind": "spanning_m365", "name": "M365", "credentials": {
@@ -115,10 +115,10 @@ def test_integrations_for_saas_kinds_need_their_credentials_test_and_sync(cast):
         pk = created.json()["id"]
         tested = su.post(f"/api/v1/integrations/{pk}/test/").json()
         assert tested == {"ok": True, "message": "Connected to Spanning Microsoft 365: 50 licenses."}
-        fake.bad_credentials = True
+        fake.unauthorized()
         refused = su.post(f"/api/v1/integrations/{pk}/test/").json()
         assert refused["ok"] is False and "refused the credentials" in refused["message"]
-        fake.bad_credentials = False
+        fake.unauthorized(False)
         assert su.post(f"/api/v1/integrations/{pk}/sync/?wait=1").json()["ok"] is True
         assert SaasSource.objects.get(account=cast.account_a).licenses == 50
     finally:
@@ -126,7 +126,7 @@ def test_integrations_for_saas_kinds_need_their_credentials_test_and_sync(cast):
 
 
 def test_r14_1_the_hourly_task_polls_every_enabled_saas_integration(cast):
-    fake = FakeDatto().start()
+    fake = DattoFake().start()
     try:
         fake.clients = [{"id": 1, "name": "Acme"}]
         fake.assets = {"1": [asset("vm-1", "web")]}

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from alerts.evaluation import evaluate
-from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
+from fakes.unitrends import FakeAppliance, UnitrendsFake, unitrends_integration
 from integrations.models import Integration
 from integrations.unitrends.client import UnitrendsClient
 from integrations.unitrends.poller import sync
@@ -24,7 +24,6 @@ from inventory.schedules import (
     check,
 )
 from tests.conftest import NOW, api_client, make_appliance, make_asset
-from tests.fakes.unitrends import unitrends_integration
 from tests.test_backup_alarm import make_backup, open_alarms, set_global
 
 TODAY = datetime(2026, 11, 2, 12, 0)
@@ -190,7 +189,7 @@ def appliance_with_a_runaway_job_order():
     appliance.add_schedule(1, "Nightly", [101], "FREQ=DAILY;BYHOUR=22;BYMINUTE=0")
     appliance.add_schedule(2, "Every five minutes", [101], "FREQ=MINUTELY;INTERVAL=5")
     appliance.add_schedule(3, "Ancient", [101], "FREQ=WEEKLY;BYDAY=SU", dtstart="19990101T000000")
-    server = FakeApplianceServer({"": appliance}).start()
+    server = UnitrendsFake({"": appliance}).start()
     yield server
     server.stop()
 

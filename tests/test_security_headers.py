@@ -73,6 +73,7 @@ def settings_under(env):
                           check=True).stdout.split(maxsplit=6)
 
 
+@pytest.mark.slow
 def test_behind_https_cookies_are_secure_hsts_is_sent_and_outbound_calls_are_guarded():
     secure = settings_under({"SECURE_COOKIES": "1", "HSTS_SECONDS": "31536000", "BEHIND_HTTPS_PROXY": "1"})
     assert secure[:6] == ["True", "True", "31536000", "True", "False", "True"]

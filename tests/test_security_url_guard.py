@@ -146,10 +146,10 @@ def test_the_api_refuses_to_repoint_an_integration_at_loopback(cast, production)
 
 def test_credentials_never_reach_the_logs_even_at_debug_level(cast, caplog):
     """Issue 7: a full sync and a refused one, with every logger at DEBUG: the secret never appears."""
+    from fakes.datto import DattoFake
     from integrations.pollers import poll
-    from tests.fakes.datto import FakeDatto
 
-    fake = FakeDatto(secret="zq-very-secret-9137").start()
+    fake = DattoFake(secret="zq-very-secret-9137").start()
     try:
         integration = Integration.objects.create(
             account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",
@@ -157,7 +157,7 @@ def test_credentials_never_reach_the_logs_even_at_debug_level(cast, caplog):
         )
         with caplog.at_level("DEBUG"):
             poll(integration)
-            fake.bad_credentials = True
+            fake.unauthorized()
             poll(integration)
             api_client(cast.superuser_a).get(f"/api/v1/integrations/{integration.pk}/")
     finally:

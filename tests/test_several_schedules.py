@@ -8,12 +8,11 @@ from django.test import Client
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from demo.unitrends_fake import FakeAppliance, FakeApplianceServer
+from fakes.unitrends import FakeAppliance, UnitrendsFake, unitrends_integration
 from integrations.unitrends.client import UnitrendsClient
 from integrations.unitrends.poller import sync
 from inventory.models import Asset, BackupSchedule
 from tests.conftest import NOW, api_client, make_appliance, make_asset
-from tests.fakes.unitrends import unitrends_integration
 from tests.test_backup_alarm import make_backup, open_alarms, set_global
 
 # NOW is Monday 2026-11-02 12:00 UTC. The weekly full ran on Sunday 2026-10-25 at 23:00
@@ -157,7 +156,7 @@ def appliance_with_two_job_orders():
     appliance.add_schedule(2, "Weekly full", [101], WEEKLY["rrule"], dtstart="20261004T230000")
     appliance.add_backup(1, 101, LAST_FULL, minutes=40, mode="Full")
     appliance.add_backup(2, 102, datetime(2026, 10, 31, 22, 0, tzinfo=UTC), minutes=40)
-    server = FakeApplianceServer({"": appliance}).start()
+    server = UnitrendsFake({"": appliance}).start()
     yield server
     server.stop()
 

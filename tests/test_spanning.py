@@ -9,7 +9,6 @@ from alerts.models import Alert
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory.models import SaasDailyStatus, SaasSource
-from tests.fakes.spanning import FakeGoogle, FakeM365, FakeSalesforce
 
 DAY1 = date(2026, 10, 20)
 
@@ -23,24 +22,21 @@ def noon(n: int) -> datetime:
 
 
 @pytest.fixture
-def m365():
-    fake = FakeM365().start()
+def m365(m365_fake):
+    fake = m365_fake
     yield fake
-    fake.stop()
 
 
 @pytest.fixture
-def salesforce():
-    fake = FakeSalesforce().start()
+def salesforce(salesforce_fake):
+    fake = salesforce_fake
     yield fake
-    fake.stop()
 
 
 @pytest.fixture
-def google():
-    fake = FakeGoogle().start()
+def google(google_fake):
+    fake = google_fake
     yield fake
-    fake.stop()
 
 
 def integration_for(account, fake, kind):
@@ -153,7 +149,7 @@ def test_r8_2_r15_4_polls_ask_for_new_days_and_the_last_two_days_again(cast, m36
     poll(integration, noon(1) + timedelta(hours=1))  # same day again: only the last two days
     m365.set_day(day(2), "Successful")
     poll(integration, noon(2))
-    summaries = [q for _, path, q, _ in m365.requests if path.endswith("/summary")]
+    summaries = [r.query for r in m365.requests if r.path.endswith("/summary")]
     starts = [datetime.fromtimestamp(int(q["start"]) / 1000, tz=UTC).date() for q in summaries]
     assert starts == [day(1) - timedelta(days=6), day(0), day(1)]
     assert SaasDailyStatus.objects.count() == 2

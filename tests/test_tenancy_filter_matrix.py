@@ -176,6 +176,7 @@ def _page_same(a, b):
     return a.status_code == b.status_code and CSRF.sub(b"", a.content) == CSRF.sub(b"", b.content)
 
 
+@pytest.mark.slow
 def test_r1_1_r1_4_a_dashboard_filter_id_of_another_account_or_outside_the_limit_answers_like_a_missing_one(cast, world, client):
     theirs, outside, _ = world
     names = {(name, model) for _, name, model in FILTERS}

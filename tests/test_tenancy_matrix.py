@@ -441,6 +441,7 @@ def b_everything(cast):
     return made
 
 
+@pytest.mark.slow
 def test_r1_1_no_list_and_no_page_of_account_a_shows_anything_of_account_b(cast, client, b_everything):
     # /healthz is a page too; a beat that just ran keeps it healthy however long the suite has been running.
     tasklog.beat(tasklog.BEAT_HEARTBEAT)

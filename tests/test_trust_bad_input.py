@@ -17,6 +17,14 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
+from fakes.datto import DattoFake
+from fakes.datto import asset as datto_asset
+from fakes.unitrends import (
+    FakeAppliance,
+    UnitrendsFake,
+    populate,
+    unitrends_integration,
+)
 from integrations.models import Integration
 from integrations.pollers import poll
 from integrations.unitrends.client import UnitrendsClient
@@ -35,14 +43,6 @@ from notifications import outbox
 from notifications.models import Delivery
 from tenancy.models import Organization, TokenScope
 from tests.conftest import NOW, api_client, make_appliance, make_asset
-from tests.fakes.datto import FakeDatto
-from tests.fakes.datto import asset as datto_asset
-from tests.fakes.unitrends import (
-    FakeAppliance,
-    FakeApplianceServer,
-    populate,
-    unitrends_integration,
-)
 
 TODAY = timezone.now()
 
@@ -264,7 +264,7 @@ def odd_unitrends():
     appliance.add_asset(104, "\x00\t", "windows")  # nothing left once cleaned: skipped
     appliance.add_asset("x" * 101, "too-long-id", "windows")  # cannot be stored whole: skipped, not cut
     appliance.add_alert(9003, "storage", "Disk\x00 failing\r\nnow", severity="critical")
-    server = FakeApplianceServer({"": appliance}).start()
+    server = UnitrendsFake({"": appliance}).start()
     yield server
     server.stop()
 
@@ -338,7 +338,7 @@ def test_a_dismissal_reason_over_the_limit_is_refused_in_the_dashboard_not_cut(c
 
 
 def test_datto_names_with_control_characters_are_cleaned_into_one_line(cast):
-    datto = FakeDatto().start()
+    datto = DattoFake().start()
     try:
         datto.clients = [{"id": 11, "name": "Zeta\r\nCorp\x00"}]
         datto.assets = {"11": [datto_asset("vm-1", "web\n01", module="Prod\tsub", resource_group="rg\x1b1")]}

@@ -72,6 +72,7 @@ def start(tmp_path, **env):
 
 @pytest.mark.parametrize("production", [{"DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}, {"SECURE_COOKIES": "1"}],
                          ids=["shared database", "behind https"])
+@pytest.mark.slow
 def test_in_production_the_portal_does_not_start_without_a_credentials_key(tmp_path, production):
     code, output = start(tmp_path, **production)
     assert code != 0
@@ -81,17 +82,20 @@ def test_in_production_the_portal_does_not_start_without_a_credentials_key(tmp_p
 
 @pytest.mark.parametrize("bad", ["not-a-fernet-key", f"{KEY_A},short", "x" * 44],
                          ids=["not a key", "a good key then a bad one", "wrong length"])
+@pytest.mark.slow
 def test_a_credentials_key_that_is_not_a_fernet_key_stops_the_start_naming_the_setting(tmp_path, bad):
     code, output = start(tmp_path, FIELD_ENCRYPTION_KEY=bad, SECURE_COOKIES="1")
     assert code != 0 and "FIELD_ENCRYPTION_KEY" in output
     assert bad.split(",")[-1] not in output  # the value itself is never printed
 
 
+@pytest.mark.slow
 def test_in_production_the_configured_keys_are_used_as_given(tmp_path):
     code, output = start(tmp_path, FIELD_ENCRYPTION_KEY=f" {KEY_A} , {KEY_B} ", SECURE_COOKIES="1")
     assert code == 0 and output.splitlines()[-1] == f"{KEY_A},{KEY_B}"
 
 
+@pytest.mark.slow
 def test_the_embedded_default_makes_its_own_key_once_and_keeps_it_private(tmp_path):
     code, output = start(tmp_path, SECRET_KEY="some-secret-key-for-this-test-only")
     assert code == 0, output
@@ -103,6 +107,7 @@ def test_the_embedded_default_makes_its_own_key_once_and_keeps_it_private(tmp_pa
     assert start(tmp_path, SECRET_KEY="another-secret-key-for-this-test")[1].splitlines()[-1] == key
 
 
+@pytest.mark.slow
 def test_an_embedded_install_from_before_keeps_reading_its_credentials_until_rotated(tmp_path):
     (tmp_path / "uniview.sqlite3").write_bytes(b"")  # a database written by an earlier version
     code, output = start(tmp_path, SECRET_KEY="some-secret-key-for-this-test-only")
@@ -167,11 +172,13 @@ def security_under(tmp_path, **env):
     return done.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_behind_a_trusted_https_proxy_hsts_and_the_https_redirect_are_on_by_default(tmp_path):
     assert security_under(tmp_path, SECURE_COOKIES="1", TRUSTED_PROXIES=PROXY) == (
         "31536000 True ('HTTP_X_FORWARDED_PROTO', 'https')")
 
 
+@pytest.mark.slow
 def test_without_a_trusted_proxy_the_portal_cannot_tell_https_so_it_sends_hsts_only_on_https(tmp_path):
     # No redirect: behind a proxy that is not trusted every request looks like http and would loop.
     assert security_under(tmp_path, SECURE_COOKIES="1") == "31536000 False None"

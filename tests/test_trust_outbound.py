@@ -27,11 +27,11 @@ from django.test import Client
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
+from fakes.psa import FAKES, make_psa
 from integrations import http, url_guard
 from integrations.models import Integration
 from notifications.models import Delivery
 from tests.conftest import NOW, api_client, make_appliance
-from tests.fakes.psa import FAKES, make_psa
 from tests.test_psa_tickets import deliver_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,14 +42,14 @@ PUBLIC = "93.184.216.34"  # only ever resolved to, never contacted
     "31536000",  # a year, in seconds
     format_datetime(timezone.now() + timedelta(days=365), usegmt=True),  # a year, as an HTTP date
     "1e400",  # infinity
-])
+], ids=["seconds", "http-date", "infinity"])  # the same ids in every xdist worker (the date moves)
 def test_r13_5_a_psas_retry_after_cannot_park_a_delivery_longer_than_an_hour(cast, retry_after):
     fake = FAKES["connectwise"]().start()
     try:
         make_psa(cast.account_a, "connectwise", fake)
         make_appliance(cast.account_a, cast.org_a1, "silent", last_contact_at=NOW - timedelta(hours=1))
         evaluate(cast.account_a, NOW)
-        fake.rate_limited, fake.retry_after = 1, retry_after
+        fake.quota(retry_after)
         before = timezone.now()
         assert deliver_all("connectwise") == ["pending"]
         delivery = Delivery.objects.get(channel="connectwise")
@@ -287,12 +287,14 @@ def start(env, code="import django; django.setup()"):
     ("0.0.0.0/0", "never allowed"),
     ("fe80::/16", "link-local"),
 ])
+@pytest.mark.slow
 def test_a_bad_or_dangerous_allow_list_stops_the_process_at_start(value, why):
     result = start({"OUTBOUND_ALLOW_CIDRS": value})
     assert result.returncode != 0
     assert "OUTBOUND_ALLOW_CIDRS" in result.stderr and why in result.stderr
 
 
+@pytest.mark.slow
 def test_no_environment_variable_opens_loopback_in_production():
     code = (
         "import django; django.setup()\n"
@@ -318,16 +320,16 @@ def test_test_connection_in_the_api_and_the_dashboard_says_why_the_address_was_r
         client.force_login(cast.superuser_a)
         page = client.post(f"/settings/integrations/{integration.pk}/test/", follow=True).content.decode()
         assert "a loopback address, which integrations may not reach" in page
-        assert fake.log == []  # nothing reached the vendor
+        assert fake.requests == []  # nothing reached the vendor
     finally:
         fake.stop()
 
 
 def test_a_polled_integration_records_the_guards_reason(cast, production):
+    from fakes.datto import DattoFake
     from integrations.pollers import poll
-    from tests.fakes.datto import FakeDatto
 
-    fake = FakeDatto().start()
+    fake = DattoFake().start()
     try:
         integration = Integration.objects.create(
             account=cast.account_a, kind="datto", name="Datto", base_url=fake.url + "/v1",
@@ -350,7 +352,7 @@ def test_a_delivery_refused_by_the_guard_fails_at_once_with_the_reason(cast, pro
         assert deliver_all("connectwise") == ["failed"]  # retrying would meet the same refusal
         delivery = Delivery.objects.get(channel="connectwise")
         assert "127.0.0.1, a loopback address, which integrations may not reach" in delivery.last_error
-        assert fake.log == []
+        assert fake.requests == []
     finally:
         fake.stop()
 

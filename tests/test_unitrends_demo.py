@@ -19,7 +19,7 @@ def demo_server():
 
 
 def test_the_demo_appliances_sync_and_show_categories_upgrade_and_purging(cast, demo_server):
-    port = demo_server.server.server_address[1]
+    port = demo_server.port
     assert appliance_server.connect(cast.account_a, port=port) == 3
     assert appliance_server.connect(cast.account_a, port=port) == 3  # idempotent: no second integration
     assert Integration.objects.filter(account=cast.account_a, kind="unitrends").count() == 3
@@ -33,7 +33,7 @@ def test_the_demo_appliances_sync_and_show_categories_upgrade_and_purging(cast, 
 
 
 def test_the_beat_task_syncs_one_integration_and_records_the_outcome(cast, demo_server):
-    port = demo_server.server.server_address[1]
+    port = demo_server.port
     appliance_server.connect(cast.account_a, port=port)
     integration = Integration.objects.filter(account=cast.account_a).first()
     demo_server.appliances[integration.name].system["version"] = "10.10.0"

@@ -5,9 +5,9 @@ poll at least an hour later agrees."""
 from datetime import timedelta
 
 from alerts.evaluation import evaluate
+from fakes.unitrends import unitrends_integration
 from inventory.models import BackupSchedule
 from tests.conftest import NOW
-from tests.fakes.unitrends import unitrends_integration
 from tests.test_backup_alarm import open_alarms, set_global
 from tests.test_several_schedules import appliance_with_two_job_orders, run_sync  # noqa: F401
 

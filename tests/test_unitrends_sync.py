@@ -6,19 +6,19 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
+from fakes.unitrends import unitrends_integration
 from integrations.pollers import poll
 from integrations.unitrends.client import UnitrendsClient
 from integrations.unitrends.poller import SyncFailed, sync
 from inventory.models import Appliance, ApplianceAlert, Asset, Backup, BackupCopy, Job
 from tenancy.locks import APPLIANCE_SYNC
 from tests.conftest import NOW, api_client
-from tests.fakes.unitrends import fake_unitrends, unitrends_integration  # noqa: F401 (fixture)
 from thresholds.models import GlobalThreshold
 
 
 @pytest.fixture
-def integration(cast, fake_unitrends):  # noqa: F811
-    return unitrends_integration(cast.account_a, cast.org_a1, fake_unitrends)
+def integration(cast, unitrends_fake):
+    return unitrends_integration(cast.account_a, cast.org_a1, unitrends_fake)
 
 
 def quick(integration, **kwargs):
@@ -51,20 +51,20 @@ def test_the_first_sync_fills_inventory_from_the_appliance(cast, integration):
     assert set(ApplianceAlert.objects.values_list("category", flat=True)) == {"storage", "license"}
 
 
-def test_a_second_sync_asks_only_for_what_changed_since_the_last_one(cast, integration, fake_unitrends):  # noqa: F811
+def test_a_second_sync_asks_only_for_what_changed_since_the_last_one(cast, integration, unitrends_fake):
     sync(integration, NOW, quick(integration))
-    fake_unitrends.appliance.requests.clear()
+    unitrends_fake.requests.clear()
     summary = sync(integration, NOW + timedelta(minutes=5), quick(integration))
 
-    dated = {path: query for method, path, query in fake_unitrends.appliance.requests if "start_date" in query}
+    dated = {r.path: r.query for r in unitrends_fake.requests if "start_date" in r.query}
     assert set(dated) == {"/api/jobs/history", "/api/catalog", "/api/replication/queue", "/api/archive/history"}
     assert dated["/api/jobs/history"]["start_date"] == "11/01/2026"  # the last sync's day, less a day of overlap
     assert summary.endswith(", 0 changes")
 
 
-def test_changes_on_the_appliance_arrive_at_the_next_sync(cast, integration, fake_unitrends):  # noqa: F811
+def test_changes_on_the_appliance_arrive_at_the_next_sync(cast, integration, unitrends_fake):
     sync(integration, NOW, quick(integration))
-    appliance = fake_unitrends.appliance
+    appliance = unitrends_fake.appliance
     appliance.history[-1]["status"] = "Success"
     appliance.active_jobs.clear()
     appliance.alerts.pop(0)
@@ -77,9 +77,8 @@ def test_changes_on_the_appliance_arrive_at_the_next_sync(cast, integration, fak
     assert Appliance.objects.get().version == "10.10.0"
 
 
-def test_a_sync_interrupted_halfway_keeps_inventory_consistent_and_resumes(cast, integration, fake_unitrends):  # noqa: F811
-    appliance = fake_unitrends.appliance
-    appliance.fail_paths.add("/api/replication/queue")
+def test_a_sync_interrupted_halfway_keeps_inventory_consistent_and_resumes(cast, integration, unitrends_fake):
+    unitrends_fake.server_error(status=500, paths={"/api/replication/queue"})
     message = poll(integration, NOW)
 
     integration.refresh_from_db()
@@ -90,21 +89,21 @@ def test_a_sync_interrupted_halfway_keeps_inventory_consistent_and_resumes(cast,
     assert Backup.objects.count() == 6 and BackupCopy.objects.count() == 0  # whole steps, nothing half-written
     assert all(b.asset.appliance_id == synced.pk for b in Backup.objects.select_related("asset"))
 
-    appliance.fail_paths.clear()
-    appliance.requests.clear()
+    unitrends_fake.server_error(0)
+    unitrends_fake.requests.clear()
     message = poll(integration, NOW + timedelta(minutes=5))
 
     synced.refresh_from_db()
-    paths = [path for _, path, _ in appliance.requests]
+    paths = [r.path for r in unitrends_fake.requests]
     assert "(resumed)" in message and "/api/assets" not in paths and "/api/replication/queue" in paths
     assert BackupCopy.objects.count() == 4 and Job.objects.count() == 1
     assert synced.last_sync_at == NOW + timedelta(minutes=5) and synced.sync_cursor["run"] is None
     assert synced.sync_cursor["since"] == NOW.isoformat()  # the window starts where the interrupted run did
 
 
-def test_an_appliance_that_stops_answering_is_offline_and_keeps_its_data(cast, integration, fake_unitrends):  # noqa: F811
+def test_an_appliance_that_stops_answering_is_offline_and_keeps_its_data(cast, integration, unitrends_fake):
     sync(integration, NOW, quick(integration))
-    fake_unitrends.stop()
+    unitrends_fake.stop()
 
     with pytest.raises(SyncFailed):
         sync(integration, NOW + timedelta(minutes=40), quick(integration))
@@ -117,39 +116,39 @@ def test_an_appliance_that_stops_answering_is_offline_and_keeps_its_data(cast, i
     assert Alert.objects.get(kind="appliance_offline", state="open").appliance_id == appliance.pk
 
 
-def test_an_outage_answer_or_a_slow_appliance_counts_as_unreachable(cast, integration, fake_unitrends):  # noqa: F811
+def test_an_outage_answer_or_a_slow_appliance_counts_as_unreachable(cast, integration, unitrends_fake):
     sync(integration, NOW, quick(integration))
-    fake_unitrends.appliance.outage = True
+    unitrends_fake.server_error()
     with pytest.raises(SyncFailed, match="503"):
         sync(integration, NOW + timedelta(minutes=5), quick(integration))
     assert Appliance.objects.get().status == "offline"
 
-    fake_unitrends.appliance.outage = False
-    fake_unitrends.appliance.delay = 1.0
+    unitrends_fake.server_error(0)
+    unitrends_fake.slow(1.0)
     with pytest.raises(SyncFailed, match="could not be reached"):
         sync(integration, NOW + timedelta(minutes=10), quick(integration, timeout=(1.0, 0.3)))
-    fake_unitrends.appliance.delay = 0
+    unitrends_fake.slow(0)
     sync(integration, NOW + timedelta(minutes=15), quick(integration))
     assert Appliance.objects.get().status == "online"
 
 
-def test_wrong_credentials_fail_the_sync_without_marking_the_appliance_offline(cast, fake_unitrends):  # noqa: F811
-    integration = unitrends_integration(cast.account_a, cast.org_a1, fake_unitrends, password="wrong")
+def test_wrong_credentials_fail_the_sync_without_marking_the_appliance_offline(cast, unitrends_fake):
+    integration = unitrends_integration(cast.account_a, cast.org_a1, unitrends_fake, password="wrong")
     message = poll(integration, NOW)
     assert "refused the credentials" in message and "wrong" not in message
     assert Appliance.objects.get().status == "online" and Asset.objects.count() == 0
 
 
-def test_a_body_that_is_not_json_fails_the_step_and_loses_nothing(cast, integration, fake_unitrends):  # noqa: F811
+def test_a_body_that_is_not_json_fails_the_step_and_loses_nothing(cast, integration, unitrends_fake):
     sync(integration, NOW, quick(integration))
-    fake_unitrends.appliance.garbage_paths.add("/api/jobs/history")
+    unitrends_fake.garbage(paths={"/api/jobs/history"})
     with pytest.raises(SyncFailed, match="not JSON"):
         sync(integration, NOW + timedelta(minutes=5), quick(integration))
     assert Backup.objects.count() == 6 and Appliance.objects.get().status == "online"
 
 
-def test_malformed_rows_are_skipped_and_the_rest_syncs(cast, integration, fake_unitrends):  # noqa: F811
-    appliance = fake_unitrends.appliance
+def test_malformed_rows_are_skipped_and_the_rest_syncs(cast, integration, unitrends_fake):
+    appliance = unitrends_fake.appliance
     appliance.history.append({"instance_id": 101, "backup_id": 77, "status": "Success"})  # no start time
     appliance.history.append({"instance_id": 999, "backup_id": 78, "status": "Success", "sort_start_time": 1})
     appliance.history.append("not a record")
@@ -168,7 +167,7 @@ def test_the_connection_test_and_sync_now_work_through_the_integrations_api(cast
 
 
 def test_r7_2_when_the_portal_cannot_reach_the_appliance_the_backup_alarm_blames_that_not_the_backups(
-    cast, integration, fake_unitrends,  # noqa: F811
+    cast, integration, unitrends_fake,
 ):
     GlobalThreshold.objects.create(account=cast.account_a, backups_hours=26, hot_copy_hours=48)
     later = NOW + timedelta(days=3)
@@ -177,14 +176,14 @@ def test_r7_2_when_the_portal_cannot_reach_the_appliance_the_backup_alarm_blames
     alarm = Alert.objects.get(kind="backup_alarm", state="open")
     assert alarm.details["root_cause"] == "last_backup_failed"
 
-    fake_unitrends.stop()
+    unitrends_fake.stop()
     poll(integration, later + timedelta(minutes=5))
     evaluate(cast.account_a, later + timedelta(minutes=5))
     alarm.refresh_from_db()
     assert alarm.state == "open" and alarm.details["root_cause"] == "appliance_offline"
 
 
-def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, fake_unitrends):  # noqa: F811
+def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, unitrends_fake):
     import psycopg
     from django.db import connection
 
@@ -197,7 +196,7 @@ def test_two_overlapping_syncs_of_one_appliance_run_once(cast, integration, fake
     try:
         other.execute("SELECT pg_advisory_lock(%s, %s)", [APPLIANCE_SYNC, appliance.pk])  # another worker is syncing it
         assert sync(integration, NOW, quick(integration)).endswith("another sync is running")
-        assert fake_unitrends.appliance.requests == [] and Asset.objects.count() == 0
+        assert unitrends_fake.requests == [] and Asset.objects.count() == 0
     finally:
         other.execute("SELECT pg_advisory_unlock(%s, %s)", [APPLIANCE_SYNC, appliance.pk])
         other.close()

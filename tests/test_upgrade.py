@@ -27,6 +27,7 @@ def test_r2_2_a_malformed_version_is_unreadable_and_counts_as_older(malformed):
     assert supports_category_toggles(malformed) is False
 
 
+@pytest.mark.slow
 def test_r2_2_parsed_versions_pad_to_three_parts():
     assert parse_version("9.9") == (9, 9, 0) < (10, 6, 1) < parse_version("10.10.0") == (10, 10, 0)
 

@@ -8,21 +8,20 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 
+from fakes.datto import asset
+from fakes.spanning import M365Fake
 from integrations.models import Integration
 from integrations.pollers import poll
 from inventory.models import AzureAsset, SaasDailyStatus
 from tests.conftest import NOW, api_client
-from tests.fakes.datto import FakeDatto, asset
-from tests.fakes.spanning import FakeM365
 
 
 @pytest.fixture
-def datto():
-    fake = FakeDatto().start()
+def datto(datto_fake):
+    fake = datto_fake
     fake.clients = [{"id": 1, "name": "Acme"}, {"id": 2, "name": "Birch"}]
     fake.assets = {"1": [asset("vm-1", "web"), asset("vm-2", "db")], "2": [asset("vm-3", "mail"), asset("vm-4", "files")]}
     yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -96,7 +95,7 @@ def noon(d: date) -> datetime:
 
 
 def test_r15_4_spanning_re_reads_the_last_two_days_and_updates_them(cast):
-    fake = FakeM365().start()
+    fake = M365Fake().start()
     try:
         integration = Integration.objects.create(
             account=cast.account_a, kind="spanning_m365", name="M365", base_url=fake.url + fake.prefix,

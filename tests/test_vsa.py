@@ -12,16 +12,14 @@ from integrations.models import Integration
 from notifications import outbox
 from notifications.models import Delivery, VsaEmailAction
 from tests.conftest import NOW, api_client
-from tests.fakes.vsa import VsaFake
 
 ALARM_KINDS = ["backup_alarm", "hot_copy_alarm"]
 
 
 @pytest.fixture
-def vsa(cast):
-    fake = VsaFake().start()
+def vsa(cast, vsa_fake):
+    fake = vsa_fake
     yield fake
-    fake.stop()
 
 
 def make_vsa(account, fake, **options):
@@ -109,7 +107,7 @@ def test_r13_4_nothing_is_posted_when_alarms_are_off_or_for_other_kinds(cast, vs
 
 def test_r13_5_a_dropped_answer_does_not_post_a_second_alarm(cast, vsa):
     make_vsa(cast.account_a, vsa)
-    vsa.drop_after_create = 1
+    vsa.drop_after_acting(1)
     alarm(cast)
     assert deliver_vsa() == ["pending"]
     assert deliver_vsa() == ["sent"]

@@ -8,16 +8,14 @@ from notifications.models import Delivery, VsaEmailAction
 from tenancy.models import Membership, Role
 from tenancy.users import change
 from tests.conftest import NOW
-from tests.fakes.vsa import VsaFake
 from tests.test_vsa import deliver_vsa, make_vsa
 
 
 @pytest.fixture
-def vsa(cast):
-    fake = VsaFake().start()
+def vsa(cast, vsa_fake):
+    fake = vsa_fake
     make_vsa(cast.account_a, fake, post_alarms=False)
     yield fake
-    fake.stop()
 
 
 def action_of(owner, account, recipient):

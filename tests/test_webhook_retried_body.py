@@ -18,12 +18,12 @@ def test_r13_5_a_raised_call_retried_after_the_alert_resolved_still_says_open_an
     quiet(cast)
     add_webhook(cast, receiver, events=["raised"])
     raise_offline(cast)
-    receiver.answer = 503
+    receiver.server_error()
     assert deliver_all() == ["pending"]
 
     Appliance.objects.filter(name="silent").update(last_contact_at=NOW)
     evaluate(cast.account_a, NOW + timedelta(minutes=5))  # the alert resolves before the retry
-    receiver.answer = 200
+    receiver.server_error(0)
     hooks().update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert deliver_all() == ["sent"]
 

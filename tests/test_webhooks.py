@@ -13,20 +13,19 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertSettings
+from fakes.webhook import WebhookReceiver
 from inventory.models import ApplianceAlert
 from notifications import outbox
 from notifications.models import Delivery, WebhookEndpoint
 from notifications.tasks import sweep
 from tests.conftest import NOW, api_client, build_cast, make_appliance
-from tests.fakes.webhook import WebhookReceiver
 from tests.workers import Worker, wait_for
 
 
 @pytest.fixture
-def receiver():
-    server = WebhookReceiver().start()
+def receiver(webhook_receiver):
+    server = webhook_receiver
     yield server
-    server.stop()
 
 
 def quiet(cast):
@@ -109,7 +108,7 @@ def test_the_test_button_of_the_api_sends_a_signed_test_event(cast, receiver):
     assert json.loads(raw)["type"] == "test"
     assert verify(hook["secret_once"], headers["uniview-signature"], raw)
 
-    receiver.answer = 500
+    receiver.server_error(status=500)
     answer = api_client(cast.superuser_a).post(f"/api/v1/webhooks/{hook['id']}/test/").json()
     assert answer["ok"] is False and "500" in answer["detail"]
 
@@ -130,11 +129,11 @@ def test_a_5xx_is_retried_with_back_off_and_the_retry_carries_the_same_idempoten
     quiet(cast)
     add_webhook(cast, receiver)
     raise_offline(cast)
-    receiver.answer = 503
+    receiver.server_error()
     assert deliver_all() == ["pending"]
     delivery = hooks().get()
     assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=10)
-    receiver.answer = 200
+    receiver.server_error(0)
     hooks().update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert deliver_all() == ["sent"]
     keys = [headers["idempotency-key"] for headers, _ in receiver.received]
@@ -145,7 +144,7 @@ def test_a_4xx_fails_the_delivery_for_good(cast, receiver):
     quiet(cast)
     add_webhook(cast, receiver)
     raise_offline(cast)
-    receiver.answer = 400
+    receiver.server_error(status=400)
     assert deliver_all() == ["failed"]
     assert "400" in hooks().get().last_error
     assert WebhookEndpoint.objects.get().enabled
@@ -155,7 +154,7 @@ def test_a_410_disables_the_endpoint_and_says_so_in_the_api_and_the_dashboard(ca
     quiet(cast)
     hook = add_webhook(cast, receiver, name="Gone receiver")
     raise_offline(cast)
-    receiver.answer = 410
+    receiver.server_error(status=410)
     assert deliver_all() == ["failed"]
     assert "410" in hooks().get().last_error
 
@@ -241,10 +240,11 @@ def test_r1_a_webhook_never_receives_another_accounts_alerts(cast, receiver):
 
 
 # --- At least once, exactly one accepted ----------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r13_5_a_worker_killed_mid_call_leads_to_exactly_one_accepted_event(tmp_path):
     receiver = WebhookReceiver().start()
-    receiver.hold_create.clear()  # the receiver accepts the event, then its answer waits
+    receiver.hold_after_acting.clear()  # the receiver accepts the event, then its answer waits
     lease = 3
     first = Worker(tmp_path / "first.log", DELIVERY_LEASE_SECONDS=lease).start()
     second = None
@@ -254,7 +254,7 @@ def test_r13_5_a_worker_killed_mid_call_leads_to_exactly_one_accepted_event(tmp_
         raise_offline(cast)  # commits: the delivery is queued to the worker
         assert wait_for(lambda: len(receiver.accepted) == 1, timeout=30), (tmp_path / "first.log").read_text()
         first.kill()
-        receiver.hold_create.set()
+        receiver.hold_after_acting.set()
         delivery = hooks().get()
         assert (delivery.state, delivery.attempts) == ("pending", 1)
 
@@ -297,7 +297,7 @@ def test_a_superuser_adds_edits_tests_and_removes_a_webhook_in_the_dashboard(cas
 
     tested = client.post(f"/settings/webhooks/{endpoint.pk}/test/", follow=True).content.decode()
     assert "Test event to Ops desk: The receiver accepted the test event (HTTP 200)." in tested
-    receiver.answer = 404
+    receiver.server_error(status=404)
     tested = client.post(f"/settings/webhooks/{endpoint.pk}/test/", follow=True).content.decode()
     assert "refused with HTTP 404" in tested
 
@@ -355,7 +355,7 @@ def test_a_dismissal_is_sent_as_alert_dismissed_and_a_429_waits_for_its_retry_af
     alert = Alert.objects.get()
     assert api_client(cast.admin_a).post(f"/api/v1/alerts/{alert.pk}/dismiss/", {"reason": "known"},
                                          format="json").status_code == 200
-    receiver.rate_limited, receiver.retry_after = 1, 1200
+    receiver.quota(1200)
     assert deliver_all() == ["pending"]
     assert hooks().get().next_attempt_at > timezone.now() + timedelta(seconds=1100)  # the receiver's wish
     hooks().update(next_attempt_at=timezone.now() - timedelta(seconds=1))

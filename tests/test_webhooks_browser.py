@@ -2,10 +2,10 @@
 
 import pytest
 
+from fakes.webhook import WebhookReceiver
 from notifications.models import WebhookEndpoint
 from tests.browser import log_in
 from tests.conftest import PASSWORD, build_cast
-from tests.fakes.webhook import WebhookReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

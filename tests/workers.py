@@ -18,12 +18,13 @@ def worker_env(**extra):
     db = connection.settings_dict
     env = dict(os.environ)
     env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL  # this xdist worker's Redis database
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
 def flush_broker():
-    """Drop every queued message: the 'lost task' of the outbox tests."""
+    """Drop every queued message: the 'lost task' of the outbox tests (this xdist worker's Redis db only)."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
 
 

@@ -1,4 +1,5 @@
-"""Fake PSAs on loopback speaking VENDOR_APIS.md: ConnectWise Manage, Autotask, Kaseya BMS / Vorex.
+"""Fake PSAs on loopback speaking VENDOR_APIS.md: ConnectWise Manage, Autotask, Kaseya BMS / Vorex
+(contracts: integrations/{connectwise,autotask,bms,vorex}/FAKE.md; knobs: fakes.base).
 
 Each keeps `tickets` (id → dict with at least `title`, `company`, `status`) so tests
 read the same facts whichever vendor they drive. Searches match the way the vendor
@@ -12,7 +13,7 @@ import itertools
 import re
 import time
 
-from tests.fakes.http import FakeServer
+from fakes.base import FakeServer
 
 
 class PsaFake(FakeServer):
@@ -79,9 +80,16 @@ class ConnectWiseFake(PsaFake):
         return {"company_id": self.company_id, "public_key": self.public_key,
                 "private_key": self.private_key, "client_id": self.client_id}
 
-    def _authorized(self, request):
+    def authorized(self, request):
+        if not request.path.startswith(f"/{self.codebase}apis/3.0"):
+            return True  # the company lookup is open; other routes answer 404
         token = base64.b64encode(f"{self.company_id}+{self.public_key}:{self.private_key}".encode()).decode()
         return request.headers.get("Authorization") == f"Basic {token}" and request.headers.get("clientId") == self.client_id
+
+    def error_body(self, status, request):
+        if status == 401:
+            return {"code": "Unauthorized", "message": "Invalid credentials"}
+        return super().error_body(status, request)
 
     def route(self, request):
         if request.path == f"/login/companyinfo/{self.company_id}":
@@ -89,8 +97,6 @@ class ConnectWiseFake(PsaFake):
         prefix = f"/{self.codebase}apis/3.0"
         if not request.path.startswith(prefix):
             return 404, {"code": "NotFound", "message": "no such route"}
-        if not self._authorized(request):
-            return 401, {"code": "Unauthorized", "message": "Invalid credentials"}
         path, method = request.path[len(prefix):], request.method
         if path == "/service/boards" and method == "GET":
             return 200, [{"id": 1, "name": "Help Desk"}]
@@ -118,7 +124,7 @@ class ConnectWiseFake(PsaFake):
             title=summary, description=body.get("initialDescription", ""), company=str(body["company"]["id"]),
             board=body["board"]["id"], status=(body.get("status") or {}).get("id", "new"),
         )
-        self.after_create()
+        self.after_acting()
         return 201, {"id": ticket_id, "summary": summary}
 
     def _patch(self, ticket_id, operations):
@@ -136,6 +142,15 @@ class AutotaskFake(PsaFake):
     def credentials(self):
         return {"username": self.username, "secret": self.secret, "integration_code": self.code}
 
+    def authorized(self, request):
+        if not request.path.startswith("/ATServicesRest/V1.0/"):
+            return True  # the zone lookup is open; other routes answer 404
+        h = request.headers
+        return (h.get("ApiIntegrationCode"), h.get("UserName"), h.get("Secret")) == (self.code, self.username, self.secret)
+
+    def error_body(self, status, request):
+        return {"errors": ["Unauthorized"]} if status == 401 else super().error_body(status, request)
+
     def route(self, request):
         path, method = request.path, request.method
         if path == "/atservicesrest/v1.0/zoneInformation":
@@ -144,9 +159,6 @@ class AutotaskFake(PsaFake):
             return 200, {"zoneName": "Fake Zone", "url": f"{self.url}/ATServicesRest/", "webUrl": self.url, "ci": 1}
         if not path.startswith("/ATServicesRest/V1.0/"):
             return 404, {"errors": ["no such route"]}
-        h = request.headers
-        if (h.get("ApiIntegrationCode"), h.get("UserName"), h.get("Secret")) != (self.code, self.username, self.secret):
-            return 401, {"errors": ["Unauthorized"]}
         path = path[len("/ATServicesRest/V1.0"):]
         if path == "/Tickets/entityInformation/fields":
             return 200, {"fields": [{"name": "status"}, {"name": "priority"}, {"name": "queueID"}]}
@@ -163,7 +175,7 @@ class AutotaskFake(PsaFake):
             ticket_id = self.add_ticket(title=body["title"], description=body.get("description", ""),
                                         company=str(body["companyID"]), status=body.get("status"),
                                         queue=body.get("queueID"))
-            self.after_create()
+            self.after_acting()
             return 200, {"itemId": ticket_id}
         if path == "/Tickets" and method == "PATCH":
             body = request.json()
@@ -183,6 +195,16 @@ class BmsFake(PsaFake):
     def credentials(self):
         return {"username": self.username, "password": self.password, "tenant": self.tenant}
 
+    def authorized(self, request):
+        if request.path == "/v2/security/authenticate" and request.method == "POST":
+            return True  # the login checks the body itself
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    def error_body(self, status, request):
+        if status == 401:
+            return {"Message": "Authorization has been denied for this request."}
+        return super().error_body(status, request)
+
     def route(self, request):
         path, method = request.path, request.method
         if path == "/v2/security/authenticate" and method == "POST":
@@ -192,8 +214,6 @@ class BmsFake(PsaFake):
             ):
                 return 401, {"Message": "Invalid credentials"}
             return 200, {"Result": {"AccessToken": self.token, "RefreshToken": "r", "ExpiresIn": 3600}}
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return 401, {"Message": "Authorization has been denied for this request."}
         if path == "/v2/servicedesk/tickets/search" and method == "POST":
             needle = (request.json().get("Filter") or {}).get("Title", "")
             rows = [{"Id": t["id"], "Title": t["title"]} for t in self.containing(needle)]
@@ -205,7 +225,7 @@ class BmsFake(PsaFake):
             ticket_id = self.add_ticket(title=body["Title"], description=body.get("Details", ""),
                                         company=str(body["AccountId"]), status=body.get("StatusId"),
                                         source=body.get("SourceId"))
-            self.after_create()
+            self.after_acting()
             return 200, {"Result": {"Id": ticket_id, "TicketNumber": f"T{ticket_id}"}}
         found = re.fullmatch(r"/v2/servicedesk/tickets/(\d+)", path)
         if found and method == "PATCH":

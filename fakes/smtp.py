@@ -1,4 +1,8 @@
-"""A real SMTP server on loopback that keeps what it receives, with a knob for outages."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives.
+
+Knobs, in the words of fakes.base: `server_error(times=None)` answers messages with
+451 (try again later: every message, or the next `times`); `server_error(0)` or `heal()` off.
+"""
 
 import email
 import email.policy
@@ -11,22 +15,22 @@ from aiosmtpd.controller import Controller
 class Sink:
     def __init__(self):
         self.messages = []
-        self.fail_next = 0  # answer this many messages with 451 (try again later)
+        self.errors = 0  # answer this many messages with 451; -1: every message
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            if self.fail_next:
-                self.fail_next -= 1
+            if self.errors:
+                self.errors -= self.errors > 0
                 return "451 4.3.0 Mail server temporarily unavailable"
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
 
-class SmtpServer:
-    def __init__(self):
+class SmtpFake:
+    def __init__(self, port=None):
         self.sink = Sink()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
 
     def start(self):
@@ -35,6 +39,20 @@ class SmtpServer:
 
     def stop(self):
         self.controller.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def server_error(self, times=None):
+        with self.sink.lock:
+            self.sink.errors = -1 if times is None else times
+        return self
+
+    def heal(self):
+        return self.server_error(0)
 
     @property
     def messages(self):

@@ -1,10 +1,11 @@
-"""A fake Kaseya VSA 9 on loopback (VENDOR_APIS.md § Kaseya VSA 9), with the knobs of tests/fakes/http.py."""
+"""A fake Kaseya VSA 9 on loopback (VENDOR_APIS.md § Kaseya VSA 9), with the knobs of fakes.base
+(contract: integrations/vsa/FAKE.md)."""
 
 import base64
 import itertools
 import re
 
-from tests.fakes.http import FakeServer
+from fakes.base import FakeServer
 
 
 def envelope(result, code=0, error="None"):
@@ -25,19 +26,25 @@ class VsaFake(FakeServer):
     def credentials(self):
         return {"username": self.username, "token": self.token}
 
+    def authorized(self, request):
+        if not request.path.startswith("/api/v1.0/"):
+            return True  # answers 404
+        if request.path == "/api/v1.0/auth":
+            basic = base64.b64encode(f"{self.username}:{self.token}".encode()).decode()
+            return request.headers.get("Authorization") == f"Basic {basic}"
+        return request.headers.get("Authorization") == f"Bearer {self.session_token}"
+
+    def error_body(self, status, request):
+        return envelope(None, 401, "Unauthorized") if status == 401 else super().error_body(status, request)
+
     def route(self, request):
         path, method = request.path, request.method
         if not path.startswith("/api/v1.0/"):
             return 404, envelope(None, 404, "Not found")
         path = path[len("/api/v1.0"):]
         if path == "/auth":
-            basic = base64.b64encode(f"{self.username}:{self.token}".encode()).decode()
-            if request.headers.get("Authorization") != f"Basic {basic}":
-                return 401, envelope(None, 401, "Unauthorized")
             return 200, envelope({"Token": self.session_token, "UserName": self.username,
                                   "SessionExpiration": "2030-01-01T00:00:00Z"})
-        if request.headers.get("Authorization") != f"Bearer {self.session_token}":
-            return 401, envelope(None, 401, "Unauthorized")
         if path == "/system/version":
             return 200, envelope({"Version": self.version})
         if path == "/assetmgmt/alarms/false" and method == "GET":
@@ -50,7 +57,7 @@ class VsaFake(FakeServer):
                 self.alarms[alarm_id] = {"AlarmId": alarm_id, "AgentId": agent.group(1), "closed": False,
                                          "AlarmSubject": body["AlarmSubject"], "AlarmText": body["AlarmText"],
                                          "UniqueTag": body.get("UniqueTag")}
-            self.after_create()
+            self.after_acting()
             return 200, envelope({"AlarmId": alarm_id})
         close = re.fullmatch(r"/assetmgmt/alarms/(\d+)/close", path)
         if close and method == "PUT":

@@ -1,27 +1,25 @@
-"""A Unitrends appliance REST API on loopback (VENDOR_APIS.md § Unitrends), for tests and the demo.
+"""A Unitrends appliance REST API on loopback (VENDOR_APIS.md § Unitrends), for tests, the demo and the
+benchmarks; its contract: integrations/unitrends/FAKE.md.
 
-One `ThreadingHTTPServer` serves one or more appliances: the appliance at prefix
-"" answers `/api/...`, the one at prefix "acme" answers `/acme/api/...`.
-Knobs on each `FakeAppliance` (VENDOR_APIS.md): `outage` (503 for everything),
-`delay` (seconds before answering), `fail_paths` (500 on these API paths: a sync
-that fails halfway), `garbage_paths` (a body that is not JSON), `drop_after_cancel`
-(close the connection after the cancel has acted). Every request is logged in
-`requests` as (method, path, query).
+One `UnitrendsFake` serves one or more appliances: the appliance at prefix "" answers
+`/api/...`, the one at prefix "acme" answers `/acme/api/...` (`fake.appliance_url("acme")`).
+The knobs are those of `fakes.base` and act on the whole server; `paths=` of `server_error`
+and `garbage` are the API paths below an appliance's prefix (`/api/catalog`), and
+`drop_after_acting` drops the answer of a job cancel after it has acted.
 """
 
 import json
 import secrets
 import threading
-import time
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from datetime import UTC, datetime, timedelta
+
+from fakes.base import FakeServer
 
 DATED = {"/api/jobs/history", "/api/catalog", "/api/replication/queue", "/api/archive/history"}
 
 
 class FakeAppliance:
-    """The appliance's data, in the vendor's shapes, plus the knobs."""
+    """The appliance's data, in the vendor's shapes."""
 
     def __init__(self, name="ueb-01", version="10.8.2", username="root", password="unitrends1"):
         self.username, self.password = username, password
@@ -35,12 +33,6 @@ class FakeAppliance:
         self.active_jobs: dict[int, dict] = {}
         self.cancelled: list[int] = []
         self.tokens: set[str] = set()
-        self.outage = False
-        self.delay = 0.0
-        self.fail_paths: set[str] = set()
-        self.garbage_paths: set[str] = set()
-        self.drop_after_cancel = False
-        self.requests: list[tuple] = []
         self.lock = threading.Lock()
 
     # --- building the data --------------------------------------------------
@@ -90,14 +82,6 @@ class FakeAppliance:
 
     # --- answering ----------------------------------------------------------
     def answer(self, method, path, query, headers, body):
-        with self.lock:
-            self.requests.append((method, path, dict(query)))
-        if self.delay:
-            time.sleep(self.delay)
-        if self.outage:
-            return 503, {"result": [{"message": "Service unavailable"}]}
-        if path in self.fail_paths:
-            return 500, {"result": [{"message": f"Internal error reading {path}"}]}
         if method == "POST" and path == "/api/login":
             if (body or {}).get("username") != self.username or body.get("password") != self.password:
                 return 401, {"result": [{"message": "Invalid username or password"}]}
@@ -168,30 +152,21 @@ def _since(text) -> int:
         return 0
 
 
-class FakeApplianceServer:
+class UnitrendsFake(FakeServer):
     """The HTTP server; `appliances` maps a path prefix ("" or "name") to a FakeAppliance."""
 
+    methods = ("GET", "POST", "PUT")
+
     def __init__(self, appliances=None, port=0):
+        super().__init__(port)
         self.appliances = appliances if appliances is not None else {"": FakeAppliance()}
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def appliance(self) -> FakeAppliance:
         return self.appliances[""]
 
-    def url(self, prefix="") -> str:
-        base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        return f"{base}/{prefix}" if prefix else base
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def appliance_url(self, prefix="") -> str:
+        return f"{self.url}/{prefix}" if prefix else self.url
 
     def find(self, path):
         """The appliance a path belongs to, and the path below its prefix."""
@@ -200,46 +175,60 @@ class FakeApplianceServer:
             return self.appliances[head], "/" + rest
         return self.appliances.get(""), path
 
+    def local_path(self, request):
+        return self.find(request.path)[1]
 
-def _handler(fake_server):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = -1  # headers and body leave in one write (no Nagle/delayed-ACK stall per request)
+    def error_body(self, status, request):
+        if status == 401:
+            return {"result": [{"message": "Not authorized"}]}
+        if status == 503:
+            return {"result": [{"message": "Service unavailable"}]}
+        return {"result": [{"message": f"Internal error reading {self.local_path(request)}"}]}
 
-        def _serve(self):
-            parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = None
-            appliance, path = fake_server.find(parts.path)
-            if appliance is None:
-                return self._send(404, {"result": [{"message": "No such appliance"}]})
-            status, answer = appliance.answer(self.command, path, query, self.headers, body)
-            if self.command == "PUT" and appliance.drop_after_cancel and status == 200:
-                self.close_connection = True  # acted, then the connection drops (VENDOR_APIS.md knob)
-                self.connection.close()
-                return None
-            garbage = path.rstrip("/") in appliance.garbage_paths and status == 200
-            return self._send(status, answer, garbage)
+    def route(self, request):
+        appliance, path = self.find(request.path)
+        if appliance is None:
+            return 404, {"result": [{"message": "No such appliance"}]}
+        try:
+            body = json.loads(request.raw) if request.raw else None
+        except ValueError:
+            body = None
+        status, answer = appliance.answer(request.method, path, request.query, request.headers, body)
+        if request.method == "PUT" and status == 200:
+            self.after_acting()  # the cancel has acted: drop_after_acting closes the connection here
+        return status, answer
 
-        def _send(self, status, answer, garbage=False):
-            raw = b"<html>Service temporarily" if garbage else json.dumps(answer).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
-        do_GET = do_POST = do_PUT = _serve
+T0 = datetime(2026, 11, 1, 22, 0, tzinfo=UTC)
 
-        def log_message(self, *args):
-            pass
 
-    return Handler
+def populate(appliance: FakeAppliance, start=T0, days=3):
+    """Two assets (one hot-copied), a daily schedule, `days` of backups, copies, a certification,
+    a running job and two alerts: the small known data set of the tests."""
+    appliance.add_asset(101, "fs-01", "windows")
+    appliance.add_asset(102, "sql-01", "sql")
+    appliance.add_schedule(1, "Nightly", [101, 102], "FREQ=DAILY;BYHOUR=22;BYMINUTE=0")
+    appliance.add_schedule(2, "To the cloud", [101], "FREQ=DAILY;BYHOUR=23;BYMINUTE=0", type_="Replication")
+    for day in range(days):
+        at = start + timedelta(days=day)
+        appliance.add_backup(1000 + day, 101, at, mode="Full" if day == 0 else "Incremental", size_mb=2048 + day)
+        appliance.add_backup(2000 + day, 102, at, status="Failed" if day == days - 1 else "Success",
+                             message="VSS writer timed out")
+        appliance.add_copy(True, 101, 1000 + day, at + timedelta(hours=1))
+    appliance.add_copy(False, 102, 2000, start + timedelta(hours=2), target="AWS S3")
+    appliance.certifications.append({"instance_id": 101, "status": "Success",
+                                     "last_run": int((start + timedelta(hours=5)).timestamp())})
+    appliance.add_job(501, "sql-01", percent=35)
+    appliance.add_alert(9001, "storage", "Storage internal is 96% full", severity="critical")
+    appliance.add_alert(9002, "license", "Support contract expires in 12 days")
+    return appliance
+
+
+def unitrends_integration(account, organization, server, password="unitrends1", name="ueb-01"):
+    """A Unitrends integration of `account` pointed at the fake's appliance at prefix ""."""
+    from integrations.models import Integration  # noqa: PLC0415
+
+    return Integration.objects.create(
+        account=account, kind=Integration.Kind.UNITRENDS, name=name, base_url=server.url + "/api/",
+        credentials={"username": "root", "password": password}, options={"organization": organization.pk},
+    )

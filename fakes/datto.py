@@ -1,4 +1,5 @@
-"""Fake Datto Portal (api.datto.com v1) with the DBMA reads, on loopback (VENDOR_APIS.md).
+"""Fake Datto Portal (api.datto.com v1) with the DBMA reads, on loopback (VENDOR_APIS.md);
+contract: integrations/datto/FAKE.md, knobs: fakes.base.
 
 `clients` is a list of `{id, name}`; `assets[client_id]` a list of asset rows in the
 vendor's shape (use `asset(...)` to build one). Paged reads honour `_page`/`_perPage`.
@@ -6,7 +7,7 @@ vendor's shape (use `asset(...)` to build one). Paged reads honour `_page`/`_per
 
 import math
 
-from tests.fakes.vendor import FakeVendor
+from fakes.base import BasicAuthFake
 
 
 def asset(asset_id, name, status="Succeeded", end="2026-11-02T02:00:00Z", module="Production subscription",
@@ -15,7 +16,7 @@ def asset(asset_id, name, status="Succeeded", end="2026-11-02T02:00:00Z", module
     return {"assetId": asset_id, "name": name, "module": module, "resourceGroup": resource_group, "lastBackup": last}
 
 
-class FakeDatto(FakeVendor):
+class DattoFake(BasicAuthFake):
     prefix = "/v1"
 
     def __init__(self, username="public-key", secret="secret-key"):
@@ -24,7 +25,7 @@ class FakeDatto(FakeVendor):
         self.assets: dict[str, list] = {}
         self.domains: list = []
 
-    def route(self, path, query):
+    def read(self, path, query):
         if path == "/v1/saas/domains":
             return 200, self.domains
         if path == "/v1/dbma/clients":

@@ -1,4 +1,5 @@
-"""Fake Spanning APIs (Microsoft 365, Google Workspace, Salesforce) on loopback (VENDOR_APIS.md).
+"""Fake Spanning APIs (Microsoft 365, Google Workspace, Salesforce) on loopback (VENDOR_APIS.md);
+contract: integrations/spanning/FAKE.md, knobs: fakes.base.
 
 Set a day with `fake.set_day(date, "Partial")` (one service carries the status, the
 rest succeed) or `fake.days[date] = {"MAIL": "Failed", ...}`; `extra_rows` are sent
@@ -7,7 +8,7 @@ as they are, for malformed-data tests.
 
 from datetime import UTC, date, datetime
 
-from tests.fakes.vendor import FakeVendor
+from fakes.base import BasicAuthFake
 
 M365_CODES = ("MAIL", "CALENDAR", "CONTACT", "DRIVE", "SPSITE", "TEAMS")
 GWS_CODES = ("SITE", "DOCUMENT", "MAIL", "CALENDAR", "CONTACT")
@@ -26,7 +27,7 @@ def _counts(status: str) -> dict:
     }
 
 
-class _Summary(FakeVendor):
+class _Summary(BasicAuthFake):
     codes: tuple = ()
 
     def __init__(self, username, secret):
@@ -53,7 +54,7 @@ class _Summary(FakeVendor):
         return 200, rows + list(self.extra_rows)
 
 
-class FakeM365(_Summary):
+class M365Fake(_Summary):
     codes = M365_CODES
     prefix = "/external"
 
@@ -64,7 +65,7 @@ class FakeM365(_Summary):
                            "isAdmin": i == 0, "isDeleted": False} for i in range(5)]
         self.page_size = 2
 
-    def route(self, path, query):
+    def read(self, path, query):
         if path == "/external/tenant":
             return 200, self.tenant
         if path == "/external/tenant/backups/summary":
@@ -78,7 +79,7 @@ class FakeM365(_Summary):
         return 404, {"message": "not found"}
 
 
-class FakeGoogle(_Summary):
+class GoogleFake(_Summary):
     codes = GWS_CODES
     prefix = "/api/v1"
 
@@ -90,7 +91,7 @@ class FakeGoogle(_Summary):
             {"type": "user", "email": "c@example.org", "licensed": False, "archived": True},
         ]
 
-    def route(self, path, query):
+    def read(self, path, query):
         if path == "/api/v1/users":
             return 200, self.user_rows
         if path == "/api/v1/domain/backups/summary":
@@ -98,7 +99,7 @@ class FakeGoogle(_Summary):
         return 404, {"message": "not found"}
 
 
-class FakeSalesforce(FakeVendor):
+class SalesforceFake(BasicAuthFake):
     prefix = "/api/v1"
 
     def __init__(self, username="admin@sf.example", secret="sf-token"):
@@ -107,7 +108,7 @@ class FakeSalesforce(FakeVendor):
         self.backups: dict[str, dict[date, str]] = {"00D000000000001": {}}
         self.extra_rows: list = []
 
-    def route(self, path, query):
+    def read(self, path, query):
         if path == "/api/v1/orgs":
             return 200, self.orgs
         parts = path.split("/")
