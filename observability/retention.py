@@ -59,10 +59,11 @@ class Pruned:
     kept_why: str = ""
 
     def sentence(self, dry_run: bool) -> str:
+        what = self.what[0].upper() + self.what[1:]
         if not self.age_days:
-            return f"{self.what.capitalize()}: kept forever (the age is 0)."
+            return f"{what}: kept forever (the age is 0)."
         verb = "would be deleted" if dry_run else "deleted"
-        text = (f"{self.what.capitalize()} older than {self.age_days} days "
+        text = (f"{what} older than {self.age_days} days "
                 f"(before {self.cutoff:%Y-%m-%d %H:%M} UTC): {self.deleted:,} {verb}")
         if self.also:
             text += f", {self.also}"

@@ -4,6 +4,7 @@ NOW is 2026-11-02 12:00 UTC; with the default ages a backup goes after 400 days 
 2025-09-28 12:00), a closed alert after 400, an attempt after 90, an evaluation after 30.
 """
 
+import random
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -102,12 +103,36 @@ def test_the_backup_holding_the_newest_hot_copy_stays_even_when_the_copy_failed(
     asset = make_asset(appliance, hot_copy=True)
     copied = make_backup(asset, days_ago(600))
     make_copy(copied, days_ago(600) + timedelta(hours=1))
+    not_copied = make_backup(asset, days_ago(580))
     tried = make_backup(asset, days_ago(550))
-    make_copy(tried, days_ago(550) + timedelta(hours=1), status="failed")
+    make_copy(tried, days_ago(550) + timedelta(hours=1), status="failed", error="target offline")
     make_backup(asset, days_ago(10))
     before = rule_answers(asset.account)
+    assert "target offline" in str(before)  # the failed copy's error is what the alarm shows
     prune()
-    assert {copied.pk, tried.pk} <= ids(Backup.objects.all())
+    # R7.1: the checklist shows the last hot copy (failed) and the newest good one.
+    assert {copied.pk, not_copied.pk, tried.pk} <= ids(Backup.objects.all())
+    assert rule_answers(asset.account) == before
+
+
+def test_the_newest_hot_copied_backup_stays_when_an_older_backups_copy_ended_later(appliance):
+    """R6 counts from the newest good backup with a good hot copy (H), not from the copy that
+    ended last: a slow copy of an older backup must not move 'not copied since'."""
+    asset = make_asset(appliance, hot_copy=True)
+    older = make_backup(asset, days_ago(600))
+    BackupCopy.objects.create(account=older.account, asset=asset, backup=older, external_id="slow", target="hot",
+                              status="success", started_at=days_ago(555), finished_at=days_ago(540))
+    between = make_backup(asset, days_ago(580))
+    make_copy(between, days_ago(550) + timedelta(hours=1), status="failed")
+    newest_copied = make_backup(asset, days_ago(560))
+    make_copy(newest_copied, days_ago(559))
+    after = make_backup(asset, days_ago(520))
+    make_backup(asset, days_ago(10))
+    before = rule_answers(asset.account)
+    hot = next(c for c in before if c["kind"] == "hot_copy_alarm")
+    assert hot["details"]["not_copied_since"] == after.finished_at.isoformat()
+    prune()
+    assert {older.pk, between.pk, newest_copied.pk, after.pk} <= ids(Backup.objects.all())
     assert rule_answers(asset.account) == before
 
 
@@ -155,6 +180,29 @@ def test_pruning_in_small_batches_keeps_the_same_rows_and_a_second_run_deletes_n
     second = prune(batch_size=3)
     assert second["backups"].deleted == 0 and ids(Backup.objects.all()) == kept
     assert rule_answers(appliance.account) == before
+
+
+def test_the_rules_answer_the_same_after_pruning_random_histories(appliance):
+    """Histories of every shape (failures, failed and cold copies, copies that stop and start
+    again), pruned in batches of 7: the two backup rules yield the same conditions and details."""
+    rng = random.Random(17)
+    for n in range(12):
+        asset = make_asset(appliance, f"server-{n}", hot_copy=n % 3 != 0)
+        for d in sorted(rng.sample(range(1, 900), 40), reverse=True):
+            backup = make_backup(asset, days_ago(d, hours=rng.randrange(24)),
+                                 status=rng.choice(["success", "success", "warning", "failed", "cancelled"]))
+            for _ in range(rng.choice([0, 0, 1, 2])):
+                make_copy(backup, backup.finished_at + timedelta(hours=rng.randrange(1, 30)),
+                          target=rng.choice(["hot", "hot", "cold"]), status=rng.choice(["success", "failed"]))
+        if n % 4 == 1:  # stopped backing up more than the age ago
+            Backup.objects.filter(asset=asset, finished_at__gt=days_ago(450)).delete()
+    before = rule_answers(appliance.account)
+    assert len(before) > 5
+    first = prune(batch_size=7)
+    assert first["backups"].deleted > 100
+    assert rule_answers(appliance.account) == before
+    kept = ids(Backup.objects.all())
+    assert prune()["backups"].deleted == 0 and ids(Backup.objects.all()) == kept
 
 
 # --- Alerts, deliveries, attempts ------------------------------------------------
