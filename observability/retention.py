@@ -24,6 +24,7 @@ The other tables are append-only in time order: a run reads the primary key up t
 younger than the cutoff.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,6 +58,7 @@ class Pruned:
     also: str = ""  # "with 412 copies"
     kept_old: int | None = None  # old rows kept on purpose (dry run only)
     kept_why: str = ""
+    seconds: float = 0.0
 
     def sentence(self, dry_run: bool) -> str:
         what = self.what[0].upper() + self.what[1:]
@@ -67,7 +69,7 @@ class Pruned:
                 f"(before {self.cutoff:%Y-%m-%d %H:%M} UTC): {self.deleted:,} {verb}")
         if self.also:
             text += f", {self.also}"
-        text += "."
+        text += f" ({self.seconds:.1f} s)." if self.seconds >= 0.05 else "."
         if self.kept_old:
             text += f" {self.kept_old:,} as old stay: {self.kept_why}."
         return text
@@ -95,8 +97,9 @@ def _backup_goes(b="b"):
     backup, copy, good = _table(Backup), _table(BackupCopy), _good()
     return f"""
     {b}.started_at < %(cutoff)s AND COALESCE({b}.finished_at, {b}.started_at) < %(cutoff)s
-    AND NOT EXISTS (SELECT 1 FROM {copy} c WHERE c.backup_id = {b}.id
-                    AND COALESCE(c.finished_at, c.started_at) >= %(cutoff)s)
+    -- and so are its copies (a scalar subquery: one index probe per backup, never a join)
+    AND COALESCE((SELECT MAX(COALESCE(c.finished_at, c.started_at)) FROM {copy} c WHERE c.backup_id = {b}.id),
+                 {b}.started_at) < %(cutoff)s
     -- not the newest backup (R7.1: the last backup's status)
     AND EXISTS (SELECT 1 FROM {backup} n WHERE n.asset_id = {b}.asset_id AND n.started_at <= %(now)s
                 AND (n.started_at, n.id) > ({b}.started_at, {b}.id))
@@ -107,21 +110,22 @@ def _backup_goes(b="b"):
         -- of a hot-copied asset (R6): not the newest good backup with a good hot copy
         AND (NOT EXISTS (SELECT 1 FROM {_table(Asset)} a WHERE a.id = {b}.asset_id AND a.hot_copy)
         OR (NOT EXISTS ({_hot_copied(b)} AND hc.backup_id = {b}.id AND NOT EXISTS (
-            {_hot_copied(b, "hc2", "hb2")} AND (hb2.finished_at, hb2.id) > ({b}.finished_at, {b}.id)))
+            {_hot_copied(b, "hc2", "hb2")} AND hc2.finished_at > {b}.finished_at
+            AND (hb2.finished_at, hb2.id) > ({b}.finished_at, {b}.id)))
         -- not the oldest good backup after that one (R6, "not copied since"): a hot-copied good
         -- backup ends as late, or an older good backup already ends after the newest hot-copied one
-        AND (EXISTS ({_hot_copied(b)} AND hb.finished_at >= {b}.finished_at)
+        AND (EXISTS ({_hot_copied(b)} AND hc.finished_at >= {b}.finished_at AND hb.finished_at >= {b}.finished_at)
              OR EXISTS (SELECT 1 FROM {backup} o WHERE o.asset_id = {b}.asset_id AND o.status IN {good}
                         AND o.finished_at < {b}.finished_at
                         AND NOT EXISTS ({_hot_copied(b)} AND hb.finished_at >= o.finished_at)))))))
     -- holds neither the newest hot copy nor the newest good hot copy (R6, R7.1); the first test
     -- reads the index of good hot copies, the second every hot copy, only when the first fails
-    AND NOT EXISTS (SELECT 1 FROM {copy} c WHERE c.backup_id = {b}.id AND c.target = 'hot' AND NOT (
-        EXISTS (SELECT 1 FROM {copy} n WHERE n.asset_id = {b}.asset_id AND n.target = 'hot'
-                AND n.status IN {good} AND n.finished_at <= %(now)s AND n.started_at <= %(now)s
-                AND (n.started_at, n.id) > (c.started_at, c.id))
-        OR EXISTS (SELECT 1 FROM {copy} n WHERE n.asset_id = {b}.asset_id AND n.target = 'hot'
-                   AND n.started_at <= %(now)s AND (n.started_at, n.id) > (c.started_at, c.id))))
+    AND NOT EXISTS (SELECT 1 FROM {copy} c WHERE c.backup_id = {b}.id AND c.target = 'hot' AND NOT (CASE
+        WHEN EXISTS (SELECT 1 FROM {copy} n WHERE n.asset_id = {b}.asset_id AND n.target = 'hot'
+                     AND n.status IN {good} AND n.finished_at <= %(now)s AND n.started_at <= %(now)s
+                     AND (n.started_at, n.id) > (c.started_at, c.id)) THEN TRUE
+        ELSE EXISTS (SELECT 1 FROM {copy} n WHERE n.asset_id = {b}.asset_id AND n.target = 'hot'
+                     AND n.started_at <= %(now)s AND (n.started_at, n.id) > (c.started_at, c.id)) END))
     AND NOT EXISTS (SELECT 1 FROM {copy} c WHERE c.backup_id = {b}.id AND c.target = 'hot'
                     AND c.status IN {good} AND c.finished_at IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM {copy} n WHERE n.asset_id = {b}.asset_id AND n.target = 'hot'
@@ -146,6 +150,15 @@ def _in(ids, prefix="id") -> tuple[str, dict]:
     """An IN list of named parameters: `(%(id0)s, %(id1)s, …)` and their values."""
     names = [f"{prefix}{n}" for n in range(len(ids))]
     return "(" + ", ".join(f"%({name})s" for name in names) + ")", dict(zip(names, ids, strict=True))
+
+
+def _plain_plans():
+    """Every "a newer row exists" test is meant as one index probe per candidate row, and the
+    batch stops at its LIMIT. The planner, seeing an IN list over hundreds of assets, prefers
+    hash and merge joins over whole ranges (and JIT-compiles them for a second where running
+    takes a millisecond): this transaction asks for nested loops without JIT."""
+    if connection.vendor == "postgresql":
+        _execute("SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off", [])
 
 
 def _locked():
@@ -281,11 +294,13 @@ def _prune_kind(kind, now, batch_size) -> Pruned:
     result = Pruned(kind.what, days, params["cutoff"] if days else None, kept_why=kind.kept_why)
     if not days:
         return result
+    started = time.monotonic()
     also = {}
     for sql, chunk_params, cursor_key in _batches(kind, params, batch_size):
         after = 0
         while True:
             with transaction.atomic():
+                _plain_plans()
                 if cursor_key:
                     chunk_params[cursor_key] = after
                 ids = [row[0] for row in _fetch(sql + _locked(), chunk_params)]
@@ -297,6 +312,7 @@ def _prune_kind(kind, now, batch_size) -> Pruned:
             if len(ids) < batch_size:
                 break
     result.also = ", ".join(f"with {count:,} {name}" for name, count in also.items())
+    result.seconds = time.monotonic() - started
     return result
 
 
@@ -308,6 +324,7 @@ def _count_kind(kind, now) -> Pruned:
     if not days:
         return result
     table = _table(kind.model)
+    _plain_plans()
     old = _fetch(f"SELECT COUNT(*) FROM {table} x WHERE {kind.old}", params)[0][0]
     result.deleted = _fetch(f"SELECT COUNT(*) FROM {table} x WHERE ({kind.old}) AND ({kind.goes})", params)[0][0]
     result.kept_old = old - result.deleted
@@ -322,5 +339,6 @@ def prune(now, dry_run=False, batch_size=None) -> list[Pruned]:
     """Delete (or, dry, count) every kind of row past its age, at `now`."""
     batch_size = batch_size or settings.RETENTION_BATCH_SIZE
     if dry_run:
-        return [_count_kind(kind, now) for kind in _kinds()]
+        with transaction.atomic():
+            return [_count_kind(kind, now) for kind in _kinds()]
     return [_prune_kind(kind, now, batch_size) for kind in _kinds()]
