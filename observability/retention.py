@@ -317,20 +317,29 @@ def _prune_kind(kind, now, batch_size) -> Pruned:
 
 
 def _count_kind(kind, now) -> Pruned:
-    """What a run would delete, and how many rows as old it keeps on purpose."""
+    """What a run would delete, and how many rows as old it keeps on purpose; per chunk of
+    parents, like a run."""
     days = getattr(settings, kind.setting)
     params = _params(now, days)
     result = Pruned(kind.what, days, params["cutoff"] if days else None, kept_why=kind.kept_why)
     if not days:
         return result
-    table = _table(kind.model)
+    table, old, copies = _table(kind.model), 0, 0
     _plain_plans()
-    old = _fetch(f"SELECT COUNT(*) FROM {table} x WHERE {kind.old}", params)[0][0]
-    result.deleted = _fetch(f"SELECT COUNT(*) FROM {table} x WHERE ({kind.old}) AND ({kind.goes})", params)[0][0]
+    chunks = _chunks(kind.parent, ASSETS_PER_CHUNK) if kind.parent is not None else [None]
+    for parents in chunks:
+        scope, chunk = "TRUE", {}
+        if parents is not None:
+            in_parents, chunk = _in(parents, "parent")
+            scope = f"x.{kind.parent_column} IN {in_parents}"
+        values = {**params, **chunk}
+        old += _fetch(f"SELECT COUNT(*) FROM {table} x WHERE {scope} AND {kind.old}", values)[0][0]
+        goes = f"SELECT x.id FROM {table} x WHERE {scope} AND ({kind.old}) AND ({kind.goes})"
+        result.deleted += _fetch(f"SELECT COUNT(*) FROM ({goes}) going", values)[0][0]
+        if kind.model is Backup:
+            copies += _fetch(f"SELECT COUNT(*) FROM {_table(BackupCopy)} WHERE backup_id IN ({goes})", values)[0][0]
     result.kept_old = old - result.deleted
     if kind.model is Backup:
-        copies = _fetch(f"SELECT COUNT(*) FROM {_table(BackupCopy)} WHERE backup_id IN "
-                        f"(SELECT x.id FROM {table} x WHERE ({kind.old}) AND ({kind.goes}))", params)[0][0]
         result.also = f"with {copies:,} copies"
     return result
 
