@@ -40,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def env_days(name: str, default: int, minimum: int = 1, why: str = "") -> int:
+    """A number of days to keep something; 0 keeps it forever. A value below `minimum`
+    stops the process, saying `why` the floor is there."""
+    days = env_int(name, default)
+    if days != 0 and not minimum <= days:
+        reason = f" ({why})" if why else ""
+        raise ImproperlyConfigured(f"{name} must be 0 (keep forever) or at least {minimum} days{reason}, not {days}")
+    return days
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

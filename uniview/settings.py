@@ -9,11 +9,13 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from uniview.env import (
     env_bool,
     env_cidrs,
+    env_days,
     env_int,
     env_list,
     env_networks,
@@ -281,6 +283,19 @@ DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
 APPLIANCE_OFFLINE_MINUTES = env_int("APPLIANCE_OFFLINE_MINUTES", 30)
 
+# --- Retention (observability/retention.py): rows older than this many days are pruned daily;
+# 0 keeps them forever. Never pruned, whatever their age: each asset's newest backup, newest good
+# backup and the backups its hot-copy alarm reads; an open alert's history; a pending delivery.
+# R18.1: compliance reaches 365 days back, so backups and SaaS statuses stay at least a year.
+RETENTION_BACKUP_DAYS = env_days("RETENTION_BACKUP_DAYS", 400, 366, "R18.1: a year of compliance")
+RETENTION_SAAS_STATUS_DAYS = env_days("RETENTION_SAAS_STATUS_DAYS", 400, 366, "R18.1: a year of compliance")
+RETENTION_JOB_DAYS = env_days("RETENTION_JOB_DAYS", 90)  # the appliances' finished jobs (R12.2)
+RETENTION_ALERT_DAYS = env_days("RETENTION_ALERT_DAYS", 400, 31, "R18.3: the monthly report reads a month of alerts")
+RETENTION_ATTEMPT_DAYS = env_days("RETENTION_ATTEMPT_DAYS", 90)
+RETENTION_EVALUATION_DAYS = env_days("RETENTION_EVALUATION_DAYS", 30)
+RETENTION_BACKGROUND_JOB_DAYS = env_days("RETENTION_BACKGROUND_JOB_DAYS", 30)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)  # rows per DELETE: short transactions, short locks
+
 CELERY_BEAT_SCHEDULE = {
     # R14.1: conditional alarms, DBMA and purging every 5 minutes by default.
     "evaluate-all-accounts": {
@@ -293,6 +308,8 @@ CELERY_BEAT_SCHEDULE = {
     "sync-appliances": {"task": "integrations.appliance_sync.sync_all", "schedule": 300.0},
     # R14.1: Spanning daily statuses (new days only) and Datto clients/assets, hourly.
     "poll-saas": {"task": "integrations.saas_pollers.poll_saas", "schedule": 3600.0},
+    # Retention: old rows go once a day, at a quiet hour (UTC), in short batches.
+    "prune-old-rows": {"task": "observability.tasks.prune", "schedule": crontab(minute=17, hour=3)},
 }
 
 # --- REST API -----------------------------------------------------------------
