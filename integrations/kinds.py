@@ -60,7 +60,16 @@ class Kind:
 
 
 _PSA = "integrations.psa"
-_PSA_CHANNEL = "notifications.channels.psa.PsaChannel"
+
+
+def psa(value: str, label: str, client: str) -> Kind:
+    """A PSA's row: its folder `integrations/<value>/` holds `fields.CREDENTIALS` and the
+    client class; the options, the channel, the connection test and the save check are every PSA's."""
+    return Kind(value, label, PSA,
+                credentials=f"integrations.{value}.fields.CREDENTIALS", options=f"{_PSA}.fields.OPTIONS",
+                client=f"integrations.{value}.client.{client}", channel="notifications.channels.psa.PsaChannel",
+                connection_test=f"{_PSA}.connection.test_connection", save_check=f"{_PSA}.connection.save_check")
+
 
 TABLE = (
     Kind("unitrends", "Unitrends appliance", APPLIANCE,
@@ -88,22 +97,10 @@ TABLE = (
          client="integrations.datto.client.DattoApi",
          poller="integrations.datto.poller.poll",
          connection_test="integrations.datto.connection.test_connection"),
-    Kind("connectwise", "ConnectWise Manage", PSA,
-         credentials="integrations.connectwise.fields.CREDENTIALS", options=f"{_PSA}.fields.OPTIONS",
-         client="integrations.connectwise.client.ConnectWiseClient", channel=_PSA_CHANNEL,
-         connection_test=f"{_PSA}.connection.test_connection", save_check=f"{_PSA}.connection.save_check"),
-    Kind("autotask", "Autotask", PSA,
-         credentials="integrations.autotask.fields.CREDENTIALS", options=f"{_PSA}.fields.OPTIONS",
-         client="integrations.autotask.client.AutotaskClient", channel=_PSA_CHANNEL,
-         connection_test=f"{_PSA}.connection.test_connection", save_check=f"{_PSA}.connection.save_check"),
-    Kind("bms", "Kaseya BMS", PSA,
-         credentials="integrations.bms.fields.CREDENTIALS", options=f"{_PSA}.fields.OPTIONS",
-         client="integrations.bms.client.BmsClient", channel=_PSA_CHANNEL,
-         connection_test=f"{_PSA}.connection.test_connection", save_check=f"{_PSA}.connection.save_check"),
-    Kind("vorex", "Vorex", PSA,
-         credentials="integrations.vorex.fields.CREDENTIALS", options=f"{_PSA}.fields.OPTIONS",
-         client="integrations.vorex.client.VorexClient", channel=_PSA_CHANNEL,
-         connection_test=f"{_PSA}.connection.test_connection", save_check=f"{_PSA}.connection.save_check"),
+    psa("connectwise", "ConnectWise Manage", "ConnectWiseClient"),
+    psa("autotask", "Autotask", "AutotaskClient"),
+    psa("bms", "Kaseya BMS", "BmsClient"),
+    psa("vorex", "Vorex", "VorexClient"),
     Kind("vsa9", "Kaseya VSA 9", RMM,
          credentials="integrations.vsa.fields.CREDENTIALS", options="integrations.vsa.fields.OPTIONS",
          client="integrations.vsa.client.VsaClient", channel="notifications.channels.vsa.VsaChannel",
