@@ -11,13 +11,11 @@ from django.db import connection
 from django.dispatch import Signal
 
 from alerts.models import Alert, AlertEvent
-from alerts.set_writes import rows_source
+from alerts.set_writes import loaded, rows_source
 
 # Sent with `events` (the AlertEvent rows just written) inside their transaction; a receiver
 # that raises rolls the events back with it.
 events_recorded = Signal()
-
-_FIELDS = [f.attname for f in AlertEvent._meta.concrete_fields]
 
 
 def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "", fan_out: bool = True) -> list[AlertEvent]:
@@ -36,11 +34,11 @@ def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "", fa
 
 def _insert(alerts, type_, at, actor_id, reason) -> list[AlertEvent]:
     meta = AlertEvent._meta
-    prepare_uuid = meta.get_field("uuid").get_db_prep_value
-    keyed = {prepare_uuid(uuid.uuid4(), connection): alert for alert in alerts}
+    keyed = {uuid.uuid4(): alert for alert in alerts}
+    spell = str if connection.vendor == "postgresql" else (lambda key: key.hex)
     source, params = rows_source(
         [("uuid", "uuid"), ("account_id", "bigint"), ("alert_id", "bigint")],
-        [(key, alert.account_id, alert.pk) for key, alert in keyed.items()],
+        [(spell(key), alert.account_id, alert.pk) for key, alert in keyed.items()],
     )
     at_value = meta.get_field("at").get_db_prep_value(at, connection)
     with connection.cursor() as cursor:
@@ -52,10 +50,11 @@ def _insert(alerts, type_, at, actor_id, reason) -> list[AlertEvent]:
         written = cursor.fetchall()
     to_python = meta.get_field("uuid").to_python
     events = []
-    for pk, key in sorted(written):
+    for pk, written_uuid in sorted(written):
+        key = to_python(written_uuid)
         alert = keyed[key]
-        event = AlertEvent.from_db(connection.alias, _FIELDS,
-                                   [pk, to_python(key), alert.account_id, alert.pk, type_, at, actor_id, reason])
+        event = loaded(AlertEvent, {"id": pk, "uuid": key, "account_id": alert.account_id, "alert_id": alert.pk,
+                                    "type": type_, "at": at, "actor_id": actor_id, "reason": reason})
         event._state.fields_cache["alert"] = alert
         events.append(event)
     return events

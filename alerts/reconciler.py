@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from alerts import events, lifecycle
 from alerts.conditions import as_json, content_hash
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
-from alerts.set_writes import as_jsonb, batched, one_of, rows_source, skip_locked
+from alerts.set_writes import as_jsonb, batched, loaded, one_of, rows_source, skip_locked
 from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
 from tenancy.models import Organization
@@ -243,7 +243,6 @@ def _not_quiet(account, conditions, now):
     return loud
 
 
-_ALERT_FIELDS = [f.attname for f in Alert._meta.concrete_fields]
 _NEW = [
     ("fingerprint", "text"), ("kind", "text"), ("category", "text"), ("organization_id", "bigint"),
     ("appliance_id", "bigint"), ("asset_id", "bigint"), ("subject", "text"), ("title", "text"),
@@ -302,7 +301,7 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
             "resolved_at": None, "resolved_reason": "", "dismissed_at": None, "dismissed_by_id": None,
             "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[12],
         }
-        alert = Alert.from_db(connection.alias, _ALERT_FIELDS, [values[name] for name in _ALERT_FIELDS])
+        alert = loaded(Alert, values)
         alert._state.fields_cache["account"] = account
         raised.append(alert)
     events.record(raised, AlertEvent.Type.RAISED, now)
