@@ -144,12 +144,12 @@ def _keep(pairs, now) -> None:
         details, links = as_json(c.details), as_json(c.links)
         digest = content_hash(c.title, details, links)
         if digest != alert.details_hash:
-            changed.append((alert.pk, c.title, details, links, digest))
+            changed.append((alert.pk, c.title, digest, details, links))
         if (alert.organization_id, alert.group_key, alert.group_label) != (c.organization_id, *lifecycle.group_of(c)):
             moving.append((alert.pk, c))
     if changed:
         source, params = rows_source(
-            [("id", "bigint"), ("title", "text"), ("details", "text"), ("links", "text"), ("details_hash", "text")],
+            [("id", "bigint"), ("title", "text"), ("details_hash", "text"), ("details", "jsonb"), ("links", "jsonb")],
             changed,
         )
         table = Alert._meta.db_table
@@ -246,7 +246,7 @@ def _not_quiet(account, conditions, now):
 _NEW = [
     ("fingerprint", "text"), ("kind", "text"), ("category", "text"), ("organization_id", "bigint"),
     ("appliance_id", "bigint"), ("asset_id", "bigint"), ("subject", "text"), ("title", "text"),
-    ("group_key", "text"), ("group_label", "text"), ("details", "text"), ("links", "text"), ("details_hash", "text"),
+    ("group_key", "text"), ("group_label", "text"), ("details_hash", "text"), ("details", "jsonb"), ("links", "jsonb"),
 ]
 
 
@@ -270,7 +270,7 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
         group_key, group_label = lifecycle.group_of(c)
         rows[c.fingerprint] = (
             c.fingerprint, c.kind, c.category, c.organization_id, c.appliance_id, c.asset_id, c.subject, c.title,
-            group_key, group_label, details, links, content_hash(c.title, details, links),
+            group_key, group_label, content_hash(c.title, details, links), details, links,
         )
     by_fingerprint = {c.fingerprint: c for c in conditions}
     source, params = rows_source(_NEW, list(rows.values()))
@@ -299,7 +299,7 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
             "appliance_id": c.appliance_id, "asset_id": c.asset_id, "subject": c.subject, "title": c.title,
             "group_key": row[8], "group_label": row[9], "state": AlertState.OPEN, "raised_at": now,
             "resolved_at": None, "resolved_reason": "", "dismissed_at": None, "dismissed_by_id": None,
-            "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[12],
+            "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[10],
         }
         alert = loaded(Alert, values)
         alert._state.fields_cache["account"] = account

@@ -18,14 +18,27 @@ def postgresql() -> bool:
 
 
 def rows_source(columns, rows) -> tuple[str, list]:
-    """A FROM item named `v` with `columns` ((name, PostgreSQL type), …) over `rows` (tuples)."""
+    """A FROM item named `v` with `columns` ((name, PostgreSQL type), …) over `rows` (tuples).
+
+    A `jsonb` column's values are JSON texts already (serialized once by the caller); they
+    come last, and PostgreSQL reads them in place, not as strings to parse twice."""
     names = [name for name, _ in columns]
     if postgresql():
+        documents = sum(1 for _, kind in columns if kind == "jsonb")
+        assert all(kind == "jsonb" for _, kind in columns[len(columns) - documents:]), "jsonb columns come last"
         picked = ", ".join(
-            f"r->>{i} AS {name}" if kind == "text" else f"(r->>{i})::{kind} AS {name}"
+            f"r->{i} AS {name}" if kind == "jsonb" else f"r->>{i} AS {name}" if kind == "text"
+            else f"(r->>{i})::{kind} AS {name}"
             for i, (name, kind) in enumerate(columns)
         )
-        return f"(SELECT {picked} FROM jsonb_array_elements(%s::jsonb) AS r) AS v", [json.dumps(rows)]
+        if documents:
+            scalars = len(columns) - documents
+            payload = "[" + ",".join(
+                json.dumps(row[:scalars])[:-1] + "," + ",".join(row[scalars:]) + "]" for row in rows
+            ) + "]"
+        else:
+            payload = json.dumps(rows)
+        return f"(SELECT {picked} FROM jsonb_array_elements(%s::jsonb) AS r) AS v", [payload]
     picked = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, 1))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     return f"(SELECT {picked} FROM (VALUES {', '.join([row] * len(rows))})) AS v", [x for r in rows for x in r]
