@@ -33,7 +33,6 @@ from inventory.versions import supports_category_toggles
 from tenancy.models import Organization
 
 BATCH = 1000  # conditions (and alerts) per batch: a few statements each
-CHUNK = BATCH  # the name older callers know
 
 
 @dataclass
@@ -104,7 +103,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
         open_alerts = _open_alerts(account, kinds)
         wanted, replaced = set(), set()
         for batch in batched(conditions, size):
-            unique = {}  # a fingerprint yielded twice: the last one counts, as in one dict
+            unique = {}  # a fingerprint repeated within a batch: the last counts; in a later batch: ignored
             for c in lifecycle.in_service(account, batch):
                 if c.kind in kinds and c.fingerprint not in wanted:
                     unique[c.fingerprint] = c
