@@ -1,5 +1,7 @@
 """What a rule yields: a fact that should be alerted on now."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 
@@ -25,3 +27,18 @@ class Condition:
     @property
     def fingerprint(self) -> str:
         return f"{self.kind}:{self.subject}"
+
+
+def as_json(value) -> str:
+    """The one serialization of details and links: written as is, and hashed (keys sorted, so
+    the text read back from the database hashes the same)."""
+    return json.dumps(value, sort_keys=True)
+
+
+def content_hash(title: str, details_json: str, links_json: str) -> str:
+    """What a kept alert is compared by (R5.3): its title, details and links, in one value."""
+    return hashlib.sha1(f"{title}\x00{details_json}\x00{links_json}".encode()).hexdigest()
+
+
+def alert_content_hash(title, details, links) -> str:
+    return content_hash(title, as_json(details), as_json(links))

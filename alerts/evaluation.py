@@ -48,7 +48,7 @@ def evaluate(account, now) -> Evaluation:
         requests = EvaluationRequest.objects.filter(account=account)
         seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
         for kinds, conditions in RULES:
-            outcome.add(reconcile(account, kinds, list(conditions(account, now)), now))
+            outcome.add(reconcile(account, kinds, conditions(account, now), now))
         if seen is not None:
             requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from alerts.categories import KINDS, default_category_toggles
+from alerts.conditions import alert_content_hash
 from inventory.models import Appliance, Asset
 from tenancy.models import Account, Organization
 
@@ -46,6 +47,9 @@ class Alert(models.Model):
     dismiss_reason = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
     links = models.JSONField(default=dict, blank=True)
+    # Issue 17: title, details and links in one value, so a cycle compares a kept alert with its
+    # condition without reading its JSON (alerts.conditions.content_hash).
+    details_hash = models.CharField(max_length=64, blank=True, default="")
 
     tenancy_organization_field = "organization"
 
@@ -70,6 +74,15 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.ref} {self.title}"
+
+    def save(self, *args, **kwargs):
+        content = {"title", "details", "links"}
+        update_fields = kwargs.get("update_fields")
+        if not content & self.get_deferred_fields() and (update_fields is None or content & set(update_fields)):
+            self.details_hash = alert_content_hash(self.title, self.details, self.links)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "details_hash"}
+        super().save(*args, **kwargs)
 
     @property
     def ref(self) -> str:

@@ -8,20 +8,31 @@ alert whose subject was removed resolves as `subject_removed` (R15.2, see
 alerts.lifecycle). The partial unique index makes a second writer's
 raise a no-op (R14.2); state changes are compare-and-swap, and only the winner
 writes the event.
+
+Set-based (issue 17): the conditions stream in batches and are never all held at once;
+only the fingerprints wanted so far are (strings in a set), which is what "cleared" needs
+at the end. Each batch is a few statements whatever its size: one INSERT … SELECT FROM
+unnest for the new alerts (ON CONFLICT DO NOTHING), one for their events, one for their
+deliveries (the outbox's receiver), one UPDATE for kept alerts whose content changed; and
+resolutions are one UPDATE … RETURNING per batch. A kept alert is compared by its
+`details_hash`, so a cycle with nothing changed reads no alert's JSON.
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
 
 from alerts import events, lifecycle
-from alerts.conditions import Condition
+from alerts.conditions import as_json, content_hash
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+from alerts.set_writes import as_jsonb, batched, loaded, one_of, rows_source, skip_locked
 from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
+from tenancy.models import Organization
 
-CHUNK = 500  # rows per statement when many alerts change at once
+BATCH = 1000  # conditions (and alerts) per batch: a few statements each
 
 
 @dataclass
@@ -66,40 +77,127 @@ def diff(account, kinds, conditions, now, resolve_reason="cleared") -> Diff:
     return planned
 
 
-def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outcome:
-    """Make the open alerts of `kinds` match `conditions` at `now`."""
+class _Open(NamedTuple):
+    """What a cycle knows of an open alert without reading its JSON."""
+
+    pk: int
+    details_hash: str
+    organization_id: int | None
+    group_key: str
+    group_label: str
+
+
+def _open_alerts(account, kinds) -> dict[str, _Open]:
+    rows = Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).order_by().values_list(
+        "fingerprint", "pk", "details_hash", "organization_id", "group_key", "group_label"
+    )
+    return {row[0]: _Open(*row[1:]) for row in rows.iterator(chunk_size=10000)}
+
+
+def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_size=None) -> Outcome:
+    """Make the open alerts of `kinds` match `conditions` (any iterable, read once, batch by
+    batch) at `now`."""
+    size = batch_size or BATCH
     outcome = Outcome()
     with transaction.atomic():
-        planned = diff(account, kinds, conditions, now, resolve_reason)
-        for reason, alerts in planned.resolve:
-            outcome.resolved += len(resolve(alerts, now, reason))
-        outcome.kept = len(planned.kept)
-        _refresh(planned.kept)
-        lifecycle.follow(planned.kept, now)  # R15.1
-        outcome.raised = sum(len(chunk) for chunk in _raise_in_chunks(account, planned.raise_, now))
+        open_alerts = _open_alerts(account, kinds)
+        wanted, replaced = set(), set()
+        for batch in batched(conditions, size):
+            unique = {}  # a fingerprint repeated within a batch: the last counts; in a later batch: ignored
+            for c in lifecycle.in_service(account, batch):
+                if c.kind in kinds and c.fingerprint not in wanted:
+                    unique[c.fingerprint] = c
+            wanted.update(unique)
+            for c in unique.values():
+                replaced.update(c.supersedes)  # R8.5
+            kept = [(open_alerts[fp], c) for fp, c in unique.items() if fp in open_alerts]
+            outcome.kept += len(kept)
+            _keep(kept, now)
+            new = [c for fp, c in unique.items() if fp not in open_alerts]
+            outcome.raised += len(_raise_batch(account, _not_quiet(account, new, now), now))
+        cleared = [alert.pk for fp, alert in open_alerts.items() if fp not in wanted]
+        superseded = {alert.pk for fp, alert in open_alerts.items() if fp not in wanted and fp in replaced}
+        del open_alerts, wanted
+        for ids in batched(cleared, size):
+            outcome.resolved += _resolve_cleared(account, ids, superseded, now, resolve_reason)
     return outcome
 
 
+_CLEARED_FIELDS = ("id", "account_id", "fingerprint", "kind", "category", "appliance_id", "organization_id",
+                   "organization_name")
+
+
+def _resolve_cleared(account, ids, superseded, now, resolve_reason) -> int:
+    alerts = list(Alert.objects.filter(pk__in=ids).only(*_CLEARED_FIELDS))
+    count = len(resolve([a for a in alerts if a.pk in superseded], now, "superseded"))
+    for reason, group in _reasons(account, [a for a in alerts if a.pk not in superseded], resolve_reason).items():
+        count += len(resolve(group, now, reason))
+    return count
+
+
+def _keep(pairs, now) -> None:
+    """R5.3: a kept alert follows its condition's details (e.g. the count of missed starts),
+    compared by hash; R15.1: and its organization, group and label (alerts.lifecycle)."""
+    changed, moving = [], []
+    for alert, c in pairs:
+        details, links = as_json(c.details), as_json(c.links)
+        digest = content_hash(c.title, details, links)
+        if digest != alert.details_hash:
+            changed.append((alert.pk, c.title, digest, details, links))
+        if (alert.organization_id, alert.group_key, alert.group_label) != (c.organization_id, *lifecycle.group_of(c)):
+            moving.append((alert.pk, c))
+    if changed:
+        source, params = rows_source(
+            [("id", "bigint"), ("title", "text"), ("details_hash", "text"), ("details", "jsonb"), ("links", "jsonb")],
+            changed,
+        )
+        table = Alert._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET title = v.title, details = {as_jsonb('v.details')}, "
+                f"links = {as_jsonb('v.links')}, details_hash = v.details_hash FROM {source} WHERE {table}.id = v.id",
+                params,
+            )
+    if moving:
+        conditions = dict(moving)
+        alerts = Alert.objects.filter(pk__in=conditions).only(
+            "id", "account_id", "organization_id", "organization_name", "group_key", "group_label"
+        )
+        lifecycle.follow([(alert, conditions[alert.pk]) for alert in alerts], now)
+
+
 def resolve(alerts, now, reason="cleared", actor=None) -> list[Alert]:
-    """Resolve open alerts (compare-and-swap); answers those this call resolved."""
+    """Resolve open alerts (compare-and-swap); answers those this call resolved.
+
+    One UPDATE … RETURNING per batch: an alert another transaction holds (a dismissal
+    under way) is skipped, one no longer open is not touched."""
     if not alerts:
         return []
-    ids = [a.pk for a in alerts]
     resolved = []
     with transaction.atomic():
-        for start in range(0, len(ids), CHUNK):
-            won = list(
-                Alert.objects.filter(pk__in=ids[start:start + CHUNK], state=AlertState.OPEN)
-                .select_for_update(skip_locked=True)
-                .values_list("pk", flat=True)
-            )
-            Alert.objects.filter(pk__in=won, state=AlertState.OPEN).update(
-                state=AlertState.RESOLVED, resolved_at=now, resolved_reason=reason
-            )
-            chunk = list(Alert.objects.filter(pk__in=won))
-            events.record(chunk, AlertEvent.Type.RESOLVED, now, actor=actor, reason=reason)
-            resolved.extend(chunk)
+        for ids in batched([a.pk for a in alerts], BATCH):
+            won = _resolve_batch(ids, now, reason)
+            events.record(won, AlertEvent.Type.RESOLVED, now, actor=actor, reason=reason)
+            resolved.extend(won)
     return resolved
+
+
+# Everything an event's receivers read; details and links load only if someone asks.
+_RETURNED = [f.column for f in Alert._meta.concrete_fields if f.name not in ("details", "links")]
+
+
+def _resolve_batch(ids, now, reason) -> list[Alert]:
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    which, params = one_of("id", ids)
+    moment = Alert._meta.get_field("resolved_at").get_db_prep_value(now, connection)
+    sql = (
+        f"UPDATE {table} SET state = %s, resolved_at = %s, resolved_reason = %s "
+        f"WHERE id IN (SELECT id FROM {table} WHERE {which} AND state = %s{skip_locked()}) AND state = %s "
+        f"RETURNING {', '.join(_RETURNED)}"
+    )
+    open_ = AlertState.OPEN
+    won = list(Alert.objects.raw(sql, [AlertState.RESOLVED, moment, reason, *params, open_, open_]))
+    return sorted(won, key=lambda alert: alert.pk)
 
 
 def _reasons(account, cleared, default) -> dict[str, list[Alert]]:
@@ -117,17 +215,6 @@ def _reasons(account, cleared, default) -> dict[str, list[Alert]]:
         reason = "subject_removed" if alert.pk in gone else "category_disabled" if alert.pk in withdrawn else default
         by_reason.setdefault(reason, []).append(alert)
     return by_reason
-
-
-def _refresh(pairs) -> None:
-    """R5.3: a kept alert follows its condition's details (e.g. the count of missed starts)."""
-    changed = []
-    for alert, condition in pairs:
-        if alert.details != condition.details or alert.links != condition.links or alert.title != condition.title:
-            alert.details, alert.links, alert.title = condition.details, condition.links, condition.title
-            changed.append(alert)
-    if changed:
-        Alert.objects.bulk_update(changed, ["details", "links", "title"], batch_size=1000)
 
 
 def _not_quiet(account, conditions, now):
@@ -155,52 +242,66 @@ def _not_quiet(account, conditions, now):
     return loud
 
 
-_COLUMNS = (
-    "account_id", "fingerprint", "kind", "category", "organization_id", "appliance_id", "asset_id",
-    "subject", "title", "group_key", "group_label", "state", "raised_at", "details", "links",
-    "dismiss_reason", "resolved_reason", "organization_name",
-)
+_NEW = [
+    ("fingerprint", "text"), ("kind", "text"), ("category", "text"), ("organization_id", "bigint"),
+    ("appliance_id", "bigint"), ("asset_id", "bigint"), ("subject", "text"), ("title", "text"),
+    ("group_key", "text"), ("group_label", "text"), ("details_hash", "text"), ("details", "jsonb"), ("links", "jsonb"),
+]
 
 
-def raise_alerts(account, conditions: list[Condition], now) -> list[Alert]:
+def raise_alerts(account, conditions, now) -> list[Alert]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: a fingerprint already open is skipped."""
-    return [alert for chunk in _raise_in_chunks(account, conditions, now) for alert in chunk]
-
-
-def _raise_in_chunks(account, conditions, now):
-    """Raise chunk by chunk, each with its events and deliveries, so a storm of new
-    alerts (every asset of an account at once) needs memory for one chunk only."""
-    if not conditions:
-        return
-    fields = {f.attname: f for f in Alert._meta.concrete_fields}
-    table = connection.ops.quote_name(Alert._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(fields[c].column) for c in _COLUMNS)
-    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    raised = []
     with transaction.atomic():
-        for start in range(0, len(conditions), CHUNK):
-            batch = conditions[start:start + CHUNK]
-            names = lifecycle.organization_names(c.organization_id for c in batch)  # R15.2: kept as it was
-            params = []
-            for c in batch:
-                group_key, group_label = lifecycle.group_of(c)
-                values = {
-                    "account_id": account.pk, "fingerprint": c.fingerprint, "kind": c.kind,
-                    "category": c.category, "organization_id": c.organization_id,
-                    "appliance_id": c.appliance_id, "asset_id": c.asset_id, "subject": c.subject,
-                    "title": c.title, "group_key": group_key,
-                    "group_label": group_label, "state": AlertState.OPEN,
-                    "raised_at": now, "details": c.details, "links": c.links,
-                    "dismiss_reason": "", "resolved_reason": "",
-                    "organization_name": names.get(c.organization_id, ""),
-                }
-                params.extend(fields[col].get_db_prep_save(values[col], connection) for col in _COLUMNS)
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "
-                f"ON CONFLICT DO NOTHING RETURNING {connection.ops.quote_name('id')}"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                ids = [r[0] for r in cursor.fetchall()]
-            raised = list(Alert.objects.filter(pk__in=ids))
-            events.record(raised, AlertEvent.Type.RAISED, now)
-            yield raised
+        for batch in batched(conditions, BATCH):
+            raised += _raise_batch(account, batch, now)
+    return raised
+
+
+def _raise_batch(account, conditions, now) -> list[Alert]:
+    """One batch of new alerts in one statement, then their events (and, through the
+    outbox's receiver, their deliveries): a storm needs memory for one batch only."""
+    if not conditions:
+        return []
+    rows = {}
+    for c in conditions:
+        details, links = as_json(c.details), as_json(c.links)
+        group_key, group_label = lifecycle.group_of(c)
+        rows[c.fingerprint] = (
+            c.fingerprint, c.kind, c.category, c.organization_id, c.appliance_id, c.asset_id, c.subject, c.title,
+            group_key, group_label, content_hash(c.title, details, links), details, links,
+        )
+    by_fingerprint = {c.fingerprint: c for c in conditions}
+    source, params = rows_source(_NEW, list(rows.values()))
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    organizations = connection.ops.quote_name(Organization._meta.db_table)
+    moment = Alert._meta.get_field("raised_at").get_db_prep_value(now, connection)
+    sql = (
+        f"INSERT INTO {table} (account_id, fingerprint, kind, category, organization_id, organization_name, "
+        "appliance_id, asset_id, subject, title, group_key, group_label, state, raised_at, details, links, "
+        "details_hash, dismiss_reason, resolved_reason) "
+        "SELECT %s, v.fingerprint, v.kind, v.category, v.organization_id, COALESCE(o.name, ''), v.appliance_id, "
+        f"v.asset_id, v.subject, v.title, v.group_key, v.group_label, %s, %s, {as_jsonb('v.details')}, "
+        f"{as_jsonb('v.links')}, v.details_hash, '', '' "
+        f"FROM {source} LEFT JOIN {organizations} o ON o.id = v.organization_id "
+        "WHERE true ON CONFLICT DO NOTHING RETURNING id, fingerprint, organization_name"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account.pk, AlertState.OPEN, moment, *params])
+        written = sorted(cursor.fetchall())
+    raised = []
+    for pk, fingerprint, organization_name in written:
+        c, row = by_fingerprint[fingerprint], rows[fingerprint]
+        values = {
+            "id": pk, "account_id": account.pk, "fingerprint": fingerprint, "kind": c.kind, "category": c.category,
+            "organization_id": c.organization_id, "organization_name": organization_name,
+            "appliance_id": c.appliance_id, "asset_id": c.asset_id, "subject": c.subject, "title": c.title,
+            "group_key": row[8], "group_label": row[9], "state": AlertState.OPEN, "raised_at": now,
+            "resolved_at": None, "resolved_reason": "", "dismissed_at": None, "dismissed_by_id": None,
+            "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[10],
+        }
+        alert = loaded(Alert, values)
+        alert._state.fields_cache["account"] = account
+        raised.append(alert)
+    events.record(raised, AlertEvent.Type.RAISED, now)
+    return raised

@@ -13,10 +13,11 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alerts.set_writes import rows_source
 from notifications.channels import CHANNELS
 from notifications.channels.base import PermanentError, TransientError
 from notifications.models import Delivery, DeliveryAttempt
@@ -25,23 +26,43 @@ log = logging.getLogger(__name__)
 
 
 def enqueue_for_events(events) -> list[int]:
-    """One Delivery per event and channel target, in the events' transaction.
+    """One Delivery per event and channel target, in the events' transaction: one INSERT for
+    the whole list (issue 17), `delivery_once_per_target` keeping it idempotent.
 
     Answers the ids still pending, for the caller to send once the transaction commits."""
     if not events:
         return []
     account = events[0].alert.account
     now = timezone.now()
-    rows = []
-    for kind, channel in CHANNELS.items():
-        for event, target in channel.targets_for(account, events):
-            rows.append(
-                Delivery(account=account, event=event, channel=kind, target=target, next_attempt_at=now)
-            )
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    rows = [
+        (event.pk, kind, target)
+        for kind, channel in CHANNELS.items()
+        for event, target in channel.targets_for(account, events)
+    ]
+    if not rows:
+        return []
+    ids = _insert_deliveries(account, rows, now)
+    if len(ids) == len(rows):
+        return ids
+    # Some were there already (the same events enqueued twice): answer every one still pending.
     return list(
         Delivery.objects.filter(event__in=events, state=Delivery.State.PENDING).values_list("pk", flat=True)
     )
+
+
+def _insert_deliveries(account, rows, now) -> list[int]:
+    meta = Delivery._meta
+    source, params = rows_source([("event_id", "bigint"), ("channel", "text"), ("target", "text")], rows)
+    moment = meta.get_field("next_attempt_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} (account_id, event_id, channel, target, state, attempts, "
+            "next_attempt_at, last_error, external_ref, created_at) "
+            f"SELECT %s, v.event_id, v.channel, v.target, %s, 0, %s, '', '', %s FROM {source} "
+            "WHERE true ON CONFLICT DO NOTHING RETURNING id",
+            [account.pk, Delivery.State.PENDING, moment, moment, *params],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def backoff(attempts: int) -> float:

@@ -26,6 +26,7 @@ STEPS=(
   "$BIN/python -m bench.conditional_alarms generate"
   "$BIN/python -m bench.conditional_alarms evaluate"
   "$BIN/python -m bench.conditional_alarms bad-day"
+  "$BIN/python -m bench.raising"
   "$BIN/python -m bench.dispatch"
   "$BIN/python -m bench.retention"
 )

@@ -12,10 +12,12 @@ near the moments asked about (inventory/schedules.py).
 
 from alerts.rules.alarm_checklist import alarm_condition, alarm_details, pairs, schedule_facts
 from alerts.rules.backup_queries import alarm_rows, scheduled_assets
+from alerts.set_writes import batched
 from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
 
 KIND = "backup_alarm"
+BATCH = 2000  # alarming assets whose checklist is read in one query
 
 
 def _alarming(account, now, thresholds, cache):
@@ -36,11 +38,13 @@ def conditions(account, now):
     if thresholds.global_ is None:
         return  # R4.1: no global threshold, no conditional alarms
     cache = RecurrenceCache()
-    alarming = sorted(_alarming(account, now, thresholds, cache), key=lambda found: found[0])
-    rows = alarm_rows([found[0] for found in alarming], now, {found[0]: found[3] for found in alarming})
-    for asset_id, threshold, due, _ in alarming:
-        if asset_id in rows:
-            yield _condition(rows[asset_id], threshold, due, now, cache)
+    # Issue 17: in batches (the assets come in id order), so a bad day holds one batch of
+    # checklists at a time, not one per asset of the account.
+    for alarming in batched(_alarming(account, now, thresholds, cache), BATCH):
+        rows = alarm_rows([found[0] for found in alarming], now, {found[0]: found[3] for found in alarming})
+        for asset_id, threshold, due, _ in alarming:
+            if asset_id in rows:
+                yield _condition(rows[asset_id], threshold, due, now, cache)
 
 
 def _condition(row, threshold, due, now, cache):

@@ -12,10 +12,12 @@ from datetime import timedelta
 
 from alerts.rules.alarm_checklist import alarm_condition, alarm_details, schedule_facts
 from alerts.rules.backup_queries import alarm_rows, hot_copied_assets, oldest_uncopied_ends
+from alerts.set_writes import batched
 from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
 
 KIND = "hot_copy_alarm"
+BATCH = 2000  # alarming assets whose checklist is read in one query
 
 
 def _alarming(account, now, thresholds):
@@ -36,10 +38,11 @@ def conditions(account, now):
         return  # R4.1
     cache = RecurrenceCache()
     alarming = sorted(_alarming(account, now, thresholds), key=lambda found: found[0])
-    rows = alarm_rows([asset_id for asset_id, _, _ in alarming], now)
-    for asset_id, threshold, oldest in alarming:
-        if asset_id in rows:
-            yield _condition(rows[asset_id], threshold, oldest, now, cache)
+    for batch in batched(alarming, BATCH):  # issue 17: one batch of checklists at a time
+        rows = alarm_rows([asset_id for asset_id, _, _ in batch], now)
+        for asset_id, threshold, oldest in batch:
+            if asset_id in rows:
+                yield _condition(rows[asset_id], threshold, oldest, now, cache)
 
 
 def _condition(row, threshold, oldest, now, cache):
