@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from alerts import events, lifecycle
 from alerts.conditions import Condition
@@ -45,13 +46,16 @@ class Diff:
     raise_: list = field(default_factory=list)
 
 
-def diff(account, kinds, conditions, now, resolve_reason="cleared") -> Diff:
+def diff(account, kinds, conditions, now, resolve_reason="cleared", subset=None) -> Diff:
     """The diff between `conditions` and the open alerts of `kinds`, read only: the
-    reconciler applies it, a replay at another time (R15.5) only answers it."""
+    reconciler applies it, a replay at another time (R15.5) only answers it. `subset` (a Q
+    on Alert) limits the open alerts compared to the subjects the rule was asked about:
+    an alert outside it is neither kept nor resolved."""
     wanted = {c.fingerprint: c for c in lifecycle.in_service(account, conditions) if c.kind in kinds}
     open_alerts = {
         a.fingerprint: a
-        for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).only(
+        for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
+        .filter(subset if subset is not None else Q()).only(
             "id", "account_id", "fingerprint", "kind", "category", "appliance_id", "asset_id", "subject",
             "title", "details", "links", "organization_id", "organization_name", "group_key", "group_label",
         )
@@ -66,11 +70,11 @@ def diff(account, kinds, conditions, now, resolve_reason="cleared") -> Diff:
     return planned
 
 
-def reconcile(account, kinds, conditions, now, resolve_reason="cleared") -> Outcome:
-    """Make the open alerts of `kinds` match `conditions` at `now`."""
+def reconcile(account, kinds, conditions, now, resolve_reason="cleared", subset=None) -> Outcome:
+    """Make the open alerts of `kinds` (within `subset`, see `diff`) match `conditions` at `now`."""
     outcome = Outcome()
     with transaction.atomic():
-        planned = diff(account, kinds, conditions, now, resolve_reason)
+        planned = diff(account, kinds, conditions, now, resolve_reason, subset)
         for reason, alerts in planned.resolve:
             outcome.resolved += len(resolve(alerts, now, reason))
         outcome.kept = len(planned.kept)

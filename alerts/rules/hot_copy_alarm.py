@@ -18,9 +18,9 @@ from thresholds.effective import effective_thresholds
 KIND = "hot_copy_alarm"
 
 
-def _alarming(account, now, thresholds):
+def _alarming(account, now, thresholds, assets):
     candidates = {}
-    for asset_id, organization_id in hot_copied_assets(account, now):
+    for asset_id, organization_id in hot_copied_assets(account, now, assets):
         threshold = thresholds.for_organization(organization_id)
         if threshold.hot_copy_enabled:  # R6.2: else the rule no longer applies
             candidates[asset_id] = threshold  # some good backup is not hot-copied yet
@@ -30,12 +30,13 @@ def _alarming(account, now, thresholds):
             yield asset_id, threshold, oldest
 
 
-def conditions(account, now):
+def conditions(account, now, assets=None):
+    """`assets` (ids): only those assets' conditions (evaluation by due time); None: all."""
     thresholds = effective_thresholds(account)
     if thresholds.global_ is None:
         return  # R4.1
     cache = RecurrenceCache()
-    alarming = sorted(_alarming(account, now, thresholds), key=lambda found: found[0])
+    alarming = sorted(_alarming(account, now, thresholds, assets), key=lambda found: found[0])
     rows = alarm_rows([asset_id for asset_id, _, _ in alarming], now)
     for asset_id, threshold, oldest in alarming:
         if asset_id in rows:
