@@ -57,9 +57,9 @@ def leave_due(asset_ids) -> int:
     from inventory.models import Asset
 
     marked_before = timezone.now() - CHANGED_OFFSET / 2
-    return Asset.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before).update(
-        next_check_at=changed_moment()
-    )
+    waiting = Asset.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before)
+    ids = list(waiting.values_list("pk", flat=True))
+    return mark_assets(Asset.objects.filter(pk__in=ids)) if ids else 0
 
 
 def account_changed(account_id) -> int:
