@@ -6,8 +6,7 @@ every other change is a write that marks it (inventory/due.py, and the receivers
 - S + N for the first scheduled start S after now - N (R5.1: a start becomes due);
 - for a hot-copied asset with a good backup not hot-copied, that backup's end + N (R6.1);
 - for an asset with an open alarm, its next scheduled start (the checklist's last and next
-  start, the count of missed starts: R5.3, R7.1) and the moment its appliance, silent,
-  turns offline (R7.2);
+  start, the count of missed starts: R5.3, R7.1);
 - the end of the quiet time of a dismissed alarm (R11.4);
 - at the latest, a horizon (EVALUATION_DUE_HORIZON_HOURS), so nothing waits forever on
   a change no writer marked.
@@ -16,12 +15,13 @@ every other change is a write that marks it (inventory/due.py, and the receivers
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.rules.backup_queries import oldest_uncopied_ends
 from inventory import due
-from inventory.models import Asset, BackupSchedule
+from inventory.models import Appliance, Asset, BackupSchedule
 from inventory.schedules import RecurrenceCache, ScheduleError
 from thresholds.effective import effective_thresholds
 
@@ -77,11 +77,21 @@ def _next_in(account, now, ids, moments, thresholds, cache):
         if oldest is not None:
             hours = thresholds.for_organization(hot[asset_id]).hot_copy_hours
             _earlier(moments, asset_id, oldest + timedelta(hours=hours), now)
-    offline_after = timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
-    contacts = Asset.objects.filter(pk__in=alarming).values_list("pk", "appliance__last_contact_at")
-    for asset_id, contact in contacts:  # R7.2: a silent appliance turns offline by itself
-        _earlier(moments, asset_id, contact and contact + offline_after + timedelta(microseconds=1), now)
     _quiet_ends(account, now, ids, moments)
+
+
+def gone_silent(account, now) -> set:
+    """R7.2: assets whose open alarm shows their appliance online while it no longer is (silent
+    for 30 minutes, or reported offline). An appliance turns offline by itself, between two
+    polls: rather than make every alarming asset due at each contact + 30 minutes, each cycle
+    asks which alarms' checklists went stale (few rows: the silent appliances' alarms)."""
+    cutoff = now - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
+    silent = (Q(appliance__last_contact_at__lt=cutoff) | Q(appliance__last_contact_at__isnull=True)
+              | Q(appliance__status=Appliance.Status.OFFLINE))
+    return set(
+        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN)
+        .filter(silent, details__checks__0__ok=True).values_list("asset_id", flat=True)
+    )
 
 
 def _quiet_ends(account, now, ids, moments):

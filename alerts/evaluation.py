@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from alerts import lifecycle
 from alerts.categories import KINDS
-from alerts.due import ASSET_KINDS, next_checks
+from alerts.due import ASSET_KINDS, gone_silent, next_checks
 from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
@@ -79,6 +79,9 @@ def evaluate_due(account, now) -> Evaluation:
         if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
         read = due.due_assets(account, now)
+        stale = gone_silent(account, now) - read.keys()
+        if stale:
+            read |= due.all_assets(account, asset_ids=stale)
         outcome = _run(account, now, read)
     if not read and not outcome.raised and not outcome.resolved:
         return Evaluation(account=account, now=now, kept=outcome.kept)  # idle: nothing written

@@ -76,13 +76,15 @@ def due_assets(account, now) -> dict:
     return dict(Asset.objects.filter(account=account, next_check_at__lte=now).values_list("id", "next_check_at"))
 
 
-def all_assets(account, organization_ids=None) -> dict:
-    """{asset id: its next_check_at} of every asset of the account (or of these organizations)."""
+def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
+    """{asset id: its next_check_at} of every asset of the account (or of these organizations, or these assets)."""
     from inventory.models import Asset
 
     assets = Asset.objects.filter(account=account)
     if organization_ids is not None:
         assets = assets.filter(organization_id__in=organization_ids)
+    if asset_ids is not None:
+        assets = assets.filter(pk__in=asset_ids)
     return dict(assets.values_list("id", "next_check_at").iterator(chunk_size=20000))
 
 
