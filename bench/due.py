@@ -47,7 +47,8 @@ LINES = Path(os.environ.get("UNIVIEW_VAR_DIR", "/tmp")) / "due-bench-lines.txt"
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def memory_mb() -> float:
