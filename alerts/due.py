@@ -3,7 +3,9 @@ next change, computed after evaluating it, and what else makes it due.
 
 An asset's condition and its alarm's details move by themselves only at these moments;
 every other change is a write that marks it (inventory/due.py, and the receivers below):
-- S + N for the first scheduled start S after now - N (R5.1: a start becomes due);
+- S + N for the first scheduled start S after now - N and after the newest good backup
+  (R5.1: a start becomes due; the starts before that backup are covered, and a new backup
+  marks the asset);
 - for a hot-copied asset with a good backup not hot-copied, that backup's end + N (R6.1);
 - for an asset with an open alarm, its next scheduled start (the checklist's last and next
   start, the count of missed starts: R5.3, R7.1);
@@ -15,13 +17,13 @@ every other change is a write that marks it (inventory/due.py, and the receivers
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.rules.backup_queries import oldest_uncopied_ends
 from inventory import due
-from inventory.models import Appliance, Asset, BackupSchedule
+from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupSchedule
 from inventory.schedules import RecurrenceCache, ScheduleError
 from thresholds.effective import effective_thresholds
 
@@ -53,16 +55,18 @@ def _next_in(account, now, ids, moments, thresholds, cache):
         Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__in=ids)
         .values_list("asset_id", flat=True)
     )
-    schedules = BackupSchedule.objects.filter(asset_id__in=ids).values_list(
-        "asset_id", "asset__organization_id", "asset__appliance__timezone", "rrule", "dtstart"
-    )
-    for asset_id, organization_id, zone, rrule, dtstart in schedules.iterator(chunk_size=BATCH):
+    good = Backup.objects.filter(asset=OuterRef("asset_id"), status__in=GOOD_STATUSES, finished_at__lte=now)
+    schedules = BackupSchedule.objects.filter(asset_id__in=ids).annotate(
+        last_good=Subquery(good.order_by("-finished_at").values("finished_at")[:1])
+    ).values_list("asset_id", "asset__organization_id", "asset__appliance__timezone", "rrule", "dtstart", "last_good")
+    for asset_id, organization_id, zone, rrule, dtstart, last_good in schedules.iterator(chunk_size=BATCH):
         threshold = thresholds.for_organization(organization_id)
         try:
             recurrence = cache.get(rrule, dtstart, zone)
             if threshold.backups_enabled:  # R5.1: the next start to become due
                 hours = timedelta(hours=threshold.backups_hours)
-                following = recurrence.next_start(now - hours)
+                after = now - hours if last_good is None else max(now - hours, last_good)
+                following = recurrence.next_start(after)
                 _earlier(moments, asset_id, following and following + hours, now)
             if asset_id in alarming:  # R5.3, R7.1: the checklist's starts move on
                 _earlier(moments, asset_id, recurrence.next_start(now), now)

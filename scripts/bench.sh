@@ -27,6 +27,8 @@ STEPS=(
   "$BIN/python -m bench.conditional_alarms evaluate"
   "$BIN/python -m bench.conditional_alarms bad-day"
   "$BIN/python -m bench.dispatch"
+  "$BIN/python -m bench.due generate"
+  "$BIN/python -m bench.due all"
 )
 for step in "${STEPS[@]}"; do
   echo "==> $step" >&2
