@@ -24,7 +24,7 @@ from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.rules.backup_queries import oldest_uncopied_ends
 from inventory import due
 from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupSchedule
-from inventory.schedules import RecurrenceCache, ScheduleError
+from inventory.schedules import COUNT_WINDOW, RecurrenceCache, ScheduleError
 from thresholds.effective import effective_thresholds
 
 ASSET_KINDS = ("backup_alarm", "hot_copy_alarm")
@@ -50,6 +50,18 @@ def _earlier(moments, asset_id, moment, now):
         moments[asset_id] = moment
 
 
+def _first_start(recurrence, after, until):
+    """The first start S with `after` < S ≤ `until`, or None. Read from the range of starts the
+    recurrence keeps (expanded once per evaluation, not once per asset) when it is short."""
+    if until <= after:
+        return None
+    if until - after > COUNT_WINDOW:
+        following = recurrence.next_start(after)
+        return following if following is not None and following <= until else None
+    starts = recurrence.starts(after, until)
+    return starts[0] if starts else None
+
+
 def _next_in(account, now, ids, moments, thresholds, cache):
     alarming = set(
         Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__in=ids)
@@ -66,10 +78,10 @@ def _next_in(account, now, ids, moments, thresholds, cache):
             if threshold.backups_enabled:  # R5.1: the next start to become due
                 hours = timedelta(hours=threshold.backups_hours)
                 after = now - hours if last_good is None else max(now - hours, last_good)
-                following = recurrence.next_start(after)
+                following = _first_start(recurrence, after, moments[asset_id] - hours)
                 _earlier(moments, asset_id, following and following + hours, now)
             if asset_id in alarming:  # R5.3, R7.1: the checklist's starts move on
-                _earlier(moments, asset_id, recurrence.next_start(now), now)
+                _earlier(moments, asset_id, _first_start(recurrence, now, moments[asset_id]), now)
         except (ScheduleError, ValueError, TypeError, KeyError):
             continue  # unreadable: the rules show no starts for it either
     hot = {

@@ -104,8 +104,9 @@ def write_next_checks(read: dict, moments: dict, batch: int = 20000) -> int:
             cursor.execute(
                 "UPDATE inventory_asset AS a SET next_check_at = v.next "
                 "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v(id, next, old) "
-                "WHERE a.id = v.id AND a.next_check_at = v.old AND a.next_check_at IS DISTINCT FROM v.next",
-                [chunk, [moments[pk] for pk in chunk], [read[pk] for pk in chunk]],
+                "WHERE a.id = ANY(%s::bigint[]) AND a.id = v.id AND a.next_check_at = v.old "
+                "AND a.next_check_at IS DISTINCT FROM v.next",  # ANY: an index scan, not a hash of the table
+                [chunk, [moments[pk] for pk in chunk], [read[pk] for pk in chunk], chunk],
             )
             written += cursor.rowcount
     return written
