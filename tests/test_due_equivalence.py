@@ -6,7 +6,8 @@ stall, a threshold raised, a custom threshold assigned and deleted, a dismissal,
 interval changed, renames, a schedule replaced, an appliance silent for two days. One
 account is evaluated whole at every step, the other only for what is due; their open
 alerts (fingerprint, title, group and details) must match at every step. The same replay
-with one "changed" mark taken away must find a difference: the test can fail.
+with one "changed" mark taken away (a threshold's, or a silent appliance's) must find a
+difference: the test can fail.
 """
 
 import json
@@ -17,8 +18,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from alerts import dismiss
-from alerts.evaluation import evaluate, evaluate_due
+from alerts import dismiss, evaluation
+from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertSettings
 from inventory import due
 from inventory.ingest import ingest_backups
@@ -43,8 +44,9 @@ ASSETS = {  # name: (appliance, hot-copied, [(rrule, dtstart)])
     "spare": ("ap3", False, []),
     "legacy": ("ap1", False, [("FREQ=DAILY;BYHOUR=21;BYMINUTE=0", "2026-10-01T21:00:00")]),  # never backed up
     "vault": ("ap2", True, [("FREQ=DAILY;BYHOUR=3;BYMINUTE=0", "2026-10-01T03:00:00")]),  # never hot-copied
+    "old-nas": ("ap3", False, [("FREQ=DAILY;BYHOUR=19;BYMINUTE=0", "2026-10-01T19:00:00")]),  # never backed up
 }
-SILENT = ("ap3", START + timedelta(days=24), START + timedelta(days=26, hours=5))
+SILENT = ("ap3", START + timedelta(days=24, hours=5), START + timedelta(days=26, hours=5))
 COPIES_STALL = (START + timedelta(days=9), START + timedelta(days=15))
 
 
@@ -83,7 +85,7 @@ def timeline():
                 started = START + timedelta(days=day, hours=hour, minutes=7)
                 fate = 0.9 if asset_name == "vault" else rng.random()
                 ident = f"{asset_name}-{day}-{hour}"
-                if fate < 0.15 or asset_name == "legacy":
+                if fate < 0.15 or asset_name in ("legacy", "old-nas"):
                     continue  # never ran
                 if fate < 0.25:
                     events.append((started + timedelta(hours=1), "backup", (appliance, asset_name, ident, "failed",
@@ -195,7 +197,7 @@ def replay():
             for world in (full, by_due):
                 heartbeat(world, now)
             evaluate(full["account"], now)
-            evaluate_due(by_due["account"], now)
+            evaluation.evaluate_due(by_due["account"], now)
             expected, got = open_alerts(full["account"]), open_alerts(by_due["account"])
             if expected != got:
                 return (now, sorted(set(expected) - set(got)), sorted(set(got) - set(expected))), seen
@@ -219,3 +221,11 @@ def test_the_replay_finds_a_threshold_change_that_did_not_make_assets_due(monkey
     difference, _ = replay()
     assert difference is not None
     assert difference[0] >= START + timedelta(days=18, hours=8)  # found after the first threshold change
+
+
+@pytest.mark.django_db
+def test_the_replay_finds_alarms_that_missed_their_appliance_going_silent(monkeypatch):
+    monkeypatch.setattr(evaluation, "gone_silent", lambda account, now: set())  # R7.2 forgotten
+    difference, _ = replay()
+    assert difference is not None
+    assert difference[0] >= SILENT[1]
