@@ -23,9 +23,14 @@ def evaluate_all():
 
 @shared_task
 def evaluate_account(account_id):
-    """Beat's cycle for one account: only what is due or changed (R14.1)."""
+    """Beat's cycle for one account: only what is due or changed (R14.1); a full one when an
+    on-demand request is waiting (R15.6: its own run was lost, beat's next run serves it)."""
     account = Account.objects.filter(pk=account_id).first()
-    if account is not None:
+    if account is None:
+        return
+    if EvaluationRequest.objects.filter(account=account).exists():
+        evaluate(account, timezone.now())
+    else:
         evaluate_due(account, timezone.now())
 
 
