@@ -8,6 +8,9 @@ class AlertsConfig(AppConfig):
         from alerts import removal
 
         removal.connect()  # R15.2: a subject's alerts resolve before it goes
+        from alerts import due
+
+        due.connect()  # thresholds, settings, renames and dismissals make assets due
         from inventory.signals import evaluation_wanted
 
         evaluation_wanted.connect(_evaluate_on_demand, dispatch_uid="alerts-evaluate-on-demand")

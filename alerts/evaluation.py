@@ -1,6 +1,21 @@
 """One evaluation of every rule for an account at `now` (R14), a preview of one (R15.5),
 and evaluations asked for on demand, which are never silently skipped (R15.6).
 
+Full or by due time. A full evaluation runs every rule over every subject; it is what a
+person asks for and what `manage.py evaluate` runs. Beat's evaluation runs by due time:
+the conditional alarms (R5, R6), the rules whose cost grows with the assets, run only for
+the assets whose next moment has come or that changed (`Asset.next_check_at`, an index
+range per account: alerts/due.py, inventory/due.py), and the reconciler compares only
+those assets' alerts; every other rule runs whole (its subjects are few, and its query
+leaves the quiet ones in the database). Both write each evaluated asset's next moment,
+so both give the same alerts (tests/test_due_equivalence.py). A cycle with nothing due
+and nothing to raise or resolve writes nothing, not even its Evaluation row.
+
+A full evaluation of an account with many organizations can be split into Celery tasks,
+one per batch of organizations (`evaluate_shard`): they hold the account's lock in shared
+mode, so they run side by side on several workers while a due-time or full run waits,
+and each takes its own batch's lock.
+
 On-demand requests: a run that finds another holding the account's lock leaves a
 request row (its `generation` counts requests). Every run reads the generation when
 it takes the lock and, in the same transaction, deletes the row only if nothing newer
@@ -14,14 +29,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts import lifecycle
 from alerts.categories import KINDS
+from alerts.due import ASSET_KINDS, gone_silent, next_checks
 from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
+from inventory import due
 from tenancy import locks
 
 log = logging.getLogger(__name__)
@@ -36,10 +53,10 @@ def is_present(now) -> bool:
 
 
 def evaluate(account, now) -> Evaluation:
-    """Evaluate and write (raise, resolve, fan out). At a `now` in the past only for
-    tests, demos and recovery (`evaluate --commit`); callers answering people preview."""
+    """Evaluate every rule over every subject and write (raise, resolve, fan out). At a
+    `now` in the past only for tests, demos and recovery (`evaluate --commit`); callers
+    answering people preview."""
     started = time.monotonic()
-    outcome = Outcome()
     with transaction.atomic():
         if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
@@ -47,11 +64,71 @@ def evaluate(account, now) -> Evaluation:
         # a replay committed at another time (recovery) serves none.
         requests = EvaluationRequest.objects.filter(account=account)
         seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
-        for kinds, conditions in RULES:
-            outcome.add(reconcile(account, kinds, conditions(account, now), now))
+        outcome = _run(account, now, due.all_assets(account), everything=True)
         if seen is not None:
             requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))
+    return _recorded(account, now, started, outcome)
+
+
+def evaluate_due(account, now) -> Evaluation:
+    """Beat's evaluation: the conditional alarms of the assets due at `now` or changed, the
+    other rules whole. Serves no on-demand request (those ask for a full one, R15.6)."""
+    started = time.monotonic()
+    with transaction.atomic():
+        if not locks.try_xact_lock(locks.EVALUATION, account.pk):
+            return Evaluation.objects.create(account=account, now=now, skipped=True)
+        read = due.due_assets(account, now)
+        stale = gone_silent(account, now) - read.keys()
+        if stale:
+            read |= due.all_assets(account, asset_ids=stale)
+        outcome = _run(account, now, read)
+    if not read and not outcome.raised and not outcome.resolved:
+        return Evaluation(account=account, now=now, kept=outcome.kept)  # idle: nothing written
+    return _recorded(account, now, started, outcome)
+
+
+def evaluate_shard(account, now, organization_ids) -> Evaluation:
+    """One batch of a split full evaluation: the conditional alarms of these organizations'
+    assets; `organization_ids` None: every other rule, and the asset alarms of no organization."""
+    started = time.monotonic()
+    key = min(organization_ids) if organization_ids else -account.pk
+    with transaction.atomic():
+        if not (locks.try_xact_lock_shared(locks.EVALUATION, account.pk)
+                and locks.try_xact_lock(locks.EVALUATION_SHARD, key)):
+            return Evaluation.objects.create(account=account, now=now, skipped=True)
+        if organization_ids is None:
+            outcome = _run(account, now, {})
+        else:
+            outcome = _run(account, now, due.all_assets(account, organization_ids), other_rules=False)
+    return _recorded(account, now, started, outcome)
+
+
+def _run(account, now, read, everything=False, other_rules=True) -> Outcome:
+    """Reconcile the rules: the asset alarms over the assets of `read` (all when
+    `everything`), the other rules whole unless told not to; then write the next moment
+    of each asset of `read`."""
+    outcome = Outcome()
+    ids = list(read)
+    for kinds, conditions in RULES:
+        if set(kinds) <= set(ASSET_KINDS):
+            if everything:
+                outcome.add(reconcile(account, kinds, conditions(account, now), now))
+                continue
+            # Only the evaluated assets' alerts, and any whose asset is gone (R15.2).
+            subset = Q(asset_id__in=ids) | Q(asset_id__isnull=True)
+            wanted = conditions(account, now, assets=ids) if ids else ()
+            outcome.add(reconcile(account, kinds, wanted, now, subset=subset))
+        elif other_rules:
+            outcome.add(reconcile(account, kinds, conditions(account, now), now))
+    if ids and is_present(now):
+        due.write_next_checks(read, next_checks(account, now, ids))
+    elif ids:  # a replay at another time (R15.5 --commit): its moments are not the present's
+        due.leave_due(ids)
+    return outcome
+
+
+def _recorded(account, now, started, outcome) -> Evaluation:
     return Evaluation.objects.create(
         account=account,
         now=now,

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from alerts import events, lifecycle
 from alerts.conditions import as_json, content_hash
@@ -56,13 +57,16 @@ class Diff:
     raise_: list = field(default_factory=list)
 
 
-def diff(account, kinds, conditions, now, resolve_reason="cleared") -> Diff:
+def diff(account, kinds, conditions, now, resolve_reason="cleared", subset=None) -> Diff:
     """The diff between `conditions` and the open alerts of `kinds`, read only: the
-    reconciler applies it, a replay at another time (R15.5) only answers it."""
+    reconciler applies it, a replay at another time (R15.5) only answers it. `subset` (a Q
+    on Alert) limits the open alerts compared to the subjects the rule was asked about:
+    an alert outside it is neither kept nor resolved."""
     wanted = {c.fingerprint: c for c in lifecycle.in_service(account, conditions) if c.kind in kinds}
     open_alerts = {
         a.fingerprint: a
-        for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).only(
+        for a in Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
+        .filter(subset if subset is not None else Q()).only(
             "id", "account_id", "fingerprint", "kind", "category", "appliance_id", "asset_id", "subject",
             "title", "details", "links", "organization_id", "organization_name", "group_key", "group_label",
         )
@@ -87,20 +91,24 @@ class _Open(NamedTuple):
     group_label: str
 
 
-def _open_alerts(account, kinds) -> dict[str, _Open]:
-    rows = Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).order_by().values_list(
+def _open_alerts(account, kinds, subset=None) -> dict[str, _Open]:
+    rows = Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN)
+    if subset is not None:
+        rows = rows.filter(subset)
+    rows = rows.order_by().values_list(
         "fingerprint", "pk", "details_hash", "organization_id", "group_key", "group_label"
     )
     return {row[0]: _Open(*row[1:]) for row in rows.iterator(chunk_size=10000)}
 
 
-def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_size=None) -> Outcome:
+def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_size=None, subset=None) -> Outcome:
     """Make the open alerts of `kinds` match `conditions` (any iterable, read once, batch by
-    batch) at `now`."""
+    batch) at `now`. With `subset` (a Q on Alert), only the open alerts within it are compared:
+    an evaluation of some assets never resolves another asset's alert (see `diff`)."""
     size = batch_size or BATCH
     outcome = Outcome()
     with transaction.atomic():
-        open_alerts = _open_alerts(account, kinds)
+        open_alerts = _open_alerts(account, kinds, subset)
         wanted, replaced = set(), set()
         for batch in batched(conditions, size):
             unique = {}  # a fingerprint repeated within a batch: the last counts; in a later batch: ignored

@@ -1,13 +1,18 @@
-"""Beat nudges; each account's evaluation is its own task, taking a primary key."""
+"""Beat nudges; each account's evaluation is its own task, taking a primary key.
 
-from celery import shared_task
+Beat's evaluation runs by due time every minute (`evaluate_account`). A full evaluation
+of a large account can be split into one task per batch of organizations
+(`evaluate_split`), a Celery group that every worker shares.
+"""
+
+from celery import group, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from alerts.evaluation import evaluate
+from alerts.evaluation import evaluate, evaluate_due, evaluate_shard
 from alerts.models import EvaluationRequest
 from tenancy import background
-from tenancy.models import Account, BackgroundJob
+from tenancy.models import Account, BackgroundJob, Organization
 
 
 @shared_task
@@ -18,9 +23,34 @@ def evaluate_all():
 
 @shared_task
 def evaluate_account(account_id):
+    """Beat's cycle for one account: only what is due or changed (R14.1); a full one when an
+    on-demand request is waiting (R15.6: its own run was lost, beat's next run serves it)."""
     account = Account.objects.filter(pk=account_id).first()
-    if account is not None:
+    if account is None:
+        return
+    if EvaluationRequest.objects.filter(account=account).exists():
         evaluate(account, timezone.now())
+    else:
+        evaluate_due(account, timezone.now())
+
+
+def evaluate_split(account_id, size=None) -> int:
+    """Queue a full evaluation of the account as one task per batch of `size` organizations,
+    plus one for the rules that are not per asset; answers the number of tasks queued."""
+    size = size or settings.EVALUATION_SHARD_ORGANIZATIONS
+    organizations = list(Organization.objects.filter(account_id=account_id).order_by("pk").values_list("pk", flat=True))
+    batches = [organizations[i:i + size] for i in range(0, len(organizations), size)]
+    tasks = [evaluate_organizations.s(account_id, batch) for batch in batches]
+    group([*tasks, evaluate_organizations.s(account_id, None)]).apply_async()
+    return len(tasks) + 1
+
+
+@shared_task(bind=True, max_retries=120)
+def evaluate_organizations(self, account_id, organization_ids):
+    """One batch of a split full evaluation; waits its turn behind a run holding the account."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is not None and evaluate_shard(account, timezone.now(), organization_ids).skipped:
+        raise self.retry(countdown=settings.EVALUATION_RETRY_SECONDS)
 
 
 @shared_task(bind=True, max_retries=120)

@@ -8,3 +8,6 @@ class InventoryConfig(AppConfig):
         from inventory import panels
 
         panels.register()  # the organization page shows inventory without importing inventory
+        from inventory import due
+
+        due.connect()  # what changes an asset's facts makes it due (evaluation by due time)

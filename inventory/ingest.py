@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from inventory import due
 from inventory.models import Appliance, Asset, Backup, BackupCopy
 from tenancy.validation import BIGINT_MAX, CONTROL_MESSAGE, has_control_characters, parse_time
 
@@ -174,6 +175,7 @@ def _upsert_backups(account, rows, result):
             result.unchanged += 1
     Backup.objects.bulk_create(new.values(), batch_size=1000)
     Backup.objects.bulk_update(changed, list(_FIELDS), batch_size=1000)
+    due.assets_changed([b.asset_id for b in [*new.values(), *changed]])  # evaluation by due time
     result.created += len(new)
     result.updated += len(changed)
     existing.update(new)
@@ -216,5 +218,6 @@ def _upsert_copies(account, rows, backups, result, partial):
         return
     BackupCopy.objects.bulk_create(new.values(), batch_size=1000)
     BackupCopy.objects.bulk_update(changed, list(copy_fields), batch_size=1000)
+    due.assets_changed([c.asset_id for c in [*new.values(), *changed]])  # evaluation by due time
     result.created += len(new)
     result.updated += len(changed)

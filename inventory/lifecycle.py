@@ -13,6 +13,7 @@ history and raises nothing more.
 
 from django.db import transaction
 
+from inventory import due
 from inventory.models import Appliance, Asset, SaasSource
 from tenancy import removal
 
@@ -23,7 +24,7 @@ def follow_appliance(appliance: Appliance) -> int:
     if organization_id is None:
         return 0
     return Asset.objects.filter(appliance_id=appliance.pk).exclude(organization_id=organization_id).update(
-        organization_id=organization_id
+        organization_id=organization_id, next_check_at=due.changed_moment()
     )
 
 

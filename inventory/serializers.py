@@ -2,7 +2,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
-from inventory import schedules
+from inventory import due, schedules
 from inventory.models import Appliance, Asset, BackupSchedule
 from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
@@ -139,6 +139,7 @@ def _save_schedules(asset, wanted):
     if wanted is None:
         return
     BackupSchedule.objects.filter(asset=asset).delete()
+    due.assets_changed([asset.pk])  # evaluation by due time
     BackupSchedule.objects.bulk_create(
         BackupSchedule(account_id=asset.account_id, asset=asset, **schedule) for schedule in wanted
     )

@@ -29,6 +29,8 @@ STEPS=(
   "$BIN/python -m bench.raising"
   "$BIN/python -m bench.dispatch"
   "$BIN/python -m bench.retention"
+  "$BIN/python -m bench.due generate"
+  "$BIN/python -m bench.due all"
 )
 for step in "${STEPS[@]}"; do
   echo "==> $step" >&2

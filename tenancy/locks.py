@@ -12,6 +12,7 @@ from django.db import connection
 EVALUATION = 1  # one evaluation per account at a time (invariant 6, R15.6)
 APPLIANCE_SYNC = 2  # one sync per appliance
 SAAS_POLL = 3  # one poll per Spanning or Datto integration: beat's and a "sync now" never overlap
+EVALUATION_SHARD = 4  # one evaluation per (account, batch of organizations) when a full one is split
 
 
 def try_xact_lock(namespace: int, key: int) -> bool:
@@ -20,6 +21,15 @@ def try_xact_lock(namespace: int, key: int) -> bool:
         return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [namespace, key])
+        return cursor.fetchone()[0]
+
+
+def try_xact_lock_shared(namespace: int, key: int) -> bool:
+    """The shared form: holders of it run side by side; an exclusive holder excludes them all."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, %s)", [namespace, key])
         return cursor.fetchone()[0]
 
 

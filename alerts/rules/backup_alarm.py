@@ -20,11 +20,11 @@ KIND = "backup_alarm"
 BATCH = 2000  # alarming assets whose checklist is read in one query
 
 
-def _alarming(account, now, thresholds, cache):
+def _alarming(account, now, thresholds, cache, assets):
     hours = [t.backups_hours for t in [thresholds.global_, *thresholds.custom.values()] if t.backups_enabled]
     if not hours:
         return
-    for asset_id, organization_id, zone, schedules, last_good in scheduled_assets(account, now, min(hours)):
+    for asset_id, organization_id, zone, schedules, last_good in scheduled_assets(account, now, min(hours), assets):
         threshold = thresholds.for_organization(organization_id)
         if not threshold.backups_enabled:
             continue  # R5.2: the rule no longer applies
@@ -33,14 +33,15 @@ def _alarming(account, now, thresholds, cache):
             yield asset_id, threshold, due, schedules
 
 
-def conditions(account, now):
+def conditions(account, now, assets=None):
+    """`assets` (ids): only those assets' conditions (evaluation by due time); None: all."""
     thresholds = effective_thresholds(account)
     if thresholds.global_ is None:
         return  # R4.1: no global threshold, no conditional alarms
     cache = RecurrenceCache()
     # Issue 17: in batches (the assets come in id order), so a bad day holds one batch of
     # checklists at a time, not one per asset of the account.
-    for alarming in batched(_alarming(account, now, thresholds, cache), BATCH):
+    for alarming in batched(_alarming(account, now, thresholds, cache, assets), BATCH):
         rows = alarm_rows([found[0] for found in alarming], now, {found[0]: found[3] for found in alarming})
         for asset_id, threshold, due, _ in alarming:
             if asset_id in rows:

@@ -31,15 +31,16 @@ def _last_good_end(now, asset="pk"):
     return Subquery(_good_backups(now, asset).order_by("-finished_at").values("finished_at")[:1])
 
 
-def scheduled_assets(account, now, shortest_hours):
+def scheduled_assets(account, now, shortest_hours, assets=None):
     """R5, one query: (id, organization, time zone, [{name, rrule, dtstart}, …], newest good
     backup's end) of the assets on one or more schedules (R4.4, R4.7) that may alarm.
     A good backup that ended within the shortest threshold N of the account ended after
     every start S with S + N ≤ now, so those assets (nearly all, on a good day) never
-    leave the database. The query reads schedules, one row each, in asset order."""
+    leave the database. The query reads schedules, one row each, in asset order.
+    `assets` (ids) restricts it to those assets (evaluation by due time)."""
     recent = _good_backups(now, "asset_id").filter(finished_at__gte=now - timedelta(hours=shortest_hours))
     rows = (
-        BackupSchedule.objects.filter(account=account)
+        _only(BackupSchedule.objects.filter(account=account), "asset_id", assets)
         .filter(~Exists(recent))
         .annotate(last_good_end=_last_good_end(now, "asset_id"))
         .order_by("asset_id", "id")
@@ -56,7 +57,11 @@ def scheduled_assets(account, now, shortest_hours):
         yield asset_id, organization_id, zone, schedules, last_good
 
 
-def hot_copied_assets(account, now):
+def _only(queryset, field, ids):
+    return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
+
+
+def hot_copied_assets(account, now, assets=None):
     """R6, one query: (id, organization) of the hot-copied assets whose newest good backup
     has no good hot copy, i.e. some good backup is newer than every hot-copied one."""
     newest_good = Backup.objects.filter(
@@ -66,7 +71,7 @@ def hot_copied_assets(account, now):
         backup=Subquery(newest_good), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
     )
     return (
-        Asset.objects.filter(account=account, hot_copy=True)
+        _only(Asset.objects.filter(account=account, hot_copy=True), "pk", assets)
         .filter(Exists(_good_backups(now)), ~Exists(copies_of_newest))
         .order_by()
         .values_list("id", "organization_id")

@@ -20,9 +20,9 @@ KIND = "hot_copy_alarm"
 BATCH = 2000  # alarming assets whose checklist is read in one query
 
 
-def _alarming(account, now, thresholds):
+def _alarming(account, now, thresholds, assets):
     candidates = {}
-    for asset_id, organization_id in hot_copied_assets(account, now):
+    for asset_id, organization_id in hot_copied_assets(account, now, assets):
         threshold = thresholds.for_organization(organization_id)
         if threshold.hot_copy_enabled:  # R6.2: else the rule no longer applies
             candidates[asset_id] = threshold  # some good backup is not hot-copied yet
@@ -32,12 +32,13 @@ def _alarming(account, now, thresholds):
             yield asset_id, threshold, oldest
 
 
-def conditions(account, now):
+def conditions(account, now, assets=None):
+    """`assets` (ids): only those assets' conditions (evaluation by due time); None: all."""
     thresholds = effective_thresholds(account)
     if thresholds.global_ is None:
         return  # R4.1
     cache = RecurrenceCache()
-    alarming = sorted(_alarming(account, now, thresholds), key=lambda found: found[0])
+    alarming = sorted(_alarming(account, now, thresholds, assets), key=lambda found: found[0])
     for batch in batched(alarming, BATCH):  # issue 17: one batch of checklists at a time
         rows = alarm_rows([asset_id for asset_id, _, _ in batch], now)
         for asset_id, threshold, oldest in batch:

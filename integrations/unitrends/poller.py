@@ -29,6 +29,7 @@ from integrations.models import Integration
 from integrations.sync_warnings import collecting
 from integrations.unitrends.client import UnitrendsClient, Unreachable
 from integrations.unitrends.steps import STEPS
+from inventory import due
 from inventory.models import Appliance
 from tenancy import locks
 from tenancy.models import Organization
@@ -105,6 +106,7 @@ def _exclusive(appliance):
 
 def _contact(appliance, now, **fields):
     fields.update(last_contact_at=now, status=Appliance.Status.ONLINE)
+    due.contact_refreshed(Appliance.objects.filter(pk=appliance.pk))  # silent until now: its alarms' details change
     Appliance.objects.filter(pk=appliance.pk).update(**fields)
     for key, value in fields.items():
         setattr(appliance, key, value)
@@ -115,6 +117,7 @@ def _failed(appliance, now, exc, cursor, run):
     fields = {"last_sync_error": str(exc)[:2000], "sync_cursor": {**cursor, "run": run}}
     if isinstance(exc, Unreachable) and exc.status in (None, 502, 503, 504):
         fields["status"] = Appliance.Status.OFFLINE  # refused or timed out: the portal cannot reach it
+        due.appliances_changed([appliance.pk])  # its alarms now name the appliance offline (R7.2)
     Appliance.objects.filter(pk=appliance.pk).update(**fields)
     log.warning("appliance sync failed: %s: %s", appliance.name, exc)
 

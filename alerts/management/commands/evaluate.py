@@ -2,14 +2,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from alerts.evaluation import evaluate, evaluate_on_demand, is_present, preview
+from alerts.evaluation import evaluate, evaluate_due, evaluate_on_demand, is_present, preview
 from tenancy.models import Account
 
 
 class Command(BaseCommand):
     help = (
-        "Evaluate every rule now. At another --now it previews what would be raised and "
-        "resolved and writes nothing, unless --commit (R15.5)."
+        "Evaluate every rule over every subject now (a full evaluation). At another --now it previews "
+        "what would be raised and resolved and writes nothing, unless --commit (R15.5). --due evaluates "
+        "only what is due, as beat does; --split queues the full evaluation as one task per batch of "
+        "organizations, for several workers."
     )
 
     def add_arguments(self, parser):
@@ -19,8 +21,10 @@ class Command(BaseCommand):
             "--commit", action="store_true",
             help="Write at a --now other than the present: live through a replayed timeline (tests, demos, recovery).",
         )
+        parser.add_argument("--due", action="store_true", help="Only the assets due or changed (beat's cycle).")
+        parser.add_argument("--split", action="store_true", help="Queue one task per batch of organizations.")
 
-    def handle(self, *args, account=None, now=None, commit=False, **options):
+    def handle(self, *args, account=None, now=None, commit=False, due=False, split=False, **options):
         at = timezone.now()
         if now:
             at = parse_datetime(now)
@@ -32,7 +36,13 @@ class Command(BaseCommand):
             if not accounts.exists():
                 raise CommandError(f"No account {account}.")
         for acct in accounts:
-            if is_present(at):
+            if split:
+                from alerts.tasks import evaluate_split  # queues Celery tasks
+
+                self.stdout.write(f"{acct.name}: queued {evaluate_split(acct.pk)} tasks")
+            elif due and is_present(at):
+                self._run(acct, evaluate_due(acct, at), "beat's next cycle runs it")
+            elif is_present(at):
                 self._run(acct, evaluate_on_demand(acct, at), "queued to run after it")
             elif commit:
                 self._run(acct, evaluate(acct, at), "not run")

@@ -1,5 +1,6 @@
 """The assets step: the appliance's protected assets (leaves of its asset tree)."""
 
+from inventory import due
 from inventory.lifecycle import follow_appliance
 from inventory.models import Asset, AssetType
 from tenancy.validation import clean_name, has_control_characters
@@ -29,7 +30,7 @@ def assets(client, appliance, since, now) -> int:
         if asset is None:
             Asset(appliance=appliance, external_id=external_id, **fields).save()
         elif any(getattr(asset, k) != v for k, v in fields.items()):
-            Asset.objects.filter(pk=asset.pk).update(**fields)
+            Asset.objects.filter(pk=asset.pk).update(**fields, next_check_at=due.changed_moment())
         else:
             continue
         changed += 1

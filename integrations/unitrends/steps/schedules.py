@@ -4,6 +4,7 @@ from datetime import datetime
 
 from integrations import glitches
 from integrations.sync_warnings import warn
+from inventory import due
 from inventory.models import Asset, BackupSchedule
 from inventory.schedules import ScheduleError, check
 from tenancy.validation import clean_name
@@ -30,13 +31,14 @@ def schedules(client, appliance, since, now) -> int:
     changed = 0
     for external_id, asset in by_id.items():
         if asset.hot_copy != (external_id in copied):
-            Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied)
+            Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied, next_check_at=due.changed_moment())
             changed += 1
         current = [(s.name, s.rrule, s.dtstart) for s in asset.backup_schedules.all()]
         if asset.pk in held:
             continue
         if sorted(current) != sorted(wanted[external_id]):  # R5.2: a job order left or removed goes
             BackupSchedule.objects.filter(asset=asset).delete()
+            due.assets_changed([asset.pk])  # evaluation by due time
             BackupSchedule.objects.bulk_create(
                 BackupSchedule(account_id=asset.account_id, asset=asset, name=name, rrule=rrule, dtstart=dtstart)
                 for name, rrule, dtstart in wanted[external_id]
