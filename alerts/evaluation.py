@@ -64,7 +64,10 @@ def evaluate(account, now) -> Evaluation:
         # a replay committed at another time (recovery) serves none.
         requests = EvaluationRequest.objects.filter(account=account)
         seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
-        outcome = _run(account, now, due.all_assets(account), everything=True)
+        # Only the due assets get a new next moment: every other asset's still holds, since
+        # nothing it depends on changed (a change makes it due), so the full run's answer
+        # for it is the one its moment was computed from.
+        outcome = _run(account, now, due.all_assets(account), everything=True, moments=due.due_assets(account, now))
         if seen is not None:
             requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))
@@ -104,10 +107,10 @@ def evaluate_shard(account, now, organization_ids) -> Evaluation:
     return _recorded(account, now, started, outcome)
 
 
-def _run(account, now, read, everything=False, other_rules=True) -> Outcome:
+def _run(account, now, read, everything=False, other_rules=True, moments=None) -> Outcome:
     """Reconcile the rules: the asset alarms over the assets of `read` (all when
     `everything`), the other rules whole unless told not to; then write the next moment
-    of each asset of `read`."""
+    of each asset of `moments` (default: `read`)."""
     outcome = Outcome()
     ids = list(read)
     for kinds, conditions in RULES:
@@ -122,7 +125,9 @@ def _run(account, now, read, everything=False, other_rules=True) -> Outcome:
         elif other_rules:
             outcome.add(reconcile(account, kinds, conditions(account, now), now))
     if ids and is_present(now):
-        due.write_next_checks(read, next_checks(account, now, ids))
+        target = read if moments is None else moments
+        if target:
+            due.write_next_checks(target, next_checks(account, now, list(target)))
     elif ids:  # a replay at another time (R15.5 --commit): its moments are not the present's
         due.leave_due(ids)
     return outcome
