@@ -209,12 +209,30 @@ def _finish_batch(outcomes) -> dict[int, str]:
         states[delivery.pk] = delivery.state
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(rows, FINISH_FIELDS)
+        _write_outcomes(rows)
     return states
 
 
-# What finishing a try writes; `attempts` too, for a delivery handed back untried.
-FINISH_FIELDS = ["claimed_until", "last_error", "state", "sent_at", "external_ref", "next_attempt_at", "attempts"]
+# What finishing a try writes (claimed_until is cleared); `attempts` too, for a delivery handed back untried.
+FINISH_FIELDS = ["last_error", "state", "sent_at", "external_ref", "next_attempt_at", "attempts"]
+
+
+def _write_outcomes(rows):
+    """One UPDATE for the batch: from arrays on PostgreSQL (Django's `bulk_update` builds a
+    CASE per row and field, which costs more than the sends), `bulk_update` elsewhere."""
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(rows, ["claimed_until", *FINISH_FIELDS])
+        return
+    fields = [Delivery._meta.get_field(name) for name in FINISH_FIELDS]
+    columns = ", ".join(f"{f.column} = v.{f.column}" for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    names = ", ".join(f.column for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} AS d SET claimed_until = NULL, {columns} "
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE d.id = v.id",
+            [[row.pk for row in rows], *[[getattr(row, f.attname) for row in rows] for f in fields]],
+        )
 
 
 def due(now=None, limit=500) -> list[int]:

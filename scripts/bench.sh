@@ -27,6 +27,7 @@ STEPS=(
   "$BIN/python -m bench.conditional_alarms evaluate"
   "$BIN/python -m bench.conditional_alarms bad-day"
   "$BIN/python -m bench.dispatch"
+  "$BIN/python -m bench.dispatch fanout"
 )
 for step in "${STEPS[@]}"; do
   echo "==> $step" >&2
