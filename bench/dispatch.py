@@ -30,7 +30,7 @@ from alerts.conditions import Condition  # noqa: E402
 from alerts.models import AlertSettings  # noqa: E402
 from alerts.reconciler import raise_alerts  # noqa: E402
 from fakes.psa import ConnectWiseFake, make_psa  # noqa: E402
-from fakes.smtp import SmtpFake  # noqa: E402
+from fakes.smtp import free_port  # noqa: E402
 from integrations.models import Integration  # noqa: E402
 from notifications import tasks  # noqa: E402
 from notifications.models import Delivery  # noqa: E402
@@ -184,24 +184,62 @@ def fanout_run(channel, count, procs_args, single):
     try:
         before = Delivery.objects.filter(channel=channel, state="sent").count()
         start = Delivery.objects.count()
+        idle_cpu = sum(session_cpu_seconds(p.pid) for p in procs)
         t0, _ = raise_batch(account, org, start, count, datetime.now(UTC))
         ok = wait_sent(before + count, timeout=900, channel=channel)
         seconds = time.time() - t0
         load = os.getloadavg()[0]
+        cpu_ms = (sum(session_cpu_seconds(p.pid) for p in procs) - idle_cpu) * 1000 / count
     finally:
         tasks.queue = queue
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(30)
-    return count / seconds, seconds, ok, load
+    return count / seconds, seconds, ok, load, cpu_ms
+
+
+def session_cpu_seconds(session) -> float:
+    """User + system CPU so far of every process of a worker's session (its pool's processes too)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class CountingSink:
+    """A local SMTP sink that accepts and counts: what the fan-out is measured against (the
+    test suite's fake parses every message, which would be measured instead)."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller  # noqa: PLC0415
+
+        self.count = 0
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
 
 
 def fanout():
     account = Account.objects.filter(name=ACCOUNT).first() or create_account(ACCOUNT)
     rows = []
 
-    sink = SmtpFake().start()
+    sink = CountingSink().start()
     Integration.objects.filter(account=account).delete()
     AlertSettings.objects.update_or_create(account=account, defaults={"emails": ["noc@bench.example"]})
     mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.port}
@@ -211,12 +249,15 @@ def fanout():
              {"workers": 1, "threads": 4, "pool": "threads", "DELIVERY_THREADS": 1, **mail}),
             ("email, batches of 50 (after)", False,
              {"workers": 1, "threads": 4, "pool": "threads", "DELIVERY_THREADS": 1, **mail}),
+            ("email, batches of 50, 4 processes (after)", False,
+             {"workers": 1, "threads": 4, "pool": "prefork", "DELIVERY_THREADS": 1, **mail}),
         ):
             count = FANOUT_EMAILS // 5 if single else FANOUT_EMAILS
-            rate, seconds, ok, load = fanout_run("email", count, args, single)
-            rows.append((label, "1 worker × 4 threads", count, rate, seconds, ok, load, "≥ 1,000/s"))
+            rate, seconds, ok, load, cpu_ms = fanout_run("email", count, args, single)
+            shape = "1 worker × 4 processes" if args["pool"] == "prefork" else "1 worker × 4 threads"
+            rows.append((label, shape, count, rate, seconds, ok, load, cpu_ms, "≥ 1,000/s"))
             print(rows[-1], flush=True)
-        sent = len(sink.messages)
+        sent = sink.count
     finally:
         sink.stop()
 
@@ -232,8 +273,8 @@ def fanout():
              {"workers": 4, "threads": 1, "pool": "prefork", "DELIVERY_THREADS": 8}),
         ):
             count = FANOUT_TICKETS // 3 if single else FANOUT_TICKETS
-            rate, seconds, ok, load = fanout_run("connectwise", count, args, single)
-            rows.append((label, "4 workers × 8 threads", count, rate, seconds, ok, load, "≥ 400/s"))
+            rate, seconds, ok, load, cpu_ms = fanout_run("connectwise", count, args, single)
+            rows.append((label, "4 workers × 8 threads", count, rate, seconds, ok, load, cpu_ms, "≥ 400/s"))
             print(rows[-1], flush=True)
         tickets = len(fake.tickets)
     finally:
@@ -254,12 +295,12 @@ def write_fanout(rows, emails, tickets):
         "one SMTP connection per batch, the PSA sessions kept per sending thread, attempts and outcomes",
         "written with one INSERT and one UPDATE per batch.",
         "",
-        "| run | workers | deliveries | measured | time | all sent | load average | target |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | workers | deliveries | measured | time | all sent | worker CPU per delivery | load average | target |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, workers, count, rate, seconds, ok, load, target in rows:
+    for label, workers, count, rate, seconds, ok, load, cpu_ms, target in rows:
         lines.append(f"| {label} | {workers} | {count:,} | {rate:,.0f}/s | {seconds:.1f} s | "
-                     f"{'yes' if ok else 'NO'} | {load:.1f} | {target} |")
+                     f"{'yes' if ok else 'NO'} | {cpu_ms:.1f} ms | {load:.1f} | {target} |")
     lines += [
         "",
         f"Messages the SMTP sink received: {emails:,} (one per email delivery); tickets the fake PSA holds:",
