@@ -5,12 +5,17 @@ task is only sent once that transaction commits (by `notifications.tasks`, the o
 module that talks to Celery); if the message is lost, the sweeper finds the row.
 A claim is a compare-and-swap with a lease, so a killed worker delays a delivery
 by one lease, never loses it, and two workers never send it at once.
+
+Deliveries travel in batches (issue 17): a batch is claimed with `SELECT … FOR UPDATE
+SKIP LOCKED` and one UPDATE giving all of it one lease, sent on a few threads that keep
+their clients' sessions, and finished with one INSERT of attempts and one UPDATE.
 """
 
 import logging
 import os
 import queue
 import random
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -153,16 +158,18 @@ def _send(delivery, shared) -> Outcome:
 
 
 _threads = {"pool": None, "pid": None}
+_threads_lock = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
     """The process's sending threads. They outlive a batch, so what a client keeps per thread
     (the PSA clients' kept-alive session per integration) serves the next batch too; a forked
     worker process makes its own."""
-    if _threads["pid"] != os.getpid():
-        _threads["pool"] = ThreadPoolExecutor(settings.DELIVERY_THREADS, thread_name_prefix="delivery")
-        _threads["pid"] = os.getpid()
-    return _threads["pool"]
+    with _threads_lock:
+        if _threads["pid"] != os.getpid():
+            _threads["pool"] = ThreadPoolExecutor(settings.DELIVERY_THREADS, thread_name_prefix="delivery")
+            _threads["pid"] = os.getpid()
+        return _threads["pool"]
 
 
 def _drain(waiting, attempt) -> list[Outcome]:
