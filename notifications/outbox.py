@@ -5,12 +5,22 @@ task is only sent once that transaction commits (by `notifications.tasks`, the o
 module that talks to Celery); if the message is lost, the sweeper finds the row.
 A claim is a compare-and-swap with a lease, so a killed worker delays a delivery
 by one lease, never loses it, and two workers never send it at once.
+
+Deliveries travel in batches (issue 17): a batch is claimed with `SELECT … FOR UPDATE
+SKIP LOCKED` and one UPDATE giving all of it one lease, sent on a few threads that keep
+their clients' sessions, and finished with one INSERT of attempts and one UPDATE.
 """
 
 import logging
+import os
+import queue
 import random
+import threading
 import time
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -71,59 +81,186 @@ def backoff(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def claim(delivery_id, now=None) -> Delivery | None:
-    """Take the delivery for one lease, or None when it is not due or someone else has it."""
+def claim_batch(delivery_ids, now=None, limit=None) -> list[Delivery]:
+    """Take those of `delivery_ids` that are due and free, under one lease for all of them.
+
+    `SELECT … FOR UPDATE SKIP LOCKED` then one UPDATE: two workers handed the same ids split
+    them instead of waiting for each other, and each row is won by one claim only."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-    won = Delivery.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=delivery_id,
-        state=Delivery.State.PENDING,
-        next_attempt_at__lte=now,
-    ).update(claimed_until=lease, attempts=F("attempts") + 1)
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    due_now = {"state": Delivery.State.PENDING, "next_attempt_at__lte": now}
+    with transaction.atomic():
+        won = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(free, pk__in=list(delivery_ids), **due_now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: limit or settings.DELIVERY_BATCH_SIZE]
+        )
+        if won:
+            Delivery.objects.filter(free, pk__in=won, **due_now).update(claimed_until=lease, attempts=F("attempts") + 1)
     if not won:
-        return None
-    return Delivery.objects.select_related("event__alert__account", "account").get(pk=delivery_id)
+        return []
+    return list(
+        Delivery.objects.select_related("event__alert__account", "event__alert__organization", "account")
+        .filter(pk__in=won, claimed_until=lease)
+        .order_by("pk")
+    )
+
+
+def claim(delivery_id, now=None) -> Delivery | None:
+    """Take the delivery for one lease, or None when it is not due or someone else has it."""
+    claimed = claim_batch([delivery_id], now=now, limit=1)
+    return claimed[0] if claimed else None
 
 
 def deliver(delivery_id) -> str | None:
     """Try one delivery now. Answers its new state, or None when it was not ours to try."""
-    delivery = claim(delivery_id)
-    if delivery is None:
-        return None
-    started = timezone.now()
-    clock = time.monotonic()
-    channel = CHANNELS[delivery.channel](delivery)
-    ref, error, retry_after, permanent = "", "", None, False
-    try:
-        ref = channel.send() or ""
-    except TransientError as exc:
-        error, retry_after = str(exc) or type(exc).__name__, exc.retry_after
-    except PermanentError as exc:
-        error, permanent = str(exc) or type(exc).__name__, True
-    except Exception as exc:  # a bug in a channel must not lose the delivery
-        log.exception("delivery %s crashed", delivery_id)
-        error = f"{type(exc).__name__}: {exc}"
-    duration = int((time.monotonic() - clock) * 1000)
-    return _finish(delivery, started, duration, "" if error else ref, error, retry_after, permanent)
+    return deliver_batch([delivery_id]).get(delivery_id)
 
 
-def _finish(delivery, started, duration, ref, error, retry_after, permanent) -> str:
-    now = timezone.now()
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery, started_at=started, duration_ms=duration, ok=not error, error=error[:2000]
-        )
-        changes = {"claimed_until": None, "last_error": error[:2000]}
-        if not error:
-            changes.update(state=Delivery.State.SENT, sent_at=now, external_ref=ref[:200])
-        elif permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-            changes.update(state=Delivery.State.FAILED)
+@dataclass
+class Outcome:
+    delivery: Delivery
+    started: datetime | None = None  # None: the batch ran out of time before trying it
+    duration: int = 0
+    ref: str = ""
+    error: str = ""
+    retry_after: float | None = None
+    permanent: bool = False
+
+
+def deliver_batch(delivery_ids, deadline=None) -> dict[int, str]:
+    """Try a batch of deliveries now: claimed together under one lease, sent on up to
+    DELIVERY_THREADS threads (each channel sharing what it can across the batch, e.g. one
+    SMTP connection), their attempts and outcomes written with a few statements.
+
+    Answers {delivery id: its new state} for the deliveries this call claimed. A delivery not
+    started before `deadline` (a monotonic clock) is handed back untried, due at once."""
+    deliveries = claim_batch(delivery_ids)
+    if not deliveries:
+        return {}
+    with ExitStack() as stack:
+        shared = {kind: stack.enter_context(CHANNELS[kind].batch()) for kind in {d.channel for d in deliveries}}
+
+        def attempt(delivery):
+            if deadline is not None and time.monotonic() > deadline:
+                return Outcome(delivery)
+            return _send(delivery, shared[delivery.channel])
+
+        threads = min(settings.DELIVERY_THREADS, len(deliveries))
+        if threads <= 1:
+            outcomes = [attempt(d) for d in deliveries]
         else:
-            wait = max(retry_after or 0, backoff(delivery.attempts))
-            changes.update(next_attempt_at=now + timedelta(seconds=wait))
-        Delivery.objects.filter(pk=delivery.pk).update(**changes)
-    return changes.get("state", Delivery.State.PENDING)
+            waiting = queue.SimpleQueue()
+            for delivery in deliveries:
+                waiting.put(delivery)
+            jobs = [_pool().submit(_drain, waiting, attempt) for _ in range(threads)]
+            outcomes = [outcome for job in jobs for outcome in job.result()]
+    return _finish_batch(outcomes)
+
+
+def _send(delivery, shared) -> Outcome:
+    outcome = Outcome(delivery, started=timezone.now())
+    clock = time.monotonic()
+    try:
+        outcome.ref = CHANNELS[delivery.channel](delivery, shared).send() or ""
+    except TransientError as exc:
+        outcome.error, outcome.retry_after = str(exc) or type(exc).__name__, exc.retry_after
+    except PermanentError as exc:
+        outcome.error, outcome.permanent = str(exc) or type(exc).__name__, True
+    except Exception as exc:  # a bug in a channel must not lose the delivery
+        log.exception("delivery %s crashed", delivery.pk)
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    outcome.duration = int((time.monotonic() - clock) * 1000)
+    if outcome.error:
+        outcome.ref = ""
+    return outcome
+
+
+_threads = {"pool": None, "pid": None}
+_threads_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's sending threads. They outlive a batch, so what a client keeps per thread
+    (the PSA clients' kept-alive session per integration) serves the next batch too; a forked
+    worker process makes its own."""
+    with _threads_lock:
+        if _threads["pid"] != os.getpid():
+            _threads["pool"] = ThreadPoolExecutor(settings.DELIVERY_THREADS, thread_name_prefix="delivery")
+            _threads["pid"] = os.getpid()
+        return _threads["pool"]
+
+
+def _drain(waiting, attempt) -> list[Outcome]:
+    """On a sending thread: try deliveries from `waiting` until none is left, on a database
+    connection of the thread's own, closed at the end (a batch holds no connection after it)."""
+    outcomes = []
+    try:
+        while True:
+            try:
+                delivery = waiting.get_nowait()
+            except queue.Empty:
+                return outcomes
+            outcomes.append(attempt(delivery))
+    finally:
+        connection.close()
+
+
+def _finish_batch(outcomes) -> dict[int, str]:
+    """One INSERT for the attempts and one UPDATE for the deliveries, in one transaction."""
+    now = timezone.now()
+    attempts, rows, states = [], [], {}
+    for outcome in outcomes:
+        delivery, error = outcome.delivery, outcome.error
+        delivery.claimed_until = None
+        if outcome.started is None:  # not tried: give it back, due now, its try not spent
+            delivery.attempts -= 1
+            delivery.next_attempt_at = now
+            rows.append(delivery)
+            states[delivery.pk] = Delivery.State.PENDING
+            continue
+        attempts.append(DeliveryAttempt(
+            delivery=delivery, started_at=outcome.started, duration_ms=outcome.duration, ok=not error,
+            error=error[:2000],
+        ))
+        delivery.last_error = error[:2000]
+        if not error:
+            delivery.state, delivery.sent_at, delivery.external_ref = Delivery.State.SENT, now, outcome.ref[:200]
+        elif outcome.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            delivery.state = Delivery.State.FAILED
+        else:
+            wait = max(outcome.retry_after or 0, backoff(delivery.attempts))
+            delivery.next_attempt_at = now + timedelta(seconds=wait)
+        rows.append(delivery)
+        states[delivery.pk] = delivery.state
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts)
+        _write_outcomes(rows)
+    return states
+
+
+# What finishing a try writes (claimed_until is cleared); `attempts` too, for a delivery handed back untried.
+FINISH_FIELDS = ["last_error", "state", "sent_at", "external_ref", "next_attempt_at", "attempts"]
+
+
+def _write_outcomes(rows):
+    """One UPDATE for the batch: from arrays on PostgreSQL (Django's `bulk_update` builds a
+    CASE per row and field, which costs more than the sends), `bulk_update` elsewhere."""
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(rows, ["claimed_until", *FINISH_FIELDS])
+        return
+    fields = [Delivery._meta.get_field(name) for name in FINISH_FIELDS]
+    columns = ", ".join(f"{f.column} = v.{f.column}" for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    names = ", ".join(f.column for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} AS d SET claimed_until = NULL, {columns} "
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE d.id = v.id",
+            [[row.pk for row in rows], *[[getattr(row, f.attname) for row in rows] for f in fields]],
+        )
 
 
 def due(now=None, limit=500) -> list[int]:

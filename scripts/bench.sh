@@ -28,6 +28,7 @@ STEPS=(
   "$BIN/python -m bench.conditional_alarms bad-day"
   "$BIN/python -m bench.raising"
   "$BIN/python -m bench.dispatch"
+  "$BIN/python -m bench.dispatch fanout"
   "$BIN/python -m bench.retention"
   "$BIN/python -m bench.due generate"
   "$BIN/python -m bench.due all"

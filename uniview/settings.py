@@ -288,6 +288,10 @@ SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
 BACKGROUND_JOB_TIMEOUT_SECONDS = env_int("BACKGROUND_JOB_TIMEOUT_SECONDS", 1800)
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
+# Fan-out: deliveries claimed and sent per task (one lease for the batch), and the threads a
+# worker process sends a batch on (PSA sessions are kept per thread and integration).
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 50)
+DELIVERY_THREADS = env_int("DELIVERY_THREADS", 4)
 APPLIANCE_OFFLINE_MINUTES = env_int("APPLIANCE_OFFLINE_MINUTES", 30)
 
 # --- Retention (observability/retention.py): rows older than this many days are pruned daily;

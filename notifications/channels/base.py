@@ -4,6 +4,8 @@ The two failures are the vendors' own (`integrations.http`): a channel's client 
 them, the outbox reads them.
 """
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -22,10 +24,19 @@ class Channel:
 
     kind = ""
 
-    def __init__(self, delivery):
+    def __init__(self, delivery, shared=None):
         self.delivery = delivery
         self.event = delivery.event
         self.alert = delivery.event.alert
+        # What one batch of this channel's deliveries shares (`shared()`), or None.
+        self.shared = shared
+
+    @classmethod
+    @contextmanager
+    def batch(cls):
+        """What the sends of one batch share, handed to each as `shared` (an email batch shares
+        one SMTP connection). Sends may run on several threads: it must be thread-safe."""
+        yield None
 
     @classmethod
     def for_kind(cls, kind: str):

@@ -1,8 +1,10 @@
 """Email to the account's list (R13.2), through Django's mail API and so any anymail backend."""
 
 import smtplib
+import threading
+from contextlib import contextmanager
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from alerts.models import AlertSettings
@@ -16,8 +18,58 @@ SUBJECTS = {
 }
 
 
+class MailBatch:
+    """One mail connection for a batch of sends (opened at the first, closed at the end), and
+    each account's list read once per batch. Sends on several threads take turns on it; a
+    failed send closes it, so the next send opens a fresh one."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connection = None
+        self._recipients = {}
+
+    def recipients(self, account):
+        if account.pk not in self._recipients:
+            self._recipients[account.pk] = AlertSettings.for_account(account).emails
+        return self._recipients[account.pk]
+
+    def send(self, message):
+        with self._lock:
+            if self._connection is None:
+                connection = get_connection(fail_silently=False)
+                connection.open()
+                self._connection = connection
+            message.connection = self._connection
+            try:
+                message.send()
+            except BaseException:
+                self._close()
+                raise
+
+    def _close(self):
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # a connection that broke mid-send may not close cleanly
+                pass
+
+    def close(self):
+        with self._lock:
+            self._close()
+
+
 class EmailChannel(Channel):
     kind = "email"
+
+    @classmethod
+    @contextmanager
+    def batch(cls):
+        mail = MailBatch()
+        try:
+            yield mail
+        finally:
+            mail.close()
 
     @classmethod
     def targets_for(cls, account, events):
@@ -28,7 +80,7 @@ class EmailChannel(Channel):
 
     def send(self) -> str:
         alert, event = self.alert, self.event
-        recipients = AlertSettings.for_account(alert.account).emails
+        recipients = self.shared.recipients(alert.account) if self.shared else AlertSettings.for_account(alert.account).emails
         if not recipients:
             return "no recipients"
         context = {
@@ -46,7 +98,10 @@ class EmailChannel(Channel):
         )
         message.attach_alternative(render_to_string("notifications/email/alert.html", context), "text/html")
         try:
-            message.send()
+            if self.shared:
+                self.shared.send(message)
+            else:
+                message.send()
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentError(f"recipients refused: {exc}") from exc
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
