@@ -32,32 +32,20 @@ from django.db import connection, transaction  # noqa: E402
 from alerts.evaluation import evaluate  # noqa: E402
 from alerts.models import Alert, AlertSettings  # noqa: E402
 from alerts.rules import backup_alarm, hot_copy_alarm  # noqa: E402
+from bench.rows import copy_rows, next_ids  # noqa: E402
+from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupCopy, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+DUE = changed_moment()  # new rows are due at once, as Asset's default makes them
 DAYS = 30
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Australia/Sydney"]
 LARGE = {"name": "Bench MSP (100k assets)", "orgs": 2000, "appliances": 500, "assets": 100_000}
 SMALL = {"name": "Bench MSP (1k assets)", "orgs": 20, "appliances": 5, "assets": 1_000}
 RESULTS = Path(__file__).with_name("RESULTS.md")
-
-
-def _copy(model, columns, rows):
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _next_ids(model, count):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [model._meta.db_table, count])
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _organizations(account, size):
@@ -79,16 +67,16 @@ def _appliances(account, orgs, size, rng):
 
 
 def _assets(account, appliances, size, rng):
-    ids = _next_ids(Asset, size["assets"])
+    ids = next_ids(Asset, size["assets"])
     assets = []
     for n, asset_id in enumerate(ids):
         appliance_id, org_id, zone = appliances[n % len(appliances)]
         weekly = n % 20 == 0
         assets.append((asset_id, appliance_id, org_id, zone, rng.randrange(24), weekly, n % 5 < 2))
-    _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
-                  "hot_copy", "created_at", "updated_at"],
-          ((a[0], account.pk, a[1], a[2], f"vm-{a[0]}", f"vm-{a[0]:06d}", "vmware", a[6], NOW, NOW) for a in assets))
-    _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
+    copy_rows(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
+                  "hot_copy", "created_at", "updated_at", "next_check_at"],
+          ((a[0], account.pk, a[1], a[2], f"vm-{a[0]}", f"vm-{a[0]:06d}", "vmware", a[6], NOW, NOW, DUE) for a in assets))
+    copy_rows(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
           ((account.pk, a[0], "Weekly" if a[5] else "Daily", f"FREQ={'WEEKLY;BYDAY=SU' if a[5] else 'DAILY'};BYHOUR={a[4]};BYMINUTE=0",
             f"2026-09-01T{a[4]:02d}:00:00") for a in assets))
     return assets
@@ -97,7 +85,7 @@ def _assets(account, appliances, size, rng):
 def _backups(account, assets, rng):
     """One backup per scheduled start in the last 30 days; hot copies for hot-copied assets."""
     backup_rows, copy_rows = [], []
-    backup_ids = iter(_next_ids(Backup, sum(DAYS + 1 if not a[5] else DAYS // 7 + 2 for a in assets)))
+    backup_ids = iter(next_ids(Backup, sum(DAYS + 1 if not a[5] else DAYS // 7 + 2 for a in assets)))
     for n, (asset_id, _appliance, _org, zone, hour, weekly, hot) in enumerate(assets):
         tz = ZoneInfo(zone)
         # A few fixed cases in every account, so both sizes exercise every query.
@@ -119,9 +107,9 @@ def _backups(account, assets, rng):
             if copied and end + timedelta(minutes=35) <= NOW:
                 copy_rows.append((account.pk, asset_id, backup_id, f"c{backup_id}", "hot", "success",
                                   end + timedelta(minutes=5), end + timedelta(minutes=35), ""))
-    _copy(Backup, ["id", "account_id", "asset_id", "external_id", "type", "status", "started_at", "finished_at",
+    copy_rows(Backup, ["id", "account_id", "asset_id", "external_id", "type", "status", "started_at", "finished_at",
                    "size_bytes", "error"], backup_rows)
-    _copy(BackupCopy, ["account_id", "asset_id", "backup_id", "external_id", "target", "status", "started_at",
+    copy_rows(BackupCopy, ["account_id", "asset_id", "backup_id", "external_id", "target", "status", "started_at",
                        "finished_at", "error"], copy_rows)
     return len(backup_rows), len(copy_rows)
 

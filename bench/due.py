@@ -34,6 +34,7 @@ from django.utils import timezone  # noqa: E402
 
 from alerts.evaluation import evaluate, evaluate_due  # noqa: E402
 from alerts.models import Alert, AlertSettings, Evaluation  # noqa: E402
+from bench.rows import copy_rows, next_ids  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
@@ -61,20 +62,6 @@ def record(line: str) -> None:
         out.write(line + "\n")
 
 
-def _copy(model, columns, rows):
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _next_ids(model, count):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [model._meta.db_table, count])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def build(name, assets, organizations, appliances, backed_up, next_check_at):
     now = timezone.now()
     started = time.monotonic()
@@ -92,18 +79,18 @@ def build(name, assets, organizations, appliances, backed_up, next_check_at):
             for n in range(appliances)
         ])
         boxes = list(Appliance.objects.filter(account=account).values_list("id", "organization_id"))
-        ids = _next_ids(Asset, assets)
+        ids = next_ids(Asset, assets)
         hour = (now - timedelta(hours=2)).hour  # the last start: two hours ago, backed up since
         moment = now + next_check_at if next_check_at is not None else now - timedelta(days=36500)
-        _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
+        copy_rows(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
                       "hot_copy", "created_at", "updated_at", "next_check_at"],
               ((pk, account.pk, *boxes[n % len(boxes)], f"vm-{pk}", f"vm-{pk}", "vmware", False, now, now, moment)
                for n, pk in enumerate(ids)))
-        _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
+        copy_rows(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
               ((account.pk, pk, "Daily", f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0", f"2026-09-01T{hour:02d}:00:00")
                for pk in ids))
         if backed_up:
-            _copy(Backup, ["account_id", "asset_id", "external_id", "type", "status", "started_at", "finished_at",
+            copy_rows(Backup, ["account_id", "asset_id", "external_id", "type", "status", "started_at", "finished_at",
                            "size_bytes", "error"],
                   ((account.pk, pk, f"b{pk}", "full", "success", now - timedelta(hours=1, minutes=50),
                     now - timedelta(hours=1), 1, "") for pk in ids))

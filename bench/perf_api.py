@@ -31,6 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from alerts.models import Alert, AlertSettings  # noqa: E402
+from bench.rows import copy_rows  # noqa: E402
 from inventory.models import Appliance, Asset  # noqa: E402
 from tenancy.accounts import add_member, create_account  # noqa: E402
 from tenancy.models import Account, ApiToken, Organization, Role, TokenScope  # noqa: E402
@@ -44,13 +45,6 @@ DASH_OPEN, DASH_ORGS = 10_000, 200
 HERE = Path(__file__).resolve().parent
 FIGURES, RESULTS = HERE / "RESULTS_perf.json", HERE / "RESULTS_perf.md"
 KINDS = ["backup_alarm", "hot_copy_alarm", "appliance_offline", "appliance_alert", "purging"]
-
-
-def _copy(model, columns, rows):
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
 
 
 ALERT_COLUMNS = ["account_id", "fingerprint", "kind", "category", "organization_id", "subject", "title",
@@ -86,9 +80,9 @@ def generate():
     started = time.monotonic()
     with transaction.atomic():
         account, _, orgs = _account(BIG, ORGS)
-        _copy(Alert, ALERT_COLUMNS, _alert_rows(account.pk, orgs, TOTAL, OPEN, "perf"))
+        copy_rows(Alert, ALERT_COLUMNS, _alert_rows(account.pk, orgs, TOTAL, OPEN, "perf"))
         account, _, orgs = _account(DASH, DASH_ORGS)
-        _copy(Alert, ALERT_COLUMNS, _alert_rows(account.pk, orgs, DASH_OPEN * 2, DASH_OPEN, "dash"))
+        copy_rows(Alert, ALERT_COLUMNS, _alert_rows(account.pk, orgs, DASH_OPEN * 2, DASH_OPEN, "dash"))
         account, _, orgs = _account(INGEST, 1)
         appliance = Appliance.objects.create(account=account, organization_id=orgs[0][0], external_id="ua-1",
                                              name="ua-1", version="10.8.2", timezone="UTC", last_contact_at=NOW)

@@ -35,12 +35,15 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from alerts.models import Alert, AlertSettings  # noqa: E402
+from bench.rows import copy_rows  # noqa: E402
+from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+DUE = changed_moment()  # new rows are due at once, as Asset's default makes them
 SIZES = (10_000, 50_000, 100_000)
 ASSETS_PER_ORGANIZATION = 50
 ASSETS_PER_APPLIANCE = 200
@@ -49,13 +52,6 @@ RESULTS = Path(__file__).with_name("RESULTS_raising.md")
 
 def _name(n):
     return f"Bench raising ({n:,} alarms)"
-
-
-def _copy(table, columns, rows):
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
 
 
 def build(n):
@@ -84,11 +80,11 @@ def build(n):
                            [Asset._meta.db_table, n])
             ids = [row[0] for row in cursor.fetchall()]
         assets = [(asset_id, *appliances[i * len(appliances) // n]) for i, asset_id in enumerate(ids)]
-        _copy(Asset._meta.db_table, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name",
-                                     "type", "hot_copy", "created_at", "updated_at"],
-              ((a, account.pk, appliance, org, f"vm-{a}", f"vm-{a:07d}", "vmware", False, NOW, NOW)
+        copy_rows(Asset._meta.db_table, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name",
+                                     "type", "hot_copy", "created_at", "updated_at", "next_check_at"],
+              ((a, account.pk, appliance, org, f"vm-{a}", f"vm-{a:07d}", "vmware", False, NOW, NOW, DUE)
                for a, appliance, org in assets))
-        _copy(BackupSchedule._meta.db_table, ["account_id", "asset_id", "name", "rrule", "dtstart"],
+        copy_rows(BackupSchedule._meta.db_table, ["account_id", "asset_id", "name", "rrule", "dtstart"],
               ((account.pk, a, "Daily", f"FREQ=DAILY;BYHOUR={a % 24};BYMINUTE=0", "2026-09-01T00:00:00")
                for a, _, _ in assets))
     with connection.cursor() as cursor:
