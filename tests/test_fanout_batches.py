@@ -7,6 +7,7 @@ from unittest.mock import patch
 import pytest
 from django.core.mail import get_connection
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
@@ -191,5 +192,27 @@ def test_psa_sends_keep_a_session_per_thread_and_integration_across_batches(sett
             assert set(outbox.deliver_batch(ids[8:]).values()) == {"sent"}
             assert made.call_count == first  # the next batch reuses the threads' sessions
         assert len(fake.tickets) == 16
+    finally:
+        fake.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_tickets_reads_its_psa_integration_and_each_company_once(settings):
+    settings.DELIVERY_THREADS = 1  # the sends run on this thread's connection, where the queries are seen
+    fake = ConnectWiseFake().start()
+    try:
+        cast = quiet_cast()
+        make_psa(cast.account_a, "connectwise", fake)
+        for n in range(6):
+            make_appliance(cast.account_a, cast.org_a1, f"silent-{n}", last_contact_at=NOW - timedelta(hours=1))
+        evaluate(cast.account_a, NOW)
+        ids = list(tickets().values_list("pk", flat=True))
+        assert len(ids) >= 6
+        with CaptureQueriesContext(connections["default"]) as seen:
+            assert set(outbox.deliver_batch(ids).values()) == {"sent"}
+        sql = [q["sql"] for q in seen.captured_queries]
+        assert sum('FROM "integrations_integration"' in q for q in sql) == 1
+        assert sum('FROM "notifications_psacompanymapping"' in q for q in sql) == 1  # one organization
+        assert len(fake.tickets) == len(ids)  # every ticket made, each once
     finally:
         fake.stop()

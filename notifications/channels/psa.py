@@ -5,6 +5,8 @@ What a ticket says (and which PSA company it goes to) is written here, since it 
 notifications' PsaCompanyMapping; the idempotent open/close dance of invariant 4 too.
 """
 
+import threading
+from contextlib import contextmanager
 from datetime import UTC
 
 from integrations import kinds
@@ -18,16 +20,34 @@ from notifications.models import Delivery, PsaCompanyMapping
 NO_TICKET_KINDS = {"dbma_integration"}
 
 
-def company_for(integration, organization) -> str:
-    """The PSA company of an alert's organization, else the default company."""
+def company_for(integration, organization, companies=None) -> str:
+    """The PSA company of an alert's organization, else the default company. `companies`, a
+    dict a batch shares, keeps each organization's mapping once read."""
     if organization is not None:
-        mapped = PsaCompanyMapping.objects.filter(organization=organization).values_list("company", flat=True).first()
+        if companies is not None and organization.pk in companies:
+            mapped = companies[organization.pk]
+        else:
+            mapped = PsaCompanyMapping.objects.filter(organization=organization).values_list("company", flat=True).first()
+            if companies is not None:
+                companies[organization.pk] = mapped
         if mapped:
             return mapped
     return str(integration.options.get("default_company") or "")
 
 
-def ticket_for(integration, alert, limit=100) -> Ticket:
+class Batch:
+    """What the ticket sends of one batch share: each PSA integration read (and its
+    credentials decrypted) once, each organization's company looked up once, and a client
+    per sending thread (a client's HTTP session belongs to the thread that made it). Two
+    threads reading the same thing at once both read it; the answer is the same."""
+
+    def __init__(self):
+        self.integrations: dict = {}
+        self.companies: dict = {}
+        self.clients: dict = {}
+
+
+def ticket_for(integration, alert, limit=100, companies=None) -> Ticket:
     """Title ends with the alert's ref (the lookup key after a crash, invariant 4)."""
     suffix = f" [{alert.ref}]"
     title = alert.title[: limit - len(suffix)] + suffix
@@ -44,7 +64,7 @@ def ticket_for(integration, alert, limit=100) -> Ticket:
     ]
     lines += [f"{key}: {value}" for key, value in (alert.details or {}).items()]
     lines += ["", f"Open the alert in uniview: {alert_url(alert)}", f"Reference: {alert.ref}"]
-    return Ticket(title, "\n".join(lines), company_for(integration, alert.organization), alert.ref)
+    return Ticket(title, "\n".join(lines), company_for(integration, alert.organization, companies), alert.ref)
 
 
 def is_retry(delivery) -> bool:
@@ -56,6 +76,11 @@ def is_retry(delivery) -> bool:
 class PsaChannel(Channel):
     """A ticket per raised alert; closed on resolve when the option says so (R13.3).
     `Channel.for_kind(kind)` gives the channel of one PSA kind; its client is the table's."""
+
+    @classmethod
+    @contextmanager
+    def batch(cls):
+        yield Batch()
 
     @classmethod
     def targets_for(cls, account, events):
@@ -74,18 +99,29 @@ class PsaChannel(Channel):
         return pairs
 
     def integration(self) -> Integration:
+        key = (self.delivery.account_id, self.delivery.target)
+        if self.shared is not None and key in self.shared.integrations:
+            return self.shared.integrations[key]
         integration = Integration.objects.filter(pk=int(self.delivery.target), account=self.delivery.account).first()
         if integration is None:
             raise PermanentError("the PSA integration was removed")
+        if self.shared is not None:
+            self.shared.integrations[key] = integration
         return integration
 
     def client(self, integration):
-        return kinds.get(self.kind).client_class(integration)
+        if self.shared is None:
+            return kinds.get(self.kind).client_class(integration)
+        key = (threading.get_ident(), integration.pk)
+        if key not in self.shared.clients:
+            self.shared.clients[key] = kinds.get(self.kind).client_class(integration)
+        return self.shared.clients[key]
 
     def open(self) -> str:
         integration = self.integration()
         client = self.client(integration)
-        ticket = ticket_for(integration, self.alert, getattr(client, "title_limit", 100))
+        companies = self.shared.companies if self.shared is not None else None
+        ticket = ticket_for(integration, self.alert, getattr(client, "title_limit", 100), companies)
         if not ticket.company:
             raise PermanentError("no PSA company for this organization and no default company")
         # Invariant 4: any try after the first may follow a crash or a dropped answer
