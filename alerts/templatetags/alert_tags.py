@@ -6,6 +6,8 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
+from alerts import details_text
+
 register = template.Library()
 
 
@@ -20,6 +22,12 @@ def detail_rows(details):
             value = "—"
         rows.append((key.replace("_", " ").capitalize(), value))
     return rows
+
+
+@register.filter
+def detail_lines(details):
+    """Every detail as (label, text), the checklist one check a row (emails and tickets)."""
+    return details_text.detail_lines(details)
 
 
 # Why an alert resolved, as the alert's page says it; the stored keys are for programs (API).

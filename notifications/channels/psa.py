@@ -9,6 +9,7 @@ import threading
 from contextlib import contextmanager
 from datetime import UTC
 
+from alerts.details_text import detail_lines
 from integrations import kinds
 from integrations.models import Integration
 from integrations.psa.connection import psa_integration
@@ -58,11 +59,10 @@ def ticket_for(integration, alert, limit=100, companies=None) -> Ticket:
         where.append(f"Asset: {alert.asset.name}")
     lines = [
         f"What failed: {alert.kind_label} — {alert.title}",
-        f"Subject: {alert.subject}",
         *where,
         f"Since: {alert.raised_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]
-    lines += [f"{key}: {value}" for key, value in (alert.details or {}).items()]
+    lines += [f"{label}: {text}" for label, text in detail_lines(alert.details)]
     lines += ["", f"Open the alert in uniview: {alert_url(alert)}", f"Reference: {alert.ref}"]
     return Ticket(title, "\n".join(lines), company_for(integration, alert.organization, companies), alert.ref)
 
