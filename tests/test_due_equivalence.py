@@ -208,7 +208,7 @@ def replay():
 
 
 @pytest.mark.django_db
-def test_a_month_evaluated_by_due_time_opens_the_same_alerts_as_full_evaluations():
+def test_r14_1_a_month_evaluated_by_due_time_opens_the_same_alerts_as_full_evaluations():
     difference, seen = replay()
     assert difference is None, difference
     kinds = {kind for kind, _ in seen}
@@ -217,7 +217,7 @@ def test_a_month_evaluated_by_due_time_opens_the_same_alerts_as_full_evaluations
 
 
 @pytest.mark.django_db
-def test_the_replay_finds_a_threshold_change_that_did_not_make_assets_due(monkeypatch):
+def test_r4_6_the_replay_finds_a_threshold_change_that_did_not_make_assets_due(monkeypatch):
     monkeypatch.setattr(due, "account_changed", lambda account_id: 0)  # R4.6 forgotten
     difference, _ = replay()
     assert difference is not None
@@ -225,7 +225,7 @@ def test_the_replay_finds_a_threshold_change_that_did_not_make_assets_due(monkey
 
 
 @pytest.mark.django_db
-def test_the_replay_finds_alarms_that_missed_their_appliance_going_silent(monkeypatch):
+def test_r7_2_the_replay_finds_alarms_that_missed_their_appliance_going_silent(monkeypatch):
     monkeypatch.setattr(evaluation, "gone_silent", lambda account, now: set())  # R7.2 forgotten
     difference, _ = replay()
     assert difference is not None

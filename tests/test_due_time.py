@@ -67,7 +67,7 @@ def test_an_idle_cycle_writes_nothing_not_even_its_evaluation_row(cast):
     assert writes == []
 
 
-def test_a_good_backup_makes_its_asset_due_at_once_and_resolves_its_alarm(cast):
+def test_r5_1_a_good_backup_makes_its_asset_due_at_once_and_resolves_its_alarm(cast):
     set_global(cast.account_a)
     asset = make_asset(make_appliance(cast.account_a, cast.org_a1, last_contact_at=DUE + timedelta(days=1)))
     at = DUE + timedelta(hours=1)
@@ -80,7 +80,7 @@ def test_a_good_backup_makes_its_asset_due_at_once_and_resolves_its_alarm(cast):
     assert Alert.objects.filter(account=cast.account_a, state="open").count() == 0
 
 
-def test_a_full_evaluation_split_per_organization_gives_the_full_result(cast):
+def test_r14_1_a_full_evaluation_split_per_organization_gives_the_full_result(cast):
     set_global(cast.account_a)
     for org, name in ((cast.org_a1, "a"), (cast.org_a2, "b")):
         appliance = make_appliance(cast.account_a, org, name, last_contact_at=DUE - timedelta(days=1))

@@ -33,7 +33,7 @@ def silent_appliances(cast, count):
     return list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
 
 
-def test_a_batch_is_claimed_under_one_lease_and_never_claimed_twice(cast):
+def test_r13_5_a_batch_is_claimed_under_one_lease_and_never_claimed_twice(cast):
     ids = silent_appliances(cast, 5)
     first = outbox.claim_batch(ids, limit=3)
     assert [d.pk for d in first] == ids[:3]
@@ -64,7 +64,7 @@ def test_the_claim_skips_rows_another_worker_has_locked_instead_of_waiting():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_with_one_failing_delivery_retries_only_that_one(smtp):
+def test_r13_5_a_batch_with_one_failing_delivery_retries_only_that_one(smtp):
     cast = build_cast()
     ids = silent_appliances(cast, 6)
     smtp.server_error(times=1)
@@ -101,7 +101,7 @@ def test_a_batch_of_email_opens_one_smtp_connection(smtp):
     assert len(smtp.messages) == 5
 
 
-def test_a_batch_out_of_time_hands_back_what_it_did_not_try(cast, mailoutbox):
+def test_r13_5_a_batch_out_of_time_hands_back_what_it_did_not_try(cast, mailoutbox):
     ids = silent_appliances(cast, 3)
     assert outbox.deliver_batch(ids, deadline=0) == dict.fromkeys(ids, "pending")
     assert mailoutbox == []
@@ -118,7 +118,7 @@ def test_queue_sends_one_task_per_batch(settings):
     assert [call.args[0] for call in delay.call_args_list] == [[1, 2], [3, 4], [5]]
 
 
-def test_a_message_of_the_single_delivery_task_queued_before_batching_is_still_served(cast, mailoutbox):
+def test_r13_5_a_message_of_the_single_delivery_task_queued_before_batching_is_still_served(cast, mailoutbox):
     [delivery_id] = silent_appliances(cast, 1)
     assert tasks.deliver.name == "notifications.tasks.deliver"
     assert tasks.deliver_batch.name == "notifications.tasks.deliver_batch"
@@ -138,7 +138,7 @@ def test_the_batch_task_ends_before_its_lease():
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_batch_leaves_every_delivery_of_the_batch_sent_exactly_once(tmp_path):
+def test_r13_5_a_worker_killed_mid_batch_leaves_every_delivery_of_the_batch_sent_exactly_once(tmp_path):
     fake = ConnectWiseFake().start()
     fake.hold_after_acting.clear()  # every ticket is made, then its answer waits: the batch is mid-call
     lease = 3

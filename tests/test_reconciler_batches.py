@@ -43,7 +43,7 @@ def test_raising_over_several_batches_writes_one_alert_event_and_delivery_per_co
     assert first.organization_name == cast.org_a1.name and first.links == {"appliance": "https://portal.example/appliances/0"}
 
 
-def test_a_second_cycle_over_several_batches_keeps_everything_and_writes_nothing(cast):
+def test_r14_2_a_second_cycle_over_several_batches_keeps_everything_and_writes_nothing(cast):
     reconcile(cast.account_a, KINDS, stream(cast.org_a1, 10, missed=1), NOW, batch_size=3)
     with CaptureQueriesContext(connection) as ctx:
         outcome = reconcile(cast.account_a, KINDS, stream(cast.org_a1, 10, missed=1), NOW + timedelta(minutes=5),
@@ -105,7 +105,7 @@ def test_a_fingerprint_yielded_in_two_batches_is_one_alert(cast):
     assert outcome.raised == 4 and Alert.objects.count() == 4 and AlertEvent.objects.count() == 4
 
 
-def test_a_condition_in_a_later_batch_supersedes_an_alert_not_wanted_any_more(cast):
+def test_r8_5_a_condition_in_a_later_batch_supersedes_an_alert_not_wanted_any_more(cast):
     reconcile(cast.account_a, KINDS, [condition(cast.org_a1, 1), condition(cast.org_a1, 2)], NOW)
     worse = Condition(kind="appliance_offline", subject="appliance:1:worse", title="worse", organization_id=cast.org_a1.pk,
                       supersedes=("appliance_offline:appliance:1",))
@@ -142,7 +142,7 @@ def test_raise_alerts_over_several_batches_answers_every_alert_with_its_fields(c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_second_writer_raising_the_same_batches_at_once_adds_nothing():
+def test_r14_2_a_second_writer_raising_the_same_batches_at_once_adds_nothing():
     cast = build_cast()
 
     def raise_all():

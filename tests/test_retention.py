@@ -61,7 +61,7 @@ def test_backups_older_than_the_age_go_and_younger_ones_stay(appliance):
     assert result["backups"].deleted == len(old)
 
 
-def test_an_assets_newest_backup_and_newest_good_backup_stay_whatever_their_age(appliance):
+def test_r5_1_an_assets_newest_backup_and_newest_good_backup_stay_whatever_their_age(appliance):
     asset = make_asset(appliance)
     oldest_good = make_backup(asset, days_ago(600))
     make_backup(asset, days_ago(550), status="failed")
@@ -78,7 +78,7 @@ def test_an_assets_newest_backup_and_newest_good_backup_stay_whatever_their_age(
     assert [c["kind"] for c in before] == ["backup_alarm"]
 
 
-def test_the_hot_copy_alarm_reads_the_same_backups_after_pruning(appliance):
+def test_r6_1_the_hot_copy_alarm_reads_the_same_backups_after_pruning(appliance):
     """R6: copies stopped 460 days ago; the newest hot-copied good backup and the oldest good
     backup after it stay, so 'not copied since' keeps its date."""
     asset = make_asset(appliance, hot_copy=True)
@@ -235,7 +235,7 @@ def test_a_closed_alert_goes_with_its_events_deliveries_and_attempts(cast):
     assert result["closed alerts"].also == "with 4 events, with 4 deliveries"
 
 
-def test_an_open_alert_keeps_its_history_and_its_raised_delivery_whatever_their_age(cast):
+def test_r13_5_an_open_alert_keeps_its_history_and_its_raised_delivery_whatever_their_age(cast):
     still_open = alert(cast, "open", days_ago(700), state="open")
     prune()
     assert Alert.objects.filter(pk=still_open.pk).exists()
