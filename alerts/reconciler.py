@@ -27,6 +27,7 @@ from django.db.models import Q
 
 from alerts import events, lifecycle
 from alerts.conditions import as_json, content_hash
+from alerts.maintenance import Hold
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.set_writes import as_jsonb, batched, loaded, one_of, rows_source, skip_locked
 from alerts.severity import severity
@@ -78,7 +79,8 @@ def diff(account, kinds, conditions, now, resolve_reason="cleared", subset=None)
     cleared = [a for a in cleared if a.fingerprint not in replaced]
     planned.resolve.extend(_reasons(account, cleared, resolve_reason).items())
     planned.kept = [(open_alerts[fp], c) for fp, c in wanted.items() if fp in open_alerts]
-    planned.raise_ = _not_quiet(account, [c for fp, c in wanted.items() if fp not in open_alerts], now)
+    new = Hold(account, now, record=False).back([c for fp, c in wanted.items() if fp not in open_alerts])  # R16.2
+    planned.raise_ = _not_quiet(account, new, now)
     return planned
 
 
@@ -108,6 +110,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
     an evaluation of some assets never resolves another asset's alert (see `diff`)."""
     size = batch_size or BATCH
     outcome = Outcome()
+    hold = Hold(account, now)  # R16.2: maintenance windows hold new conditions back
     with transaction.atomic():
         open_alerts = _open_alerts(account, kinds, subset)
         wanted, replaced = set(), set()
@@ -122,7 +125,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
             kept = [(open_alerts[fp], c) for fp, c in unique.items() if fp in open_alerts]
             outcome.kept += len(kept)
             _keep(kept, now)
-            new = [c for fp, c in unique.items() if fp not in open_alerts]
+            new = hold.back([c for fp, c in unique.items() if fp not in open_alerts])
             outcome.raised += len(_raise_batch(account, _not_quiet(account, new, now), now))
         cleared = [alert.pk for fp, alert in open_alerts.items() if fp not in wanted]
         superseded = {alert.pk for fp, alert in open_alerts.items() if fp not in wanted and fp in replaced}

@@ -14,6 +14,7 @@ from alerts.groups import open_groups
 from alerts.models import Alert, AlertState, Severity
 from alerts.severity import RANK, rank_expression
 from inventory.models import Appliance
+from maintenance.words import notes as maintenance_notes
 from tenancy.models import Organization
 from tenancy.pages import DISMISS, DISMISS_SELECTION, member_page
 from tenancy.validation import parse_id
@@ -85,6 +86,7 @@ def alert_list(request, member):
         "group_choices": all_groups,
         "kinds": KINDS,
         "severities": Severity.choices,
+        "maintenance_notes": maintenance_notes(member.account, anything=True),  # R16.3
         "can_dismiss": member.can(DISMISS),
         "can_dismiss_selection": member.can(DISMISS_SELECTION),
     }
