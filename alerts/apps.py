@@ -15,6 +15,11 @@ class AlertsConfig(AppConfig):
 
         evaluation_wanted.connect(_evaluate_on_demand, dispatch_uid="alerts-evaluate-on-demand")
 
+        from alerts import storms
+        from alerts.events import events_recorded
+
+        events_recorded.connect(storms.on_events, dispatch_uid="alerts-storms")  # R17: storms shrink, incidents release
+
         from alerts import panels
 
         panels.register()  # the organization and appliance pages show alerts without importing alerts

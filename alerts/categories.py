@@ -25,6 +25,9 @@ KINDS = {
     "dbma_backup": "Datto Backup for Microsoft Azure",
     "dbma_integration": "Datto Portal integration",
     "purging": "Purging insights",
+    # R17: noise control (alerts/storms.py, alerts/rules/vendor_incident.py).
+    "alert_storm": "Alert storm",
+    "vendor_incident": "Vendor incident",
 }
 
 KIND_CHOICES = list(KINDS.items())  # as Alert.kind declares them; names the API's AlertKindEnum

@@ -16,6 +16,9 @@ from alerts.set_writes import loaded, rows_source
 # Sent with `events` (the AlertEvent rows just written) inside their transaction; a receiver
 # that raises rolls the events back with it.
 events_recorded = Signal()
+# R17.1: sent with `alert_ids` whose raised events were written in this transaction and that
+# have just joined a storm: the outbox withdraws their own tickets and emails (not sent yet).
+grouped = Signal()
 
 
 def record(alerts: list[Alert], type_: str, at, actor=None, reason: str = "", fan_out: bool = True) -> list[AlertEvent]:

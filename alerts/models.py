@@ -60,6 +60,13 @@ class Alert(models.Model):
     # Issue 17: title, details and links in one value, so a cycle compares a kept alert with its
     # condition without reading its JSON (alerts.conditions.content_hash).
     details_hash = models.CharField(max_length=64, blank=True, default="")
+    # R17 noise control (alerts/storms.py): the storm alert that sends this alert's ticket and
+    # email as one grouped notification (R17.1); the vendor incident that explains it and holds its
+    # fan-out while open (R17.2); flapping (held open, resolves after FLAPPING_CLEAR quiet time).
+    storm = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    held_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="held")
+    flapping = models.BooleanField(default=False, db_default=False)
+    clear_since = models.DateTimeField(null=True, blank=True)
 
     tenancy_organization_field = "organization"
 
@@ -113,6 +120,7 @@ class AlertEvent(models.Model):
         RESOLVED = "resolved"
         DISMISSED = "dismissed"
         MOVED = "moved"  # R15.1: history only, fans nothing out
+        UPDATED = "updated"  # R17.1: a storm's members joined or resolved (a note on its ticket)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
@@ -139,6 +147,13 @@ class AlertSettings(models.Model):
     purging_alerts = models.BooleanField(default=True)
     realert_hours = models.PositiveIntegerField(default=24)
     emails = models.JSONField(default=list, blank=True)
+    # R17.1: more than this many alerts of one kind and cause in one organization in one
+    # evaluation go out as one grouped ticket and email (0: storm control off).
+    storm_threshold = models.PositiveIntegerField(default=10, db_default=10)
+    # R17.2: a vendor-side failure in at least this many organizations is one vendor incident.
+    incident_organizations = models.PositiveIntegerField(default=5, db_default=5)
+    # Flapping: an alert raised again more than this many times in a day is held open.
+    flapping_raises = models.PositiveIntegerField(default=3, db_default=3)
 
     tenancy_organization_field = None
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import Q
 
-from alerts import events, lifecycle
+from alerts import events, lifecycle, storms
 from alerts.conditions import as_json, content_hash
 from alerts.maintenance import Hold
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
@@ -92,6 +92,7 @@ class _Open(NamedTuple):
     organization_id: int | None
     group_key: str
     group_label: str
+    clear_since: object  # a flapping alert clear since then (alerts.storms.Clearing), else None
 
 
 def _open_alerts(account, kinds, subset=None) -> dict[str, _Open]:
@@ -99,7 +100,7 @@ def _open_alerts(account, kinds, subset=None) -> dict[str, _Open]:
     if subset is not None:
         rows = rows.filter(subset)
     rows = rows.order_by().values_list(
-        "fingerprint", "pk", "details_hash", "organization_id", "group_key", "group_label"
+        "fingerprint", "pk", "details_hash", "organization_id", "group_key", "group_label", "clear_since"
     )
     return {row[0]: _Open(*row[1:]) for row in rows.iterator(chunk_size=10000)}
 
@@ -113,6 +114,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
     hold = Hold(account, now)  # R16.2: maintenance windows hold new conditions back
     with transaction.atomic():
         open_alerts = _open_alerts(account, kinds, subset)
+        tally, clearing = storms.Tally(account), storms.Clearing()  # R17, flapping
         wanted, replaced = set(), set()
         for batch in batched(conditions, size):
             unique = {}  # a fingerprint repeated within a batch: the last counts; in a later batch: ignored
@@ -125,12 +127,14 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
             kept = [(open_alerts[fp], c) for fp, c in unique.items() if fp in open_alerts]
             outcome.kept += len(kept)
             _keep(kept, now)
+            clearing.back([alert.pk for alert, _ in kept if alert.clear_since is not None])
             new = hold.back([c for fp, c in unique.items() if fp not in open_alerts])
-            outcome.raised += len(_raise_batch(account, _not_quiet(account, new, now), now))
+            outcome.raised += len(_raise_batch(account, _not_quiet(account, new, now), now, tally))
         cleared = [alert.pk for fp, alert in open_alerts.items() if fp not in wanted]
         superseded = {alert.pk for fp, alert in open_alerts.items() if fp not in wanted and fp in replaced}
         del open_alerts, wanted
         for ids in batched(cleared, size):
+            ids = clearing.settle(ids, now, resolve_reason, superseded)  # a flapping alert stays a while
             outcome.resolved += _resolve_cleared(account, ids, superseded, now, resolve_reason)
     return outcome
 
@@ -272,7 +276,7 @@ def raise_alerts(account, conditions, now) -> list[Alert]:
     return raised
 
 
-def _raise_batch(account, conditions, now) -> list[Alert]:
+def _raise_batch(account, conditions, now, tally=None) -> list[Alert]:
     """One batch of new alerts in one statement, then their events (and, through the
     outbox's receiver, their deliveries): a storm needs memory for one batch only."""
     if not conditions:
@@ -313,10 +317,11 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
             "group_key": row[8], "group_label": row[9], "state": AlertState.OPEN, "raised_at": now,
             "resolved_at": None, "resolved_reason": "", "dismissed_at": None, "dismissed_by_id": None,
             "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[10],
-            "severity": row[11],
+            "severity": row[11], "storm_id": None, "held_by_id": None, "flapping": False, "clear_since": None,
         }
         alert = loaded(Alert, values)
         alert._state.fields_cache["account"] = account
         raised.append(alert)
+    storms.on_raise(account, raised, now, tally)  # R17: storms, vendor incidents, flapping
     events.record(raised, AlertEvent.Type.RAISED, now)
     return raised

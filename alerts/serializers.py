@@ -16,8 +16,15 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = [
             "id", "ref", "kind", "category", "severity", "title", "organization", "organization_name", "group", "subject", "appliance",
             "asset", "state", "raised_at", "resolved_at", "resolved_reason", "dismissed_at",
-            "dismissed_by", "dismiss_reason", "details", "links",
+            "dismissed_by", "dismiss_reason", "details", "links", "storm", "held_by", "flapping",
         ]
+        extra_kwargs = {
+            "storm": {"help_text": "R17.1: the storm alert whose one ticket and email list this alert; null: none."},
+            "held_by": {"help_text": "R17.2: the open vendor incident that explains this alert and holds its "
+                                     "tickets and emails; null: none."},
+            "flapping": {"help_text": "Raised again more than the account's limit in a day: held open until "
+                                      "clear for an hour."},
+        }
 
 
 class AlertEventSerializer(serializers.ModelSerializer):
@@ -96,8 +103,18 @@ class AlertSettingsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AlertSettings
-        fields = ["categories", "purging_alerts", "realert_hours", "emails"]
-        extra_kwargs = {"realert_hours": {"min_value": 1, "max_value": 8760}}
+        fields = ["categories", "purging_alerts", "realert_hours", "emails", "storm_threshold",
+                  "incident_organizations", "flapping_raises"]
+        extra_kwargs = {
+            "realert_hours": {"min_value": 1, "max_value": 8760},
+            # R17.1: more than this many alerts of one kind and cause in one organization: one grouped
+            # ticket and email; 0 turns storm control off.
+            "storm_threshold": {"min_value": 0, "max_value": 100000},
+            # R17.2: a vendor-side failure in at least this many organizations is one vendor incident.
+            "incident_organizations": {"min_value": 2, "max_value": 100000},
+            # An alert raised again more than this many times in a day is held open as flapping.
+            "flapping_raises": {"min_value": 1, "max_value": 1000},
+        }
 
     def validate_categories(self, value):
         if not isinstance(value, dict):

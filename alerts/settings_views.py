@@ -19,6 +19,8 @@ from alerts.tasks import start_evaluation
 from tenancy import job_views
 from tenancy.pages import MANAGE, member_page
 
+NOISE_FIELDS = ("storm_threshold", "incident_organizations", "flapping_raises")
+
 
 def _form_data(post) -> dict:
     emails = [e for e in re.split(r"[\s,;]+", post.get("emails", "")) if e]
@@ -27,6 +29,8 @@ def _form_data(post) -> dict:
         "purging_alerts": "purging_alerts" in post,
         "realert_hours": post.get("realert_hours", "").strip(),
         "emails": emails,
+        # R17, flapping: the noise-control limits.
+        **{name: post[name].strip() for name in NOISE_FIELDS if name in post},
     }
 
 
@@ -44,6 +48,7 @@ def alert_settings(request, member):
     shown = submitted if errors else {
         "categories": current.categories, "purging_alerts": current.purging_alerts,
         "realert_hours": current.realert_hours, "emails": current.emails,
+        **{name: getattr(current, name) for name in NOISE_FIELDS},
     }
     rows = [
         {"name": name, "label": name.replace("_", " ").capitalize(), "sentence": sentence,

@@ -28,6 +28,14 @@ class PsaFake(FakeServer):
             self.tickets[ticket_id] = {"id": ticket_id, "created": time.time(), **fields}
         return ticket_id
 
+    def add_note(self, ticket_id, text):
+        """R17.1: a note on a ticket; answers False when there is no such ticket."""
+        with self.lock:
+            if ticket_id not in self.tickets:
+                return False
+            self.tickets[ticket_id].setdefault("notes", []).append(text)
+        return True
+
     def titles(self):
         return sorted(t["title"] for t in self.tickets.values())
 
@@ -113,6 +121,11 @@ class ConnectWiseFake(PsaFake):
         found = re.fullmatch(r"/service/tickets/(\d+)", path)
         if found and method == "PATCH":
             return self._patch(int(found.group(1)), request.json())
+        found = re.fullmatch(r"/service/tickets/(\d+)/notes", path)
+        if found and method == "POST":
+            if not self.add_note(int(found.group(1)), (request.json() or {}).get("text", "")):
+                return 404, {"code": "NotFound", "message": "ticket not found"}
+            return 201, {"id": len(self.tickets[int(found.group(1))]["notes"])}
         return 404, {"code": "NotFound", "message": "no such route"}
 
     def _create(self, body):
@@ -184,6 +197,11 @@ class AutotaskFake(PsaFake):
                 return 404, {"errors": ["ticket not found"]}
             self.tickets[body["id"]]["status"] = body.get("status")
             return 200, {"itemId": body["id"]}
+        found = re.fullmatch(r"/Tickets/(\d+)/Notes", path)
+        if found and method == "POST":
+            if not self.add_note(int(found.group(1)), (request.json() or {}).get("description", "")):
+                return 404, {"errors": ["ticket not found"]}
+            return 200, {"itemId": len(self.tickets[int(found.group(1))]["notes"])}
         return 404, {"errors": ["no such route"]}
 
 
@@ -237,6 +255,11 @@ class BmsFake(PsaFake):
                 if op.get("path") == "/StatusId":
                     self.tickets[ticket_id]["status"] = op["value"]
             return 200, {"Result": {"Id": ticket_id}}
+        found = re.fullmatch(r"/v2/servicedesk/tickets/(\d+)/notes", path)
+        if found and method == "POST":
+            if not self.add_note(int(found.group(1)), (request.json() or {}).get("Details", "")):
+                return 404, {"Message": "not found"}
+            return 200, {"Result": {"Id": len(self.tickets[int(found.group(1))]["notes"])}}
         return 404, {"Message": "no such route"}
 
 

@@ -5,10 +5,12 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from alerts.events import events_recorded
+        from alerts.events import events_recorded, grouped
+        from notifications.grouping import withdraw
         from notifications.tasks import send_deliveries_for
 
         events_recorded.connect(send_deliveries_for, dispatch_uid="notifications:deliveries")
+        grouped.connect(withdraw, dispatch_uid="notifications:grouped")  # R17.1
         _register_organization_fields()
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from alerts.set_writes import rows_source
 from notifications.channels import CHANNELS
 from notifications.channels.base import PermanentError, TransientError
+from notifications.grouping import events_for
 from notifications.models import Delivery, DeliveryAttempt
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def enqueue_for_events(events) -> list[int]:
     rows = [
         (event.pk, kind, target)
         for kind, channel in CHANNELS.items()
-        for event, target in channel.targets_for(account, events)
+        for event, target in _targets(channel, kind, account, events)
     ]
     if not rows:
         return []
@@ -58,6 +59,12 @@ def enqueue_for_events(events) -> list[int]:
     return list(
         Delivery.objects.filter(event__in=events, state=Delivery.State.PENDING).values_list("pk", flat=True)
     )
+
+
+def _targets(channel, kind, account, events):
+    """R17: what noise control leaves a channel (notifications.grouping), then its targets."""
+    chosen = events_for(kind, events)
+    return channel.targets_for(account, chosen) if chosen else []
 
 
 def _insert_deliveries(account, rows, now) -> list[int]:

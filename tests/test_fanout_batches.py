@@ -180,6 +180,7 @@ def test_psa_sends_keep_a_session_per_thread_and_integration_across_batches(sett
     fake = ConnectWiseFake().start()
     try:
         cast = quiet_cast()
+        AlertSettings.objects.filter(account=cast.account_a).update(storm_threshold=0)  # 16 tickets, not a storm
         make_psa(cast.account_a, "connectwise", fake)
         for n in range(16):
             make_appliance(cast.account_a, cast.org_a1, f"silent-{n}", last_contact_at=NOW - timedelta(hours=1))

@@ -13,9 +13,12 @@ from alerts.rules import (
     hot_copy_alarm,
     purging,
     spanning,
+    vendor_incident,
 )
 
 RULES = [
+    # R17.2 first: an incident open before the per-organization rules run holds what it explains.
+    (("vendor_incident",), vendor_incident.conditions),
     (("appliance_offline",), appliance_offline.conditions),
     (("appliance_alert",), appliance_reported.conditions),
     (("appliance_upgrade",), appliance_upgrade.conditions),

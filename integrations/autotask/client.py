@@ -60,5 +60,11 @@ class AutotaskClient(PsaClient):
         body = {"id": _int(ticket_id, "ticket"), "status": _int(status, "closed_status")}
         self.request("PATCH", f"{self.zone()}/Tickets", "Autotask close", json=body)
 
+    def note(self, ticket_id, text):
+        """R17.1: a ticket note (a storm's alerts joined or resolved); note type 1, published internally."""
+        ticket = _int(ticket_id, "ticket")
+        body = {"ticketID": ticket, "title": "uniview update", "description": text, "noteType": 1, "publish": 1}
+        self.request("POST", f"{self.zone()}/Tickets/{ticket}/Notes", "Autotask note", json=body)
+
 
 _int = partial(option_int, vendor="Autotask")

@@ -62,6 +62,11 @@ class BmsClient(PsaClient):
         patch = [{"op": "replace", "path": "/StatusId", "value": _int(status, "closed_status")}]
         self.api("PATCH", f"/servicedesk/tickets/{ticket_id}", "close", json=patch)
 
+    def note(self, ticket_id, text):
+        """R17.1: an internal note on a ticket (a storm's alerts joined or resolved)."""
+        body = {"Details": text, "IsInternal": True}
+        self.api("POST", f"/servicedesk/tickets/{_int(ticket_id, 'ticket')}/notes", "note", json=body)
+
 
 def ticket_open_date() -> str:
     return timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -60,6 +60,12 @@ class ConnectWiseClient(PsaClient):
         patch = [{"op": "replace", "path": "status", "value": {"id": _int(status, "closed_status")}}]
         self.request("PATCH", f"{self.base()}/service/tickets/{ticket_id}", "ConnectWise close", json=patch)
 
+    def note(self, ticket_id, text):
+        """R17.1: an internal note on a ticket (a storm's alerts joined or resolved)."""
+        body = {"text": text, "internalAnalysisFlag": True, "detailDescriptionFlag": False}
+        self.request("POST", f"{self.base()}/service/tickets/{_int(ticket_id, 'ticket')}/notes", "ConnectWise note",
+                     json=body)
+
 
 def like_literal(text: str) -> str:
     """`text` matched literally by ConnectWise's `like` (SQL Server LIKE, VENDOR_APIS.md):

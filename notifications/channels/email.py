@@ -8,6 +8,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from alerts.models import AlertSettings
+from notifications import grouping
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from tenancy.validation import one_line
 
@@ -83,10 +84,13 @@ class EmailChannel(Channel):
         recipients = self.shared.recipients(alert.account) if self.shared else AlertSettings.for_account(alert.account).emails
         if not recipients:
             return "no recipients"
+        members, total = grouping.members(alert)  # R17.1: a storm's email lists its alerts
         context = {
             "alert": alert,
             "event": event,
             "alert_url": alert_url(alert),
+            "members": members,
+            "member_count": total,
         }
         message = EmailMultiAlternatives(
             # One line always: a title built from a name stored before names were validated may

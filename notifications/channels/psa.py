@@ -15,6 +15,7 @@ from integrations import kinds
 from integrations.models import Integration
 from integrations.psa.connection import psa_integration
 from integrations.psa.tickets import Ticket, priority_for
+from notifications import grouping
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, PsaCompanyMapping
 
@@ -65,6 +66,9 @@ def ticket_for(integration, alert, limit=100, companies=None) -> Ticket:
         f"Since: {alert.raised_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]
     lines += [f"{label}: {text}" for label, text in detail_lines(alert.details)]
+    members, total = grouping.members(alert)  # R17.1: a storm's ticket lists its alerts
+    if total:
+        lines += ["", f"Alerts in this storm ({total}):", *members]
     lines += ["", f"Open the alert in uniview: {alert_url(alert)}", f"Reference: {alert.ref}"]
     return Ticket(title, "\n".join(lines), company_for(integration, alert.organization, companies), alert.ref,
                   priority_for(integration.options, alert.severity))
@@ -96,8 +100,9 @@ class PsaChannel(Channel):
         for event in events:
             if event.alert.kind in NO_TICKET_KINDS:
                 continue
-            # Dismissal leaves the ticket alone; resolution closes it only when configured.
-            if event.type == "raised" or (event.type == "resolved" and close):
+            # Dismissal leaves the ticket alone; resolution closes it only when configured;
+            # a storm's members joining or resolving is a note on its ticket (R17.1).
+            if event.type in ("raised", "updated") or (event.type == "resolved" and close):
                 pairs.append((event, target))
         return pairs
 
@@ -119,6 +124,21 @@ class PsaChannel(Channel):
         if key not in self.shared.clients:
             self.shared.clients[key] = kinds.get(self.kind).client_class(integration)
         return self.shared.clients[key]
+
+    def send(self) -> str:
+        if self.event.type == "updated":
+            return self.note()
+        return super().send()
+
+    def note(self) -> str:
+        """R17.1: a storm's members joined or resolved: a note on its ticket, never a second ticket."""
+        integration = self.integration()
+        client = self.client(integration)
+        ticket_id = self._ticket_id(client)
+        if not ticket_id:
+            return "no ticket to note"
+        client.note(ticket_id, f"{self.event.reason}\n\nOpen the alert in uniview: {alert_url(self.alert)}")
+        return str(ticket_id)
 
     def open(self) -> str:
         integration = self.integration()
