@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Value, When
 
+from alerts.categories import KINDS
+
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 SEVERITIES = (CRITICAL, WARNING, INFO)  # most severe first
 LABELS = {CRITICAL: "Critical", WARNING: "Warning", INFO: "Info"}
@@ -75,6 +77,13 @@ def dbma_backup(details) -> str:
     return CRITICAL if _days_apart(details.get("last_successful_backup_at"), details.get("last_backup_at")) else WARNING
 
 
+def alert_storm(details) -> str:
+    """A storm (R17.1) is as severe as the kind of alert it groups; a kind whose severity
+    depends on each condition counts as a warning."""
+    kind = next((k for k, name in KINDS.items() if name == details.get("alerts_of_kind")), None)
+    return severity(kind, {}) if kind and kind != "alert_storm" else WARNING
+
+
 # The table: every kind, and where its severity depends on the condition, the function deciding it.
 SEVERITY_OF_KIND = {
     "appliance_offline": CRITICAL,
@@ -89,7 +98,9 @@ SEVERITY_OF_KIND = {
     "dbma_integration": WARNING,
     "purging": INFO,
     "vendor_incident": CRITICAL,
+    "alert_storm": alert_storm,
 }
+
 
 
 def severity(kind: str, details: dict | None) -> str:
