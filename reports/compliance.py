@@ -4,10 +4,12 @@ organization's share of protected subjects that were within their threshold at t
 Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
 Set-based: three statements per call, whatever the number of assets or days —
 
-1. assets × days: the newest good backup that ended before the day's end (an index probe on
-   `backup_good_by_asset`) and the day's last finished try (`backup_by_asset_started`);
-   an asset is within its threshold when that backup ended at most N hours before the day's
-   end, N being the effective threshold (R4: `thresholds.effective`, the backup rule's own);
+1. assets × days: per asset, its backups in the range read along its indexes (one range scan of
+   `backup_good_by_asset` and one of `backup_by_asset_started`, plus one probe for the newest good
+   backup before the range), grouped by local day; the newest good backup at each day's end is a
+   running maximum over the days. An asset is within its threshold when that backup ended at
+   most N hours before the day's end, N being the effective threshold (R4:
+   `thresholds.effective`, the backup rule's own);
 2. SaaS sources × days: the day's status (R8.2);
 3. organizations × days: the counts of (1) and (2).
 
@@ -49,33 +51,48 @@ days AS (
 
 ASSETS = f"""
 WITH {DAYS},
+bounds AS (SELECT min(day_start) AS range_start, max(day_end) AS range_end FROM days),
 thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
 subjects AS (
     SELECT a.id, a.organization_id, t.hours,
            EXISTS (SELECT 1 FROM {{schedule}} s WHERE s.asset_id = a.id) AS scheduled,
-           LEAST(a.created_at, (SELECT min(b.started_at) FROM {{backup}} b WHERE b.asset_id = a.id)) AS first_seen
+           LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
+                                ORDER BY b.started_at LIMIT 1)) AS first_seen,
+           (SELECT b.finished_at FROM {{backup}} b, bounds
+            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < bounds.range_start
+            ORDER BY b.finished_at DESC LIMIT 1) AS good_before
     FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
     WHERE a.account_id = %(account)s
+),
+good AS (  -- per asset and local day: the newest good backup that ended that day
+    SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, max(b.finished_at) AS good_end
+    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
+    WHERE b.status IN ('success', 'warning') AND b.finished_at >= bounds.range_start
+          AND b.finished_at < bounds.range_end
+    GROUP BY 1, 2
+),
+tries AS (  -- per asset and local day: the status of the day's last finished try
+    SELECT DISTINCT ON (b.asset_id, day) b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date AS day, b.status
+    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
+    WHERE b.started_at >= bounds.range_start AND b.started_at < bounds.range_end AND b.status <> 'running'
+    ORDER BY b.asset_id, day, b.started_at DESC
+),
+grid AS (
+    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end, t.status,
+           GREATEST(s.good_before, max(g.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
+    FROM subjects s JOIN days d ON s.first_seen < d.day_end
+    LEFT JOIN good g ON g.asset_id = s.id AND g.day = d.day
+    LEFT JOIN tries t ON t.asset_id = s.id AND t.day = d.day
 )
 INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
-SELECT %(account)s, s.organization_id, s.id, NULL, d.day,
-       CASE WHEN NOT s.scheduled OR s.hours IS NULL THEN 'none'
-            WHEN g.finished_at >= d.day_end - make_interval(hours => s.hours) THEN
-                 CASE WHEN t.status IN ('failed', 'cancelled', 'warning') THEN 'warning' ELSE 'good' END
-            WHEN t.status IN ('failed', 'cancelled') THEN 'failed'
+SELECT %(account)s, organization_id, id, NULL, day,
+       CASE WHEN NOT scheduled OR hours IS NULL THEN 'none'
+            WHEN last_good >= day_end - make_interval(hours => hours) THEN
+                 CASE WHEN status IN ('failed', 'cancelled', 'warning') THEN 'warning' ELSE 'good' END
+            WHEN status IN ('failed', 'cancelled') THEN 'failed'
             ELSE 'missed' END,
-       g.finished_at
-FROM subjects s JOIN days d ON s.first_seen < d.day_end
-LEFT JOIN LATERAL (
-    SELECT b.finished_at FROM {{backup}} b
-    WHERE b.asset_id = s.id AND b.status IN ('success', 'warning') AND b.finished_at < d.day_end
-    ORDER BY b.finished_at DESC LIMIT 1
-) g ON true
-LEFT JOIN LATERAL (
-    SELECT b.status FROM {{backup}} b
-    WHERE b.asset_id = s.id AND b.started_at >= d.day_start AND b.started_at < d.day_end AND b.status <> 'running'
-    ORDER BY b.started_at DESC LIMIT 1
-) t ON s.scheduled
+       last_good
+FROM grid
 ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
 SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state, last_good_at = EXCLUDED.last_good_at
 """
@@ -153,6 +170,7 @@ def compute(account, first: date, last: date) -> dict:
     }
     written = {}
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # compiling costs seconds, the plan is index probes and hashes
         for name, template in (("subjects", ASSETS), ("saas", SAAS), ("organizations", ORGANIZATIONS)):
             cursor.execute(_sql(template), params)
             written[name] = cursor.rowcount
