@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.tasks import DELIVERY_TASK
-from reports import compliance, digest, outbox
+from reports import compliance, digest, monthly, outbox
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,13 @@ def sweep():
 @shared_task
 def hourly():
     """Each account's yesterday once it is past midnight in its zone (R18.1), then the digests
-    past their hour (R18.3)."""
+    past their hour and, on the first of the month, the monthly reports (R18.3)."""
     now = timezone.now()
     done = {"compliance": compliance.compute_all_due(now)}
     ids = digest.due_digests(now)
     queue(ids)
     done["digests"] = len(ids)
+    reports = monthly.due_reports(now)
+    queue(reports)
+    done["monthly"] = len(reports)
     return done
