@@ -2,6 +2,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UNIVIEW_VAR_DIR=/var/lib/uniview
 WORKDIR /app
+# Pango (and a font) for WeasyPrint, which makes the monthly report's PDF (R18.3).
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 # The locked runtime dependencies first (a layer that changes only with the lock), then the
 # project itself without resolving anything again.
 COPY requirements/lock.txt requirements/lock.txt

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from alerts.models import AlertSettings
 from inventory.models import Appliance, Asset, AssetType, Backup, BackupCopy, BackupSchedule
+from reports import compliance
+from reports.models import ReportSettings
 from tenancy.accounts import add_member
 from tenancy.models import Account, Organization, Role
 from thresholds.models import GlobalThreshold
@@ -42,6 +44,7 @@ APPLIANCES = [
 ]
 OFFLINE = {"delta-r2"}
 TB = 1024 ** 4
+HISTORY_DAYS = 14
 
 
 def credentials_path():
@@ -88,6 +91,9 @@ def build(now=None, seed=7) -> Account:
             purge_eligible_backups=0 if state == "full" else rng.randint(3, 40),
         )
         _assets(account, appliance, rng, now)
+    # R18.1: the compliance history of the two weeks of backups, so the reports have days to show.
+    ReportSettings.objects.create(account=account, time_zone="America/New_York", msp_name=DEMO_NAME)
+    compliance.backfill(account, HISTORY_DAYS, today=compliance.local_today(account, now))
     return account
 
 
@@ -120,7 +126,7 @@ def _assets(account, appliance, rng, now):
                 dtstart=datetime(2026, 1, 1, hour, 0).isoformat(),
             )
         stopped_days_ago = 3 if n == 5 and rng.random() < 0.5 else 0  # some assets stopped backing up
-        for day in range(14, stopped_days_ago, -1):
+        for day in range(HISTORY_DAYS, stopped_days_ago, -1):
             local_start = (now.astimezone(tz) - timedelta(days=day)).replace(hour=hour, minute=0, second=0, microsecond=0)
             start = local_start.astimezone(ZoneInfo("UTC"))
             status = "failed" if rng.random() < 0.05 else ("warning" if rng.random() < 0.05 else "success")

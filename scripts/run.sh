@@ -9,6 +9,13 @@ export PORTAL_URL="${PORTAL_URL:-http://$HOST:$PORT}"
 # The demo appliances listen on loopback; demo/settings.py lets the outbound guard reach them.
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-demo.settings}"
 
+# Pango for WeasyPrint (the monthly report's PDF, R18.3), from Debian's packages if missing.
+if ! /sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+  echo "Installing Pango from Debian's packages" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
+fi
+
 $BIN/python manage.py migrate --noinput -v0
 mkdir -p var/log
 # The demo's Unitrends appliances (a fake appliance server on loopback, issue 5).

@@ -4,10 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"  # make passes VENV
 
-# Debian packages the suite drives: Chromium for the browser tests, docker-compose to check the compose file.
+# Debian packages the suite drives: Chromium for the browser tests, docker-compose to check the compose file,
+# Pango for WeasyPrint (the monthly report's PDF), poppler's pdftoppm to turn that PDF into pictures.
 needed=()
 command -v chromium >/dev/null || needed+=(chromium)
 command -v docker-compose >/dev/null || needed+=(docker-compose)
+/sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || needed+=(libpango-1.0-0 libpangoft2-1.0-0)
+command -v pdftoppm >/dev/null || needed+=(poppler-utils)
 if ((${#needed[@]})); then
   echo "Installing ${needed[*]} from Debian's packages" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

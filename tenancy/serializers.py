@@ -76,7 +76,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "created_at"]
+        fields = ["id", "name", "created_at", "report_contact"]
         list_serializer_class = OrganizationListSerializer
 
     def get_fields(self):

@@ -16,6 +16,7 @@ from notifications.vsa_actions import VsaEmailActionViewSet
 from notifications.webhook_api import WebhookEndpointViewSet
 from observability.health import healthz
 from observability.metrics import metrics_view
+from reports.api import ComplianceView, MonthlyReportView, ReportLogoView, ReportSettingsView
 from tenancy.api import OrganizationViewSet
 from tenancy.jobs_api import BackgroundJobViewSet
 from tenancy.user_api import TokenViewSet, UserViewSet
@@ -47,6 +48,10 @@ api_patterns = [
     path("settings/alerts/", AlertSettingsView.as_view(), name="alert-settings"),
     path("evaluations/", EvaluationView.as_view(), name="evaluations"),
     path("thresholds/global/", GlobalThresholdView.as_view(), name="global-threshold"),
+    path("reports/compliance/", ComplianceView.as_view(), name="reports-compliance"),
+    path("reports/monthly/", MonthlyReportView.as_view(), name="reports-monthly"),
+    path("settings/reports/", ReportSettingsView.as_view(), name="report-settings"),
+    path("settings/reports/logo/", ReportLogoView.as_view(), name="report-logo"),
     *router.urls,
 ]
 
@@ -63,6 +68,7 @@ urlpatterns = [
     path("thresholds/", include(("thresholds.urls", "thresholds"))),
     path("maintenance/", include(("maintenance.urls", "maintenance"))),
     path("protect/", include(("integrations.saas_views", "protect"))),
+    path("reports/", include(("reports.urls", "reports"))),
     path("settings/integrations/", include(("integrations.urls", "integrations"))),
     path("settings/", include("notifications.urls")),
     path("settings/alerts/", alert_settings, name="alert-settings-page"),
