@@ -11,6 +11,7 @@ from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
 from notifications.api import DeliveryViewSet
+from notifications.psa_api import PsaAutoMapView, PsaCompaniesView
 from notifications.vsa_actions import VsaEmailActionViewSet
 from notifications.webhook_api import WebhookEndpointViewSet
 from observability.health import healthz
@@ -45,6 +46,8 @@ api_patterns = [
     path("settings/alerts/", AlertSettingsView.as_view(), name="alert-settings"),
     path("evaluations/", EvaluationView.as_view(), name="evaluations"),
     path("thresholds/global/", GlobalThresholdView.as_view(), name="global-threshold"),
+    path("psa/companies/", PsaCompaniesView.as_view(), name="psa-companies"),
+    path("psa/companies/auto-map/", PsaAutoMapView.as_view(), name="psa-auto-map"),
     *router.urls,
 ]
 
