@@ -20,7 +20,14 @@ class PsaCompanySerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class PsaOfAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The PSA integration.")
+    kind = serializers.CharField()
+    name = serializers.CharField()
+
+
 class PsaCompanySearchSerializer(serializers.Serializer):
+    psa = PsaOfAccountSerializer(allow_null=True, help_text="The account's PSA; null when it has none (no results).")
     results = PsaCompanySerializer(many=True)
 
 
@@ -44,27 +51,28 @@ def _unavailable(text):
 
 
 class PsaCompaniesView(APIView):
-    """The PSA's companies whose name holds `search` (cached for a few minutes)."""
+    """The PSA's companies whose name holds `search` (without it, the first by name); cached
+    for a few minutes."""
+
+    read_action = scoping.MANAGE
 
     @extend_schema(
-        parameters=[OpenApiParameter("search", str, required=True, description="Part of the company's name.")],
-        responses={200: PsaCompanySearchSerializer, 409: OpenApiResponse(description="The account has no PSA."),
-                   502: OpenApiResponse(description="The PSA did not answer.")},
+        parameters=[OpenApiParameter("search", str, description="Part of the company's name.")],
+        responses={200: PsaCompanySearchSerializer, 502: OpenApiResponse(description="The PSA did not answer.")},
     )
     def get(self, request):
         integration = _integration(request)
         text = " ".join(request.query_params.get("search", "").split())
-        if not text:
-            raise serializers.ValidationError({"search": ["Type part of a company's name."]})
         if len(text) > 100:
             raise serializers.ValidationError({"search": ["At most 100 characters."]})
         if integration is None:
-            return Response({"detail": "This account has no PSA integration."}, status=status.HTTP_409_CONFLICT)
+            return Response({"psa": None, "results": []})
         try:
             found = psa_companies.search(integration, text)
         except PsaUnavailable as exc:
             return _unavailable(exc)
-        return Response({"results": [{"id": c.id, "name": c.name} for c in found]})
+        return Response({"psa": {"id": integration.pk, "kind": integration.kind, "name": integration.name},
+                         "results": [{"id": c.id, "name": c.name} for c in found]})
 
 
 class PsaAutoMapView(APIView):

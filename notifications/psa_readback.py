@@ -14,7 +14,7 @@ limit; a 429 pauses that integration's read-back until its Retry-After has passe
 """
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -52,6 +52,18 @@ def open_tickets(integration) -> dict[str, int]:
     return tickets
 
 
+def least_recently_read(integration, tickets: dict[str, int], limit: int | None) -> dict[str, int]:
+    """At most `limit` of `tickets`: those never read first, then the longest unread (a PSA
+    read one ticket a call gets through all of them over a few runs, within its rate)."""
+    if limit is None or len(tickets) <= limit:
+        return tickets
+    last = dict(PsaTicket.objects.filter(integration=integration, ticket__in=list(tickets))
+                .values_list("ticket", "checked_at"))
+    never = datetime(1970, 1, 1, tzinfo=UTC)
+    chosen = sorted(tickets, key=lambda ticket: (last.get(ticket) or never, ticket))[:limit]
+    return {ticket: tickets[ticket] for ticket in chosen}
+
+
 def read_back(integration, now=None) -> str:
     """One read-back of one PSA integration; answers what it did, for the task log."""
     now = now or timezone.now()
@@ -59,7 +71,7 @@ def read_back(integration, now=None) -> str:
     if run.paused_until and run.paused_until > now:
         return f"paused until {run.paused_until:%H:%M:%S} (the PSA asked us to wait)"
     client = client_for(integration)
-    tickets = open_tickets(integration)
+    tickets = least_recently_read(integration, open_tickets(integration), client.read_limit)
     try:
         found = client.tickets(list(tickets)) if tickets else {}
         if run.companies_checked_at is None or run.companies_checked_at <= now - COMPANY_CHECK_EVERY:

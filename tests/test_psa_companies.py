@@ -40,12 +40,17 @@ def test_r19_2_the_psa_companies_are_searched_by_name_through_its_api_and_cached
     assert len(searches(fake)) == calls  # the same search again: from the cache, no call
 
 
-def test_r19_2_a_search_needs_words_a_superuser_and_a_psa(cast, connectwise_fake):
+def test_r19_2_a_search_needs_a_superuser_and_a_psa_and_says_which(cast, connectwise_fake):
+    connectwise_fake.companies.update(COMPANIES)
     client = api_client(cast.superuser_a)
-    assert client.get("/api/v1/psa/companies/", {"search": "acme"}).status_code == 409  # no PSA yet
-    make_psa(cast.account_a, "connectwise", connectwise_fake)
-    blank = client.get("/api/v1/psa/companies/", {"search": "  "})
-    assert blank.status_code == 400 and "search" in str(blank.json())
+    assert client.get("/api/v1/psa/companies/", {"search": "acme"}).json() == {"psa": None, "results": []}
+    integration = make_psa(cast.account_a, "connectwise", connectwise_fake)
+    first = client.get("/api/v1/psa/companies/").json()  # no search: the first companies by name
+    assert first["psa"] == {"id": integration.pk, "kind": "connectwise", "name": integration.name}
+    assert [c["name"] for c in first["results"]] == ["ACME, Inc.", "Acme Labs", "Birch Limited", "Birch Ltd",
+                                                     "Default Company"]
+    long = client.get("/api/v1/psa/companies/", {"search": "x" * 101})
+    assert long.status_code == 400 and "search" in long.json()["errors"]
     assert api_client(cast.monitor_a).get("/api/v1/psa/companies/", {"search": "a"}).status_code == 403
     connectwise_fake.server_error()
     down = client.get("/api/v1/psa/companies/", {"search": "acme"})

@@ -179,3 +179,26 @@ def test_r19_1_beat_read_back_in_a_real_worker_dismisses_a_ticket_closed_in_the_
         if worker is not None:
             worker.stop()
         fake.stop()
+
+
+def test_r19_1_bms_reads_one_ticket_a_call_at_most_its_limit_a_run_the_least_recently_read_first(cast, bms_fake):
+    """BMS has no batch read and 1,500 calls an hour: a run reads `read_limit` tickets, and the
+    next run those it did not read."""
+    from integrations.bms.client import BmsClient  # noqa: PLC0415
+
+    integration = make_psa(cast.account_a, "bms", bms_fake)
+    for n in range(3):
+        make_appliance(cast.account_a, cast.org_a1, f"silent-{n}", last_contact_at=NOW - timedelta(hours=1))
+    evaluate(cast.account_a, NOW)
+    deliver_all("bms")
+    limit, BmsClient.read_limit = BmsClient.read_limit, 2
+    try:
+        psa_readback.read_back(integration, LATER)
+        assert PsaTicket.objects.count() == 2
+        psa_readback.read_back(integration, LATER + timedelta(minutes=5))
+        assert PsaTicket.objects.count() == 3
+        assert PsaTicket.objects.filter(checked_at=LATER + timedelta(minutes=5)).count() == 2
+    finally:
+        BmsClient.read_limit = limit
+    reads = [c for c in bms_fake.calls("GET") if "/servicedesk/tickets/" in c.path]
+    assert len(reads) == 4

@@ -15,6 +15,7 @@ ZONE_LOOKUP = "https://webservices.autotask.net/atservicesrest/"
 
 class AutotaskClient(PsaClient):
     title_limit = 255
+    default_rate_per_minute = 160  # Autotask: 10,000 requests per rolling hour per database
 
     def __init__(self, integration):
         super().__init__(integration)

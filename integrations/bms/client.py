@@ -12,6 +12,8 @@ MONITORING_SOURCE = 5  # SourceId 5 = monitoring system
 
 class BmsClient(PsaClient):
     title_limit = 250
+    default_rate_per_minute = 25  # BMS and Vorex: 1,500 calls per hour per endpoint
+    read_limit = 50  # one call a ticket: at most this many a read-back, the least recently read first
     default_host = "https://api.bms.kaseya.com"
     label = "Kaseya BMS"
 

@@ -89,6 +89,11 @@ class PsaClient:
     `title_limit` is how long a ticket title may be there."""
 
     title_limit = 100
+    # Calls per minute when the integration does not say (its "rate_per_minute" option): under
+    # the vendor's published limit, shared by ticket sends and read-backs.
+    default_rate_per_minute = 600
+    # R19.1: tickets a read-back reads at most (the least recently read first); None: all.
+    read_limit: int | None = None
 
     def __init__(self, integration):
         self.integration = integration
@@ -97,5 +102,6 @@ class PsaClient:
         self.http = session(integration.pk)
 
     def request(self, method, url, what, **kwargs):
-        throttle(f"integration:{self.integration.pk}", int(self.options.get("rate_per_minute") or 600))
+        rate = int(self.options.get("rate_per_minute") or self.default_rate_per_minute)
+        throttle(f"integration:{self.integration.pk}", rate)
         return call(self.http, method, url, what, **kwargs)
