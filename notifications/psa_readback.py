@@ -118,11 +118,9 @@ def record(integration, tickets: dict[str, int], found: dict, now) -> int:
             rows, update_conflicts=True, unique_fields=["alert", "integration", "ticket"],
             update_fields=["state", "status", "closed_by", "checked_at"],
         )
-        changed = [r for r in rows if r.changed_at is not None]
-        for row in changed:  # first seen closed or deleted: when, for a person
-            PsaTicket.objects.filter(alert_id=row.alert_id, integration=integration, ticket=row.ticket).update(
-                changed_at=now
-            )
+        changed = [r.ticket for r in rows if r.changed_at is not None]
+        if changed:  # first seen closed or deleted: when, for a person
+            PsaTicket.objects.filter(integration=integration, ticket__in=changed).update(changed_at=now)
         return dismiss_closed_tickets(integration.account, closed, now) if closed else 0
 
 

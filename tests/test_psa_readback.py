@@ -4,6 +4,7 @@ servers on loopback); a ticket closed there dismisses its alert, a deleted one i
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
@@ -24,6 +25,11 @@ LATER = NOW + timedelta(minutes=1)
 def ticket_of(fake, alert):
     [ticket] = fake.matching(f"[{alert.ref}]")
     return ticket["id"]
+
+
+def test_r19_1_beat_reads_tickets_back_every_five_minutes():
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["notifications.psa_tasks.read_back_all"] == 300.0
 
 
 def test_r19_1_a_ticket_closed_in_the_psa_dismisses_its_alert_saying_who_closed_it(cast, psa):
