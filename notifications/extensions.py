@@ -79,6 +79,31 @@ class PsaCompanyExtension(OrganizationExtension):
                      {"organization": organization, "mapping": _mapping(organization)}, order=40)
 
 
+class PsaCompanyMissingExtension(OrganizationExtension):
+    """R19.2: read-only, when the daily check found the mapped company gone from the PSA (else null)."""
+
+    name = "psa_company_missing_since"
+
+    def field(self):
+        return serializers.DateTimeField(
+            read_only=True, allow_null=True,
+            help_text="When the PSA was found no longer to have the organization's company; null while it has it.",
+        )
+
+    def read(self, organization):
+        mapping = _mapping(organization)
+        return serializers.DateTimeField().to_representation(mapping.missing_since) if mapping and mapping.missing_since else None
+
+    def read_many(self, organizations):
+        missing = dict(PsaCompanyMapping.objects.filter(organization__in=organizations, missing_since__isnull=False)
+                       .values_list("organization_id", "missing_since"))
+        as_text = serializers.DateTimeField().to_representation
+        return {o.pk: as_text(missing[o.pk]) if o.pk in missing else None for o in organizations}
+
+    def write(self, organization, value):
+        """Read-only: never written."""
+
+
 def _mapping(organization) -> PsaCompanyMapping | None:
     try:
         return organization.psa_company_mapping

@@ -144,6 +144,8 @@ def test_r19_2_a_mapping_whose_company_disappears_in_the_psa_is_flagged(cast, ps
     psa_readback.read_back(integration, NOW)  # the daily check runs with the read-back
     mapping = PsaCompanyMapping.objects.get()
     assert mapping.missing_since == NOW
+    organization = api_client(cast.superuser_a).get(f"/api/v1/organizations/{cast.org_a1.pk}/").json()
+    assert organization["psa_company"] == "504" and organization["psa_company_missing_since"].startswith("2026-11-02")
     client = browser(cast.superuser_a)
     assert "no longer in the PSA" in client.get(f"/organizations/{cast.org_a1.pk}/").content.decode()
     assert 'data-testid="psa-company-missing"' in client.get("/settings/psa-companies/").content.decode()
@@ -153,3 +155,5 @@ def test_r19_2_a_mapping_whose_company_disappears_in_the_psa_is_flagged(cast, ps
     psa_readback.read_back(integration, NOW)
     mapping.refresh_from_db()
     assert mapping.missing_since is None and mapping.company_name == "Acme Labs Group"
+    listed = api_client(cast.superuser_a).get("/api/v1/organizations/").json()["results"]
+    assert [o["psa_company_missing_since"] for o in listed if o["id"] == cast.org_a1.pk] == [None]

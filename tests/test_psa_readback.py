@@ -5,11 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent, AlertSettings
 from fakes.psa import ConnectWiseFake, make_psa
+from fakes.smtp import SmtpFake
 from inventory.models import Appliance
 from notifications import psa_readback
 from notifications.models import Delivery, PsaReadBack, PsaTicket
@@ -102,6 +104,26 @@ def test_r19_1_a_ticket_deleted_in_the_psa_is_flagged_on_the_alert_and_a_new_one
     again = Alert.objects.get(state="open")
     assert deliver_all(kind) == ["sent"]
     assert len(fake.matching(f"[{again.ref}]")) == 1
+
+
+def test_r19_1_the_dismissal_email_says_the_psa_closed_it_not_a_person(cast, connectwise_fake):
+    integration = make_psa(cast.account_a, "connectwise", connectwise_fake)
+    alert = raise_offline(cast)
+    deliver_all("connectwise")
+    deliver_all("email")
+    connectwise_fake.close_in_psa(ticket_of(connectwise_fake, alert), by="Jane Tech")
+    psa_readback.read_back(integration, LATER)
+    server = SmtpFake().start()
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                               EMAIL_PORT=server.port, EMAIL_USE_TLS=False):
+            assert deliver_all("email") == ["sent"]
+        [message] = server.messages
+        assert message["Subject"].startswith(f"[{alert.ref}] Dismissed")
+        for body in [part.get_content() for part in message.walk() if not part.is_multipart()]:
+            assert "closed in PSA by Jane Tech" in body and "by —" not in body
+    finally:
+        server.stop()
 
 
 def test_r19_1_connectwise_reads_all_open_tickets_in_one_batched_call(cast, connectwise_fake):
