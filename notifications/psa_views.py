@@ -64,7 +64,7 @@ def psa_company_search(request, member, pk):
     """htmx: the picker's choices for one organization, from a search of the PSA by name."""
     organization = member.get(Organization, pk=pk)
     integration = psa_integration(member.account)
-    mapping = PsaCompanyMapping.objects.filter(organization=organization).first()
+    mapping = member.scope(PsaCompanyMapping).filter(organization=organization).first()
     text = " ".join(request.GET.get("q", "").split())[:100]
     found, problem = [], ""
     if integration is None:
@@ -83,7 +83,7 @@ def psa_company_search(request, member, pk):
 def psa_company_set(request, member, pk):
     """The organization page's picker: one organization's company."""
     organization = member.get(Organization, pk=pk)
-    mapping = PsaCompanyMapping.objects.filter(organization=organization).first()
+    mapping = member.scope(PsaCompanyMapping).filter(organization=organization).first()
     try:
         company, name = _chosen(psa_integration(member.account), organization,
                                 request.POST.get(f"company_{pk}", "").strip(), mapping)
