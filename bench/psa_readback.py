@@ -87,7 +87,7 @@ average when done: {load:.1f} (other work on the machine slows the timings).
 | calls to the PSA (batches of 200 `id in (…)`, and the daily company check) | {calls} | {raised // 200} + 1 |
 | wall time of the run | {seconds:.2f} s | floor {floor:.2f} s (calls × latency); target ≤ {TARGET_S:.0f} s: {verdict} |
 | alerts dismissed (a tenth of the tickets closed in the PSA) | {dismissed} | {raised // 10} |
-| database queries | {len(queries)} | independent of the number of tickets but for the closing ones |
+| database queries | {len(queries)} | independent of the number of tickets (batched reads and writes) |
 
 What it did: {outcome}.
 """)
