@@ -31,6 +31,17 @@ def _dismiss(user, queryset, reason="", now=None) -> int:
     return len(dismissed)
 
 
+def dismiss_closed_tickets(account, closed_by: dict[int, str], now=None) -> int:
+    """R19.1: alerts whose ticket was closed in the PSA, {alert id: who closed it ("" if the PSA
+    does not say)}. Dismissed with reason `closed in PSA by <who>` and no person as actor; the
+    quiet time of R11.4 applies as for any dismissal. Answers how many were still open."""
+    by_reason: dict[str, list[int]] = {}
+    for alert_id, who in closed_by.items():
+        by_reason.setdefault(f"closed in PSA by {who or 'someone in the PSA'}", []).append(alert_id)
+    open_alerts = Alert.objects.filter(account=account, state=AlertState.OPEN)
+    return sum(_dismiss(None, open_alerts.filter(pk__in=ids), reason, now) for reason, ids in by_reason.items())
+
+
 def dismiss_alert(user, alert_id, reason="", now=None) -> int:
     """R11.2: one alert. Answers 0 when it was no longer open."""
     scoping.require(user, scoping.DISMISS, REFUSAL)

@@ -49,12 +49,30 @@ class AlertDeliverySerializer(serializers.Serializer):
     external_ref = serializers.CharField()
 
 
+class AlertPsaTicketSerializer(serializers.Serializer):
+    """R19.1: the alert's ticket in the PSA, as the last read-back found it."""
+
+    ticket = serializers.CharField(help_text="The ticket's id in the PSA.")
+    state = serializers.CharField(help_text="open, closed (in the PSA) or deleted (in the PSA).")
+    status = serializers.CharField(help_text="The ticket's status as the PSA names it.")
+    closed_by = serializers.CharField(help_text="Who closed it in the PSA, when the PSA says.")
+    changed_at = serializers.DateTimeField(allow_null=True, help_text="When a read-back first saw it closed or deleted.")
+    checked_at = serializers.DateTimeField(help_text="The last read-back.")
+
+
 class AlertDetailSerializer(AlertSerializer):
     events = AlertEventSerializer(many=True, read_only=True)
     deliveries = serializers.SerializerMethodField()
+    psa_tickets = serializers.SerializerMethodField()
 
     class Meta(AlertSerializer.Meta):
-        fields = AlertSerializer.Meta.fields + ["events", "deliveries"]
+        fields = AlertSerializer.Meta.fields + ["events", "deliveries", "psa_tickets"]
+
+    @extend_schema_field(AlertPsaTicketSerializer(many=True))
+    def get_psa_tickets(self, alert) -> list[dict]:
+        # Read through the reverse relation (notifications' PsaTicket): alerts does not import notifications.
+        fields = ("ticket", "state", "status", "closed_by", "changed_at", "checked_at")
+        return AlertPsaTicketSerializer(alert.psa_tickets.values(*fields), many=True).data
 
     @extend_schema_field(AlertDeliverySerializer(many=True))
     def get_deliveries(self, alert) -> list[dict]:

@@ -21,6 +21,23 @@ class PsaFake(FakeServer):
         super().__init__()
         self.tickets: dict[int, dict] = {}
         self._ids = itertools.count(1001)
+        # R19.2: the PSA's companies, id → name; `default_company` 77 of make_psa is one of them.
+        self.companies: dict[int, str] = {77: "Default Company"}
+
+    def close_in_psa(self, ticket_id, by="Jane Tech"):
+        """R19.1: a technician closes the ticket in the PSA."""
+        with self.lock:
+            self.tickets[ticket_id].update(closed=True, closed_by=by, closed_at=time.time())
+
+    def delete_in_psa(self, ticket_id):
+        """R19.1: someone deletes the ticket in the PSA."""
+        with self.lock:
+            del self.tickets[ticket_id]
+
+    def companies_named(self, needle):
+        """Companies whose name holds `needle`, case-insensitive, by name."""
+        needle = needle.casefold()
+        return sorted(((i, n) for i, n in self.companies.items() if needle in n.casefold()), key=lambda c: c[1])
 
     def add_ticket(self, **fields) -> int:
         with self.lock:
@@ -108,6 +125,10 @@ class ConnectWiseFake(PsaFake):
         path, method = request.path[len(prefix):], request.method
         if path == "/service/boards" and method == "GET":
             return 200, [{"id": 1, "name": "Help Desk"}]
+        if path == "/service/tickets" and method == "GET" and request.arg("conditions").startswith("id in "):
+            return self._read(request)
+        if path == "/company/companies" and method == "GET":
+            return self._companies(request)
         if path == "/service/tickets" and method == "GET":
             match = re.match(r'summary like "((?:[^"\\]|\\.)*)"', request.arg("conditions"))
             if not match:
@@ -141,6 +162,36 @@ class ConnectWiseFake(PsaFake):
         self.after_acting()
         return 201, {"id": ticket_id, "summary": summary}
 
+    def _read(self, request):
+        """R19.1: `conditions=id in (1,2,3)` → those tickets that exist, with status and closing."""
+        ids = _id_list(request.arg("conditions"))
+        if ids is None:
+            return 400, {"code": "InvalidObject", "message": "conditions not understood"}
+        rows = []
+        for ticket_id in ids:
+            t = self.tickets.get(ticket_id)
+            if t is not None:
+                closed = bool(t.get("closed"))
+                rows.append({"id": ticket_id, "status": {"id": 9 if closed else 1, "name": "Closed" if closed else "New"},
+                             "closedFlag": closed, "closedBy": t.get("closed_by") if closed else None,
+                             "closedDate": _iso(t.get("closed_at"))})
+        return 200, rows
+
+    def _companies(self, request):
+        """R19.2: `name like "%…%" and deletedFlag=false` or `id in (…) and deletedFlag=false`."""
+        conditions = request.arg("conditions")
+        size = int(request.arg("pageSize") or 25)
+        if conditions.startswith("id in "):
+            ids = _id_list(conditions) or []
+            found = [(i, self.companies[i]) for i in ids if i in self.companies]
+        else:
+            match = re.match(r'name like "((?:[^"\\]|\\.)*)"', conditions)
+            if not match:
+                return 400, {"code": "InvalidObject", "message": "conditions not understood"}
+            like = sql_like(match.group(1).replace('\\"', '"'))
+            found = sorted(((i, n) for i, n in self.companies.items() if like.fullmatch(n)), key=lambda c: c[1])
+        return 200, [{"id": i, "identifier": re.sub(r"\W", "", n)[:25], "name": n} for i, n in found[:size]]
+
     def _patch(self, ticket_id, operations):
         if ticket_id not in self.tickets:
             return 404, {"code": "NotFound", "message": "ticket not found"}
@@ -152,6 +203,39 @@ class ConnectWiseFake(PsaFake):
 
 class AutotaskFake(PsaFake):
     username, secret, code = "api@msp.example", "s3cret", "TRACKING-CODE"
+
+    def __init__(self):
+        super().__init__()
+        self.resources: dict[int, str] = {}  # resource id → "First Last"
+
+    def close_in_psa(self, ticket_id, by="Jane Tech"):
+        """Autotask names the closer by resource id; the resource carries the name."""
+        super().close_in_psa(ticket_id, by)
+        with self.lock:
+            resource_id = next((i for i, n in self.resources.items() if n == by), 29680000 + len(self.resources))
+            self.resources[resource_id] = by
+            self.tickets[ticket_id].update(status=5, resource=resource_id)
+
+    @staticmethod
+    def _items(items):
+        return {"items": items, "pageDetails": {"count": len(items)}}
+
+    @staticmethod
+    def _ticket(t):
+        return {"id": t["id"], "title": t["title"], "status": t.get("status"),
+                "completedDate": _iso(t.get("closed_at")), "completedByResourceID": t.get("resource")}
+
+    def _companies(self, body):
+        """R19.2: `companyName contains` (and `isActive eq true`), or `id in [...]`."""
+        ids = _in_filter(body)
+        if ids is not None:
+            found = [(i, self.companies[i]) for i in ids if i in self.companies]
+        else:
+            name = next((f for f in body.get("filter", []) if f.get("field") == "companyName"), {})
+            if name.get("op") != "contains":
+                return 500, {"errors": ["the fake answers only a companyName contains query"]}
+            found = self.companies_named(name.get("value", ""))[: int(body.get("MaxRecords") or 500)]
+        return 200, self._items([{"id": i, "companyName": n, "isActive": True} for i, n in found])
 
     def credentials(self):
         return {"username": self.username, "secret": self.secret, "integration_code": self.code}
@@ -176,6 +260,15 @@ class AutotaskFake(PsaFake):
         path = path[len("/ATServicesRest/V1.0"):]
         if path == "/Tickets/entityInformation/fields":
             return 200, {"fields": [{"name": "status"}, {"name": "priority"}, {"name": "queueID"}]}
+        if path == "/Tickets/query" and method == "POST" and _in_filter(request.json()) is not None:
+            return 200, self._items([self._ticket(self.tickets[i]) for i in _in_filter(request.json()) if i in self.tickets])
+        if path == "/Resources/query" and method == "POST":
+            ids = _in_filter(request.json()) or []
+            return 200, self._items([{"id": i, "firstName": self.resources[i].split(" ")[0],
+                                      "lastName": " ".join(self.resources[i].split(" ")[1:])}
+                                     for i in ids if i in self.resources])
+        if path == "/Companies/query" and method == "POST":
+            return self._companies(request.json())
         if path == "/Tickets/query" and method == "POST":
             title = next((f for f in request.json().get("filter", []) if f.get("field") == "title"), {})
             if title.get("op") != "contains":
@@ -247,6 +340,26 @@ class BmsFake(PsaFake):
             self.after_acting()
             return 200, {"Result": {"Id": ticket_id, "TicketNumber": f"T{ticket_id}"}}
         found = re.fullmatch(r"/v2/servicedesk/tickets/(\d+)", path)
+        if found and method == "GET":
+            t = self.tickets.get(int(found.group(1)))
+            if t is None:
+                return 404, {"Message": "not found"}
+            closed = bool(t.get("closed"))
+            return 200, {"Result": {"Id": t["id"], "Title": t["title"], "StatusId": 9 if closed else t.get("status"),
+                                    "StatusName": "Closed" if closed else "New", "ClosedDate": _iso(t.get("closed_at")),
+                                    "ClosedBy": t.get("closed_by") if closed else None}}
+        if path == "/v2/crm/accounts" and method == "GET":
+            match = re.fullmatch(r"contains\(AccountName,'((?:[^']|'')*)'\)", request.arg("$filter"))
+            if not match:
+                return 400, {"Message": "the fake answers only $filter=contains(AccountName,'…')"}
+            found = self.companies_named(match.group(1).replace("''", "'"))[: int(request.arg("$top") or 50)]
+            return 200, {"Result": [{"Id": i, "AccountName": n} for i, n in found], "TotalRecords": len(found)}
+        account = re.fullmatch(r"/v2/crm/accounts/(\d+)", path)
+        if account and method == "GET":
+            company_id = int(account.group(1))
+            if company_id not in self.companies:
+                return 404, {"Message": "not found"}
+            return 200, {"Result": {"Id": company_id, "AccountName": self.companies[company_id]}}
         if found and method == "PATCH":
             ticket_id = int(found.group(1))
             if ticket_id not in self.tickets:
@@ -261,6 +374,22 @@ class BmsFake(PsaFake):
                 return 404, {"Message": "not found"}
             return 200, {"Result": {"Id": len(self.tickets[int(found.group(1))]["notes"])}}
         return 404, {"Message": "no such route"}
+
+
+def _id_list(conditions: str):
+    """The ids of ConnectWise's `id in (1,2,3)` (what follows it is ignored), else None."""
+    match = re.match(r"id in \(([\d,\s]*)\)", conditions)
+    return [int(i) for i in match.group(1).split(",") if i.strip()] if match else None
+
+
+def _in_filter(body):
+    """The ids of an Autotask `{"op": "in", "field": "id", "value": [...]}` filter, else None."""
+    rule = next((f for f in (body or {}).get("filter", []) if f.get("field") == "id" and f.get("op") == "in"), None)
+    return [int(i) for i in rule.get("value", [])] if rule else None
+
+
+def _iso(stamp):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)) if stamp else None
 
 
 FAKES = {"connectwise": ConnectWiseFake, "autotask": AutotaskFake, "bms": BmsFake, "vorex": BmsFake}

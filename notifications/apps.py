@@ -15,8 +15,9 @@ class NotificationsConfig(AppConfig):
 
 
 def _register_organization_fields():
-    from notifications.extensions import PsaCompanyExtension
+    from notifications.extensions import PsaCompanyExtension, PsaCompanyMissingExtension
     from tenancy.serializers import ORGANIZATION_EXTENSIONS
 
-    if not any(e.name == "psa_company" for e in ORGANIZATION_EXTENSIONS):
-        ORGANIZATION_EXTENSIONS.append(PsaCompanyExtension())
+    for extension in (PsaCompanyExtension(), PsaCompanyMissingExtension()):
+        if not any(e.name == extension.name for e in ORGANIZATION_EXTENSIONS):
+            ORGANIZATION_EXTENSIONS.append(extension)

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from alerts.models import AlertEvent
+from alerts.models import Alert, AlertEvent
 from integrations.crypto import EncryptedJSONField
+from integrations.models import Integration
 from tenancy.models import Account, Organization
 from tenancy.validation import refuse_control_characters
 
@@ -67,8 +68,54 @@ class PsaCompanyMapping(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="psa_company_mapping")
     company = models.CharField(max_length=100, help_text="The company's id in the PSA.")
+    # R19.2: the company's name as the PSA gave it when it was chosen or last checked, and
+    # since when the PSA no longer has it (flagged on the organization and companies pages).
+    company_name = models.CharField(max_length=200, blank=True)
+    missing_since = models.DateTimeField(null=True, blank=True)
 
     tenancy_organization_field = "organization"
+
+
+class PsaTicket(models.Model):
+    """R19.1: what the last read-back learnt of an alert's ticket in the PSA. The ticket's id is
+    the `external_ref` of the alert's sent "raised" delivery; this row keeps its state there."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed", "closed in the PSA"
+        DELETED = "deleted", "deleted in the PSA"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="psa_tickets")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    ticket = models.CharField(max_length=200, help_text="The ticket's id in the PSA.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    status = models.CharField(max_length=100, blank=True, help_text="The ticket's status as the PSA names it.")
+    closed_by = models.CharField(max_length=200, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="When a read-back saw it closed or deleted.")
+    checked_at = models.DateTimeField()
+
+    tenancy_organization_field = "alert__organization"
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "integration", "ticket"], name="psa_ticket_once"),
+        ]
+
+
+class PsaReadBack(models.Model):
+    """R19.1: the read-back of one PSA integration: when it last ran, what went wrong, and how
+    long the PSA asked us to wait (a 429's Retry-After) before calling it again."""
+
+    integration = models.OneToOneField(Integration, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    ran_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    companies_checked_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_organization_field = None
 
 
 class VsaEmailAction(models.Model):

@@ -3,14 +3,11 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 
-from notifications.extensions import PsaCompanyExtension
-from notifications.models import Delivery, PsaCompanyMapping, VsaEmailAction
+from notifications.models import Delivery, VsaEmailAction
 from notifications.tasks import retry_by_hand
 from notifications.vsa_actions import ACTION_RIGHT, parse_recipients
-from tenancy.models import Organization
 from tenancy.pages import MANAGE, member_page
 
 PAGE = 200
@@ -81,25 +78,3 @@ def vsa_action_delete(request, member, pk):
     member.get(_own_actions(member), pk=pk).delete()
     messages.success(request, "Removed the VSA email action.")
     return redirect("vsa-email-actions")
-
-
-@member_page(require=MANAGE, refusal="Only a superuser maps organizations to PSA companies.")
-def psa_companies(request, member):
-    """R13.3: the organization → PSA company mapping; blank uses the PSA's default company."""
-    organizations = member.scope(Organization).order_by("name")
-    mapped = dict(member.scope(PsaCompanyMapping).values_list("organization_id", "company"))
-    errors = {}
-    if request.method == "POST":
-        wanted = {org.pk: request.POST.get(f"company_{org.pk}", "").strip() for org in organizations}
-        errors = {pk: "At most 100 characters." for pk, value in wanted.items() if len(value) > 100}
-        if not errors:
-            extension = PsaCompanyExtension()
-            with transaction.atomic():
-                for org in organizations:
-                    if wanted[org.pk] != mapped.get(org.pk, ""):
-                        extension.write(org, wanted[org.pk])
-            messages.success(request, "Saved the PSA companies.")
-            return redirect("psa-companies")
-        mapped = wanted
-    rows = [(org, mapped.get(org.pk, ""), errors.get(org.pk)) for org in organizations]
-    return render(request, "notifications/psa_companies.html", {"rows": rows})

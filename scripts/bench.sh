@@ -33,6 +33,7 @@ STEPS=(
   "$BIN/python -m bench.due generate"
   "$BIN/python -m bench.due all"
   "$BIN/python -m bench.compliance"
+  "$BIN/python -m bench.psa_readback"
 )
 for step in "${STEPS[@]}"; do
   echo "==> $step" >&2

@@ -146,15 +146,19 @@ def test_r13_4_the_vsa_email_actions_editor_shows_only_ones_own(cast):
     assert browser(cast.monitor_a).get("/settings/vsa-email-actions/").status_code == 403
 
 
-def test_r13_3_organizations_are_mapped_to_psa_companies_in_the_dashboard(cast):
+def test_r13_3_organizations_are_mapped_to_psa_companies_in_the_dashboard(cast, connectwise_fake):
+    """R13.3 with R19.2: the company is picked from the PSA's (tests/test_psa_companies.py has the picking)."""
     client = browser(cast.superuser_a)
     page = client.get("/settings/psa-companies/").content.decode()
-    assert "Acme" in page and "Birch" in page and f"company_{cast.org_b1.pk}" not in page
+    assert "Acme" in page and "Birch" in page and "no PSA integration yet" in page
+    refused = client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": "4242"})
+    assert "Set up a PSA integration first." in refused.content.decode() and not PsaCompanyMapping.objects.exists()
+    connectwise_fake.companies[4242] = "Acme Holdings"
+    make_psa(cast.account_a, "connectwise", connectwise_fake)
+    page = client.get("/settings/psa-companies/").content.decode()
+    assert f"company_{cast.org_a1.pk}" in page and f"company_{cast.org_b1.pk}" not in page
     client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": "4242", f"company_{cast.org_a2.pk}": ""})
-    assert dict(PsaCompanyMapping.objects.values_list("organization__name", "company")) == {"Acme": "4242"}
-    bad = client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": "x" * 101})
-    assert bad.status_code == 200 and b"At most 100 characters" in bad.content
-    assert PsaCompanyMapping.objects.get().company == "4242"
+    assert dict(PsaCompanyMapping.objects.values_list("organization__name", "company_name")) == {"Acme": "Acme Holdings"}
     client.post("/settings/psa-companies/", {f"company_{cast.org_a1.pk}": ""})
     assert not PsaCompanyMapping.objects.exists()
     assert browser(cast.admin_a).get("/settings/psa-companies/").status_code == 403

@@ -58,6 +58,7 @@ def test_r13_3_a_raised_alert_opens_one_ticket_that_says_what_where_since_when_a
 
 def test_r13_3_the_ticket_goes_to_the_company_mapped_to_the_organization(cast, psa):
     kind, fake = psa
+    fake.companies[4242] = "Acme Holdings"  # R19.2: a company the PSA has
     make_psa(cast.account_a, kind, fake)
     response = api_client(cast.superuser_a).patch(
         f"/api/v1/organizations/{cast.org_a1.pk}/", {"psa_company": "4242"}, format="json"

@@ -310,6 +310,11 @@ RETENTION_EVALUATION_DAYS = env_days("RETENTION_EVALUATION_DAYS", 30)
 RETENTION_BACKGROUND_JOB_DAYS = env_days("RETENTION_BACKGROUND_JOB_DAYS", 30)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)  # rows per DELETE: short transactions, short locks
 
+# R19.1: how often ticket statuses are read back from the PSA (a closed ticket dismisses its alert).
+PSA_READBACK_SECONDS = env_int("PSA_READBACK_SECONDS", 300)
+# Task modules outside an app's tasks.py.
+CELERY_IMPORTS = ["notifications.psa_tasks"]
+
 CELERY_BEAT_SCHEDULE = {
     # R14.1: every minute, by due time (alerts.evaluation.evaluate_due).
     "evaluate-all-accounts": {
@@ -322,6 +327,8 @@ CELERY_BEAT_SCHEDULE = {
     "sync-appliances": {"task": "integrations.appliance_sync.sync_all", "schedule": 300.0},
     # R14.1: Spanning daily statuses (new days only) and Datto clients/assets, hourly.
     "poll-saas": {"task": "integrations.saas_pollers.poll_saas", "schedule": 3600.0},
+    # R19.1: PSA ticket statuses read back (and, once a day, the mapped companies checked, R19.2).
+    "psa-read-back": {"task": "notifications.psa_tasks.read_back_all", "schedule": float(PSA_READBACK_SECONDS)},
     # Retention: old rows go once a day, at a quiet hour (UTC), in short batches.
     "prune-old-rows": {"task": "observability.tasks.prune", "schedule": crontab(minute=17, hour=3)},
     # R18.1, R18.3: hourly, each account's yesterday once it is past midnight in its zone, then its

@@ -12,6 +12,7 @@ from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
 from maintenance.api import MaintenanceWindowViewSet
 from notifications.api import DeliveryViewSet
+from notifications.psa_api import PsaAutoMapView, PsaCompaniesView
 from notifications.vsa_actions import VsaEmailActionViewSet
 from notifications.webhook_api import WebhookEndpointViewSet
 from observability.health import healthz
@@ -52,6 +53,8 @@ api_patterns = [
     path("reports/monthly/", MonthlyReportView.as_view(), name="reports-monthly"),
     path("settings/reports/", ReportSettingsView.as_view(), name="report-settings"),
     path("settings/reports/logo/", ReportLogoView.as_view(), name="report-logo"),
+    path("psa/companies/", PsaCompaniesView.as_view(), name="psa-companies"),
+    path("psa/companies/auto-map/", PsaAutoMapView.as_view(), name="psa-auto-map"),
     *router.urls,
 ]
 

@@ -4,13 +4,18 @@ from functools import partial
 
 from integrations.http import PermanentError
 from integrations.psa.client import PsaClient, call, option_int
-from integrations.psa.tickets import first_ours
+from integrations.psa.tickets import Company, TicketState, batches, first_ours
+
+# R19: ids per query (Autotask answers at most 500 items a page).
+READ_BATCH = 200
+COMPLETE = 5  # the default "Complete" ticket status
 
 ZONE_LOOKUP = "https://webservices.autotask.net/atservicesrest/"
 
 
 class AutotaskClient(PsaClient):
     title_limit = 255
+    default_rate_per_minute = 160  # Autotask: 10,000 requests per rolling hour per database
 
     def __init__(self, integration):
         super().__init__(integration)
@@ -65,6 +70,50 @@ class AutotaskClient(PsaClient):
         ticket = _int(ticket_id, "ticket")
         body = {"ticketID": ticket, "title": "uniview update", "description": text, "noteType": 1, "publish": 1}
         self.request("POST", f"{self.zone()}/Tickets/{ticket}/Notes", "Autotask note", json=body)
+
+    def query(self, entity, filters, what, **extra):
+        body = {"filter": filters, **extra}
+        return self.request("POST", f"{self.zone()}/{entity}/query", what, json=body).json().get("items") or []
+
+    def tickets(self, ids):
+        """R19.1: `id in [...]` a batch a query; complete when the status is Complete (or the
+        configured closed status) or it has a completed date. Who completed it is a resource id,
+        named with one more query."""
+        closed_status = str(self.options.get("closed_status") or COMPLETE)
+        rows = []
+        for batch in batches(ids, READ_BATCH):
+            values = [_int(i, "ticket") for i in batch]
+            rows += self.query("Tickets", [{"op": "in", "field": "id", "value": values}], "Autotask ticket read-back")
+        closed = {r["id"] for r in rows if str(r.get("status")) in (closed_status, str(COMPLETE)) or r.get("completedDate")}
+        names = self.resource_names({r["completedByResourceID"] for r in rows
+                                     if r["id"] in closed and r.get("completedByResourceID")})
+        return {
+            str(r["id"]): TicketState(str(r["id"]), r["id"] in closed, str(r.get("status") or ""),
+                                      names.get(r.get("completedByResourceID"), ""))
+            for r in rows
+        }
+
+    def resource_names(self, ids) -> dict:
+        if not ids:
+            return {}
+        rows = self.query("Resources", [{"op": "in", "field": "id", "value": sorted(ids)}], "Autotask resources")
+        return {r["id"]: " ".join(filter(None, (r.get("firstName"), r.get("lastName")))) for r in rows}
+
+    def companies(self, search, limit=25):
+        """R19.2: active companies whose name holds `search`."""
+        rows = self.query("Companies", [{"op": "contains", "field": "companyName", "value": search},
+                                        {"op": "eq", "field": "isActive", "value": True}],
+                          "Autotask companies", MaxRecords=limit)
+        return [Company(str(r["id"]), r.get("companyName") or str(r["id"])) for r in rows]
+
+    def known_companies(self, ids):
+        """R19.2: {id: name} of those of `ids` the PSA still has."""
+        known = {}
+        for batch in batches(ids, READ_BATCH):
+            values = [_int(i, "company") for i in batch]
+            rows = self.query("Companies", [{"op": "in", "field": "id", "value": values}], "Autotask company check")
+            known.update({str(r["id"]): r.get("companyName", "") for r in rows})
+        return known
 
 
 _int = partial(option_int, vendor="Autotask")

@@ -4,14 +4,16 @@ from functools import partial
 
 from django.utils import timezone
 
-from integrations.psa.client import PsaClient, option_int
-from integrations.psa.tickets import first_ours
+from integrations.psa.client import NotFound, PsaClient, option_int
+from integrations.psa.tickets import Company, TicketState, first_ours
 
 MONITORING_SOURCE = 5  # SourceId 5 = monitoring system
 
 
 class BmsClient(PsaClient):
     title_limit = 250
+    default_rate_per_minute = 25  # BMS and Vorex: 1,500 calls per hour per endpoint
+    read_limit = 50  # one call a ticket: at most this many a read-back, the least recently read first
     default_host = "https://api.bms.kaseya.com"
     label = "Kaseya BMS"
 
@@ -66,6 +68,43 @@ class BmsClient(PsaClient):
         """R17.1: an internal note on a ticket (a storm's alerts joined or resolved)."""
         body = {"Details": text, "IsInternal": True}
         self.api("POST", f"/servicedesk/tickets/{_int(ticket_id, 'ticket')}/notes", "note", json=body)
+
+    def tickets(self, ids):
+        """R19.1: one GET a ticket (the API has no documented batch read); 404: deleted.
+        Closed when it has a closed date or the configured closed status."""
+        closed_status = str(self.options.get("closed_status") or "")
+        found = {}
+        for ticket_id in ids:
+            row = self._one(f"/servicedesk/tickets/{_int(ticket_id, 'ticket')}", "ticket read-back")
+            if row is None:
+                continue
+            closed = bool(row.get("ClosedDate")) or (closed_status and str(row.get("StatusId")) == closed_status)
+            found[str(ticket_id)] = TicketState(str(ticket_id), bool(closed), row.get("StatusName") or "",
+                                                row.get("ClosedBy") or "")
+        return found
+
+    def companies(self, search, limit=25):
+        """R19.2: accounts (the CRM's companies) whose name holds `search`."""
+        literal = search.replace("'", "''")  # OData string literal
+        answer = self.api("GET", "/crm/accounts", "companies",
+                          params={"$filter": f"contains(AccountName,'{literal}')", "$top": limit}).json()
+        return [Company(str(r["Id"]), r.get("AccountName") or str(r["Id"])) for r in answer.get("Result") or []]
+
+    def known_companies(self, ids):
+        """R19.2: {id: name} of those of `ids` the PSA still has, one GET each."""
+        known = {}
+        for company_id in ids:
+            row = self._one(f"/crm/accounts/{_int(company_id, 'company')}", "company check")
+            if row is not None:
+                known[str(company_id)] = row.get("AccountName", "")
+        return known
+
+    def _one(self, path, what):
+        """One record's `Result`, or None when the PSA answers 404 (it is gone)."""
+        try:
+            return self.api("GET", path, what).json().get("Result") or {}
+        except NotFound:
+            return None
 
 
 def ticket_open_date() -> str:

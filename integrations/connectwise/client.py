@@ -4,7 +4,10 @@ import base64
 from functools import partial
 
 from integrations.psa.client import PsaClient, call, option_int
-from integrations.psa.tickets import first_ours
+from integrations.psa.tickets import Company, TicketState, batches, first_ours
+
+# R19: ids per read-back call; `id in (...)` travels in the query string, so it stays short.
+READ_BATCH = 200
 
 # (site, company) → API root: the codebase changes only with a CW release, so one lookup per process.
 _ROOTS: dict[tuple[str, str], str] = {}
@@ -65,6 +68,40 @@ class ConnectWiseClient(PsaClient):
         body = {"text": text, "internalAnalysisFlag": True, "detailDescriptionFlag": False}
         self.request("POST", f"{self.base()}/service/tickets/{_int(ticket_id, 'ticket')}/notes", "ConnectWise note",
                      json=body)
+
+    def tickets(self, ids):
+        """R19.1: `conditions=id in (...)`, a batch a call; a ticket not in the answer is gone."""
+        found = {}
+        for batch in batches(ids, READ_BATCH):
+            rows = self.request("GET", f"{self.base()}/service/tickets", "ConnectWise ticket read-back", params={
+                "conditions": f"id in ({','.join(str(_int(i, 'ticket')) for i in batch)})",
+                "fields": "id,status,closedFlag,closedBy,closedDate", "pageSize": READ_BATCH,
+            }).json()
+            for row in rows:
+                found[str(row["id"])] = TicketState(
+                    str(row["id"]), bool(row.get("closedFlag")), (row.get("status") or {}).get("name", ""),
+                    str(row.get("closedBy") or ""),
+                )
+        return found
+
+    def companies(self, search, limit=25):
+        """R19.2: active companies whose name holds `search`."""
+        conditions = f'name like "%{like_literal(search)}%" and deletedFlag=false'
+        rows = self.request("GET", f"{self.base()}/company/companies", "ConnectWise companies", params={
+            "conditions": conditions, "fields": "id,identifier,name", "orderBy": "name asc", "pageSize": limit,
+        }).json()
+        return [Company(str(row["id"]), row.get("name") or row.get("identifier") or str(row["id"])) for row in rows]
+
+    def known_companies(self, ids):
+        """R19.2: {id: name} of those of `ids` the PSA still has."""
+        known = {}
+        for batch in batches(ids, READ_BATCH):
+            rows = self.request("GET", f"{self.base()}/company/companies", "ConnectWise company check", params={
+                "conditions": f"id in ({','.join(str(_int(i, 'company')) for i in batch)}) and deletedFlag=false",
+                "fields": "id,name", "pageSize": READ_BATCH,
+            }).json()
+            known.update({str(row["id"]): row.get("name", "") for row in rows})
+        return known
 
 
 def like_literal(text: str) -> str:

@@ -1,8 +1,9 @@
 """What every PSA client shares (R13.3): one kept-alive session per integration, one way to
 make a call and sort its failures, the per-integration rate limit, and numeric option ids.
 
-A client answers four verbs — test(), find(ref), create(ticket), close(id, status) — and
-raises `TransientError`/`PermanentError` (integrations.http), which the outbox reads.
+A client answers four verbs — test(), find(ref), create(ticket), close(id, status) — and,
+for the two-way sync (R19), three reads — tickets(ids), companies(search), known_companies(ids);
+it raises `TransientError`/`PermanentError` (integrations.http), which the outbox reads.
 """
 
 import threading
@@ -62,9 +63,15 @@ def call(client_session, method, url, what, **kwargs) -> requests.Response:
         raise TransientError(f"{what}: server error {status}: {response.text[:200]}")
     if verdict == http.REFUSED:
         raise PermanentError(f"{what}: credentials refused ({status})")
+    if status == 404:
+        raise NotFound(f"{what}: 404: {response.text[:300]}")
     if verdict == http.PERMANENT:
         raise PermanentError(f"{what}: {status}: {response.text[:300]}")
     return response
+
+
+class NotFound(PermanentError):
+    """The PSA answered 404: the record (a ticket, a company) is not there (R19)."""
 
 
 def option_int(value, name: str, vendor: str) -> int:
@@ -77,9 +84,16 @@ def option_int(value, name: str, vendor: str) -> int:
 
 class PsaClient:
     """One vendor's API. Subclasses: test(), find(ref), create(ticket), close(id, status);
+    tickets(ids) -> {id: TicketState} (an id missing from the answer was deleted in the PSA),
+    companies(search) -> [Company], known_companies(ids) -> {id: name} (R19);
     `title_limit` is how long a ticket title may be there."""
 
     title_limit = 100
+    # Calls per minute when the integration does not say (its "rate_per_minute" option): under
+    # the vendor's published limit, shared by ticket sends and read-backs.
+    default_rate_per_minute = 600
+    # R19.1: tickets a read-back reads at most (the least recently read first); None: all.
+    read_limit: int | None = None
 
     def __init__(self, integration):
         self.integration = integration
@@ -88,5 +102,6 @@ class PsaClient:
         self.http = session(integration.pk)
 
     def request(self, method, url, what, **kwargs):
-        throttle(f"integration:{self.integration.pk}", int(self.options.get("rate_per_minute") or 600))
+        rate = int(self.options.get("rate_per_minute") or self.default_rate_per_minute)
+        throttle(f"integration:{self.integration.pk}", rate)
         return call(self.http, method, url, what, **kwargs)

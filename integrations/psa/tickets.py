@@ -31,3 +31,29 @@ def is_ours(title, ref: str) -> bool:
 def first_ours(rows, ref: str, title_key: str, id_key: str):
     """The id of the first row that is our ticket for `ref`, else None."""
     return next((row[id_key] for row in rows or [] if is_ours(row.get(title_key), ref)), None)
+
+
+@dataclass
+class TicketState:
+    """R19.1: what a read-back learns of one ticket. `closed_by` is the closing person's name
+    when the PSA says it, else empty."""
+
+    id: str
+    closed: bool
+    status: str = ""
+    closed_by: str = ""
+
+
+@dataclass
+class Company:
+    """R19.2: one of the PSA's companies, as the picker offers it."""
+
+    id: str
+    name: str
+
+
+def batches(ids, size: int):
+    """`ids` in lists of at most `size`: one vendor call each."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

@@ -18,6 +18,7 @@ from integrations.psa.tickets import Ticket, priority_for
 from notifications import grouping
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, PsaCompanyMapping
+from notifications.psa_readback import ticket_deleted
 
 # R9.2: integration alerts never open tickets (email still goes out).
 NO_TICKET_KINDS = {"dbma_integration"}
@@ -166,6 +167,8 @@ class PsaChannel(Channel):
         ticket_id = self._ticket_id(client)
         if not ticket_id:
             return "no ticket to close"
+        if ticket_deleted(self.alert, ticket_id):  # R19.1: closing it would only meet a 404
+            return "the ticket was deleted in the PSA"
         client.close(ticket_id, status)
         return str(ticket_id)
 
