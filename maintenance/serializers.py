@@ -7,6 +7,7 @@ from rest_framework import serializers
 from inventory.models import Appliance, Asset
 from maintenance import occurrences
 from maintenance.models import MaintenanceWindow
+from tenancy import scoping
 from tenancy.fields import ScopedPrimaryKeyRelatedField
 from tenancy.models import Organization
 
@@ -49,6 +50,18 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
         read_only_fields = ["cleared_counts", "created_at"]
         extra_kwargs = {"rrule": {"help_text": "RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (without DTSTART)."},
                         "duration_minutes": {"min_value": 1}}
+
+    def to_representation(self, window):
+        """R1.4: a member limited to some organizations reads only the ids within them."""
+        data = super().to_representation(window)
+        request = self.context.get("request")
+        user = request.user if request else None
+        if user is not None and scoping.organization_limit(user) is not None:
+            for name, model in (("organizations", Organization), ("appliances", Appliance), ("assets", Asset)):
+                if data.get(name):
+                    visible = set(scoping.scope(user, model.objects.filter(pk__in=data[name])).values_list("pk", flat=True))
+                    data[name] = [pk for pk in data[name] if pk in visible]
+        return data
 
     @extend_schema_field(OccurrenceSerializer(many=True))
     def get_next_occurrences(self, window) -> list[dict]:

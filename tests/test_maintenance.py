@@ -69,6 +69,8 @@ def test_r16_1_the_api_creates_reads_and_scopes_windows(cast):
 
     for reader in (cast.monitor_a, cast.admin_a, cast.scoped_admin_a):
         assert api_client(reader).get(f"/api/v1/maintenance-windows/{body['id']}/").status_code == 200
+    limited = api_client(cast.scoped_admin_a).get(f"/api/v1/maintenance-windows/{body['id']}/").json()
+    assert limited["organizations"] == []  # R1.4: Acme is outside this admin's organizations
     refused = api_client(cast.admin_a).post("/api/v1/maintenance-windows/", {"name": "x"}, format="json")
     assert refused.status_code == 403
     assert api_client(cast.admin_a).delete(f"/api/v1/maintenance-windows/{body['id']}/").status_code == 403

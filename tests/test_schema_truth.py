@@ -19,6 +19,7 @@ from alerts.evaluation import evaluate
 from integrations.models import Integration
 from inventory.ingest import ingest_backups
 from inventory.models import Job, SaasSource
+from maintenance.models import MaintenanceWindow
 from notifications.models import VsaEmailAction, WebhookEndpoint
 from tenancy.models import BackgroundJob
 from tests.conftest import api_client, make_appliance, make_asset
@@ -82,6 +83,10 @@ def populated(cast):
     hook.save()
     Integration.objects.create(account=cast.account_a, kind="datto", name="Datto", base_url="http://127.0.0.1:9/v1",
                                credentials={"public_key": "pk", "secret_key": "sk-secret"})
+    patch = MaintenanceWindow.objects.create(account=cast.account_a, name="Patching", scope="organizations",
+                                             timezone="America/New_York", starts_at=now - timedelta(days=7),
+                                             rrule="FREQ=WEEKLY", duration_minutes=60)
+    patch.organizations.add(cast.org_a2)
     started = (now - timedelta(hours=3)).replace(microsecond=0)
     result = ingest_backups(cast.account_a, [
         {"appliance": "ueb", "asset": "db-1", "external_id": "b-1", "kind": "backup", "type": "full",

@@ -161,6 +161,14 @@ def _b_background_job(c):
                                         requested_by=c.superuser_b, summary=MARK)
 
 
+@once
+def _b_maintenance_window(c):
+    from maintenance.models import MaintenanceWindow
+
+    return MaintenanceWindow.objects.create(account=c.account_b, name=f"{MARK}-window", starts_at=NOW,
+                                            ends_at=NOW + timedelta(hours=1))
+
+
 def by_pk(factory, name="id"):
     def make(c):
         obj = factory(c)
@@ -224,6 +232,8 @@ API_RULES = {
     "/api/v1/integrations/{id}/sync/": by_pk(_b_integration),
     "/api/v1/integrations/{id}/test/": by_pk(_b_integration),
     "/api/v1/jobs/": ACCOUNT_WIDE,
+    "/api/v1/maintenance-windows/": ACCOUNT_WIDE,
+    "/api/v1/maintenance-windows/{id}/": by_pk(_b_maintenance_window),
     "/api/v1/jobs/{id}/": by_pk(_b_job),
     "/api/v1/jobs/{id}/cancel/": by_pk(_b_job),
     "/api/v1/organizations/": ACCOUNT_WIDE,
@@ -273,6 +283,11 @@ PAGE_RULES = {
     "alerts/dismiss/all/": ACCOUNT_WIDE,
     "alerts/dismiss/selection/": ACCOUNT_WIDE,
     "thresholds/": ACCOUNT_WIDE,
+    "maintenance/": ACCOUNT_WIDE,
+    "maintenance/new/": ACCOUNT_WIDE,
+    "maintenance/preview/": ACCOUNT_WIDE,
+    "maintenance/<int:pk>/": by_pk(_b_maintenance_window, "pk"),
+    "maintenance/<int:pk>/delete/": by_pk(_b_maintenance_window, "pk"),
     "thresholds/custom/new/": ACCOUNT_WIDE,
     "thresholds/custom/<int:pk>/": by_pk(_b_threshold, "pk"),
     "thresholds/custom/<int:pk>/delete/": by_pk(_b_threshold, "pk"),
