@@ -34,6 +34,7 @@ STEPS=(
   "$BIN/python -m bench.due all"
   "$BIN/python -m bench.compliance"
   "$BIN/python -m bench.psa_readback"
+  "$BIN/python -m bench.storm"
 )
 for step in "${STEPS[@]}"; do
   echo "==> $step" >&2

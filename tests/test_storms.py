@@ -8,6 +8,7 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.conditions import Condition
@@ -189,6 +190,20 @@ def test_r17_1_the_limit_counts_the_whole_evaluation_across_batches_and_one_more
     assert tickets.count() == 1 + 3
     emails = Delivery.objects.filter(channel="email")
     assert emails.count() == 1 + 3 and emails.filter(event__alert=storm).exists()
+
+
+@pytest.mark.django_db
+def test_r17_1_the_storm_page_lists_its_alerts_and_each_alert_names_its_storm(cast, client):
+    reconcile(cast.account_a, ("backup_alarm",), [condition(cast.org_a1, n) for n in range(12)], NOW)
+    storm = Alert.objects.get(kind="alert_storm")
+    client.force_login(cast.admin_a)
+    page = client.get(reverse("dashboard:alert-detail", args=[storm.pk])).content.decode()
+    assert "Alerts in this storm (12)" in page
+    assert all(a.ref in page for a in Alert.objects.filter(storm=storm))
+    member = Alert.objects.filter(storm=storm).first()
+    assert f"in storm {storm.ref}" in client.get(reverse("dashboard:alert-detail", args=[member.pk])).content.decode()
+    client.force_login(cast.superuser_b)  # another account's storm: absent
+    assert client.get(reverse("dashboard:alert-detail", args=[storm.pk])).status_code == 404
 
 
 @pytest.mark.django_db
