@@ -6,6 +6,9 @@ read the same facts whichever vendor they drive. Searches match the way the vend
 does, not the way we wish it did: ConnectWise `conditions` use SQL Server's LIKE
 (`%`, `_` and `[...]` character classes, case-insensitive), Autotask's `contains`
 and the BMS title filter are case-insensitive substring matches.
+
+For the two-way sync (R19) each also reads tickets back and lists `companies` (id → name):
+`close_in_psa(id, by=…)` and `delete_in_psa(id)` are what a technician does in the PSA.
 """
 
 import base64

@@ -20,7 +20,6 @@ from integrations.http import PermanentError, TransientError
 from integrations.psa.connection import client_for, psa_integration
 from integrations.psa.tickets import Company
 from notifications.models import PsaCompanyMapping
-from tenancy.models import Organization
 
 CACHE_SECONDS = 300
 SEARCH_LIMIT = 25
@@ -185,7 +184,3 @@ def check_mappings(integration, client, now=None) -> int:
             if (name, missing) != (mapping.company_name, mapping.missing_since):
                 PsaCompanyMapping.objects.filter(pk=mapping.pk).update(company_name=name, missing_since=missing)
     return flagged
-
-
-def organizations_of(account):
-    return Organization.objects.filter(account=account).order_by("name", "pk")

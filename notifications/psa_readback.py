@@ -74,22 +74,31 @@ def read_back(integration, now=None) -> str:
     tickets = least_recently_read(integration, open_tickets(integration), client.read_limit)
     try:
         found = client.tickets(list(tickets)) if tickets else {}
-        if run.companies_checked_at is None or run.companies_checked_at <= now - COMPANY_CHECK_EVERY:
-            psa_companies.check_mappings(integration, client, now)
-            run.companies_checked_at = now
-    except TransientError as exc:
-        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else PAUSE_AFTER_429
-        run.paused_until, run.last_error = now + wait, str(exc)[:300]
-        run.save(update_fields=["paused_until", "last_error", "companies_checked_at"])
-        return f"not read: {exc}"
-    except PermanentError as exc:
-        run.last_error = str(exc)[:300]
-        run.save(update_fields=["last_error", "companies_checked_at"])
-        return f"not read: {exc}"
+    except (TransientError, PermanentError, KeyError, ValueError) as exc:
+        return _not_read(run, now, exc)
     dismissed = record(integration, tickets, found, now)
     run.ran_at, run.paused_until, run.last_error = now, None, ""
+    if run.companies_checked_at is None or run.companies_checked_at <= now - COMPANY_CHECK_EVERY:
+        try:
+            psa_companies.check_mappings(integration, client, now)
+            run.companies_checked_at = now
+        except (TransientError, PermanentError, KeyError, ValueError) as exc:
+            return _not_read(run, now, exc, what="companies not checked")
     run.save(update_fields=["ran_at", "paused_until", "last_error", "companies_checked_at"])
     return f"read {len(tickets)} tickets, {dismissed} alerts dismissed"
+
+
+def _not_read(run, now, exc, what="not read") -> str:
+    """Keep why, for the integration's page and the log; a 429 (or the rate limit) pauses the
+    read-back for its Retry-After. The next run tries again."""
+    if isinstance(exc, TransientError):
+        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else PAUSE_AFTER_429
+        run.paused_until = now + wait
+    elif not isinstance(exc, PermanentError):
+        exc = f"unexpected answer ({type(exc).__name__}: {exc})"
+    run.last_error = f"{what}: {exc}"[:300]
+    run.save(update_fields=["ran_at", "paused_until", "last_error", "companies_checked_at"])
+    return run.last_error
 
 
 def record(integration, tickets: dict[str, int], found: dict, now) -> int:

@@ -230,3 +230,17 @@ def test_r19_1_bms_reads_one_ticket_a_call_at_most_its_limit_a_run_the_least_rec
         BmsClient.read_limit = limit
     reads = [c for c in bms_fake.calls("GET") if "/servicedesk/tickets/" in c.path]
     assert len(reads) == 4
+
+
+def test_r19_1_a_psa_answering_garbage_or_down_changes_nothing_and_says_why(cast, connectwise_fake):
+    integration = make_psa(cast.account_a, "connectwise", connectwise_fake)
+    alert = raise_offline(cast)
+    deliver_all("connectwise")
+    connectwise_fake.close_in_psa(ticket_of(connectwise_fake, alert))
+    connectwise_fake.garbage()
+    assert "unexpected answer" in psa_readback.read_back(integration, LATER)
+    connectwise_fake.garbage(False)
+    connectwise_fake.unauthorized()
+    assert "credentials refused" in psa_readback.read_back(integration, LATER)
+    assert Alert.objects.get(pk=alert.pk).state == "open" and not PsaTicket.objects.exists()
+    assert "credentials refused" in PsaReadBack.objects.get(integration=integration).last_error
