@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from alerts.set_writes import rows_source
@@ -101,8 +101,11 @@ def claim_batch(delivery_ids, now=None, limit=None) -> list[Delivery]:
             Delivery.objects.filter(free, pk__in=won, **due_now).update(claimed_until=lease, attempts=F("attempts") + 1)
     if not won:
         return []
+    # `tried_before`: whether a try was logged (`channels.psa.is_retry`), read with the claim
+    # rather than with one query per delivery.
     return list(
         Delivery.objects.select_related("event__alert__account", "event__alert__organization", "account")
+        .annotate(tried_before=Exists(DeliveryAttempt.objects.filter(delivery=OuterRef("pk"))))
         .filter(pk__in=won, claimed_until=lease)
         .order_by("pk")
     )

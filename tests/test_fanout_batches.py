@@ -213,6 +213,8 @@ def test_a_batch_of_tickets_reads_its_psa_integration_and_each_company_once(sett
         sql = [q["sql"] for q in seen.captured_queries]
         assert sum('FROM "integrations_integration"' in q for q in sql) == 1
         assert sum('FROM "notifications_psacompanymapping"' in q for q in sql) == 1  # one organization
+        # Whether each delivery was tried before (invariant 4) is read with the claim, not per delivery.
+        assert sum('FROM "notifications_deliveryattempt"' in q for q in sql) == 1
         assert len(fake.tickets) == len(ids)  # every ticket made, each once
     finally:
         fake.stop()
