@@ -5,7 +5,7 @@ The same messages leave, byte for byte but for the MIME boundary; what changes i
 - PIPELINING (RFC 2920): where the server offers it, MAIL, every RCPT and DATA leave in one
   write and their answers are read together — two round trips a message instead of 3 + one
   per recipient. Each refusal is still raised as smtplib raises it.
-- Each address is made safe once (every message of a batch goes to the same list).
+- Each address is made safe and quoted once (every message of a batch goes to the same list).
 - Short plain header lines are written as they are, without the email package's folding
   machinery (`HeaderLines`); anything else is folded by it, as before.
 - The multipart boundary is a random token chosen up front, instead of one the generator
@@ -25,6 +25,7 @@ from django.core.mail.backends import smtp
 from django.core.mail.message import sanitize_address
 
 safe_address = lru_cache(maxsize=4096)(sanitize_address)
+quoted = lru_cache(maxsize=4096)(smtplib.quoteaddr)
 LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -57,8 +58,8 @@ class Pipelining:
         if plain or not to_addrs or not self.has_extn("pipelining"):
             return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)
         size = f" size={len(msg)}" if self.has_extn("size") else ""
-        commands = [f"MAIL FROM:{smtplib.quoteaddr(from_addr)}{size}"]
-        commands += [f"RCPT TO:{smtplib.quoteaddr(address)}" for address in to_addrs]
+        commands = [f"MAIL FROM:{quoted(from_addr)}{size}"]
+        commands += [f"RCPT TO:{quoted(address)}" for address in to_addrs]
         self.send("".join(f"{command}\r\n" for command in commands + ["DATA"]))
         sender = self._reply()
         if sender[0] == 421:
