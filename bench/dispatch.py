@@ -323,6 +323,8 @@ def fanout():
              {"workers": 4, "threads": 8, "pool": "threads", "DELIVERY_THREADS": 1}),
             ("PSA answering in 50 ms, batches of 50 on 8 threads (after)", False,
              {"workers": 4, "threads": 1, "pool": "prefork", "DELIVERY_THREADS": 8}),
+            ("PSA answering in 50 ms, batches of 50, a batch per Celery thread (after)", False,
+             {"workers": 4, "threads": 8, "pool": "threads", "DELIVERY_THREADS": 1}),
         ):
             count = FANOUT_TICKETS // 3 if single else FANOUT_TICKETS
             rate, seconds, ok, load, cpu_ms, peer_ms = fanout_run("connectwise", count, args, single)
