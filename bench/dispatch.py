@@ -340,6 +340,9 @@ def fanout():
 HOT_SPOTS = [
     "## Hot spots (profiled before the last changes)",
     "",
+    "Found with `python -m bench.fanout_profile email|psa`: `deliver_batch` in one process under",
+    "cProfile, its queries counted, the sink or fake PSA in another process.",
+    "",
     "Email, through Django's SMTP backend:",
     "- flattening each message to bytes (`as_bytes`): 33% — 14 header lines a message, each folded by",
     "  the email package's `Header.encode` even when it fits on a line, and a MIME boundary the",
