@@ -110,7 +110,7 @@ def smtp(smtp_fake):
     from django.test import override_settings  # noqa: PLC0415
 
     with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+        EMAIL_BACKEND="notifications.channels.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=smtp_fake.port, EMAIL_USE_TLS=False,
     ):
         yield smtp_fake

@@ -5,6 +5,8 @@ Knobs, in the words of fakes.base: `server_error(times=None)` answers messages w
 `hold()` keeps each message waiting after its data arrived, before the answer, until `release()`:
 a client that dies meanwhile never hears 250, and the message is not kept (`arrived` counts the
 messages that reached that point).
+`refuse(*addresses)` answers RCPT for those addresses with 550 (no such mailbox).
+It offers PIPELINING, as the usual mail servers do.
 """
 
 import asyncio
@@ -19,11 +21,24 @@ from aiosmtpd.controller import Controller
 class Sink:
     def __init__(self):
         self.messages = []
+        self.envelopes = []  # the accepted recipients of each message kept
         self.errors = 0  # answer this many messages with 451; -1: every message
+        self.refused = set()  # RCPT of these addresses answers 550
         self.lock = threading.Lock()
         self.released = threading.Event()
         self.released.set()
         self.arrived = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # aiosmtpd reads pipelined commands one after another, as a server must.
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -37,6 +52,7 @@ class Sink:
                 self.errors -= self.errors > 0
                 return "451 4.3.0 Mail server temporarily unavailable"
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -77,12 +93,22 @@ class SmtpFake:
     def arrived(self) -> int:
         return self.sink.arrived
 
+    def refuse(self, *addresses):
+        with self.sink.lock:
+            self.sink.refused = set(addresses)
+        return self
+
     def heal(self):
+        self.refuse()
         return self.server_error(0)
 
     @property
     def messages(self):
         return list(self.sink.messages)
+
+    @property
+    def envelopes(self):
+        return list(self.sink.envelopes)
 
 
 def free_port() -> int:

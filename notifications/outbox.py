@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from alerts.set_writes import rows_source
@@ -108,8 +108,15 @@ def claim_batch(delivery_ids, now=None, limit=None) -> list[Delivery]:
             Delivery.objects.filter(free, pk__in=won, **due_now).update(claimed_until=lease, attempts=F("attempts") + 1)
     if not won:
         return []
+    # What the channels read of each delivery comes with the claim, not with a query per
+    # delivery: the alert and what it is about, and `tried_before`, whether a try was logged
+    # (`channels.psa.is_retry`).
     return list(
-        Delivery.objects.select_related("event__alert__account", "event__alert__organization", "account")
+        Delivery.objects.select_related(
+            "event__alert__account", "event__alert__organization", "event__alert__appliance", "event__alert__asset",
+            "event__actor", "account",
+        )
+        .annotate(tried_before=Exists(DeliveryAttempt.objects.filter(delivery=OuterRef("pk"))))
         .filter(pk__in=won, claimed_until=lease)
         .order_by("pk")
     )

@@ -14,6 +14,7 @@ from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertSettings
 from fakes.psa import ConnectWiseFake, make_psa
 from integrations.psa import client as psa_client
+from inventory.models import Appliance
 from notifications import outbox, tasks
 from notifications.models import Delivery, DeliveryAttempt
 from tests.conftest import NOW, build_cast, make_appliance
@@ -88,6 +89,23 @@ def test_r13_5_a_batch_with_one_failing_delivery_retries_only_that_one(smtp):
     subjects = sorted(m["Subject"] for m in smtp.messages)
     assert subjects == sorted({*subjects})  # each alert emailed once
     assert len(subjects) == Alert.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_email_reads_what_its_messages_say_with_the_claim(smtp, settings):
+    """R13.2: each message names the alert's appliance; the batch reads it with the claim, so
+    its queries do not grow with the deliveries it holds."""
+    settings.DELIVERY_THREADS = 1  # the sends run on this thread's connection, where the queries are seen
+    cast = build_cast()
+    ids = silent_appliances(cast, 6)
+    with CaptureQueriesContext(connections["default"]) as seen:
+        assert set(outbox.deliver_batch(ids).values()) == {"sent"}
+    statements = [q["sql"] for q in seen.captured_queries if q["sql"].split()[0] in ("SELECT", "INSERT", "UPDATE")]
+    assert len(statements) == 6  # the claim (3), the account's list, the attempts, the outcomes
+    appliances = f'FROM "{Appliance._meta.db_table}"'
+    assert not any(appliances in sql for sql in statements)  # joined in the claim, not read apart
+    bodies = sorted(m.get_body(("plain",)).get_content() for m in smtp.messages)
+    assert [b.count("Appliance:     silent-") for b in bodies] == [1] * 6
 
 
 @pytest.mark.django_db(transaction=True)
@@ -214,6 +232,8 @@ def test_a_batch_of_tickets_reads_its_psa_integration_and_each_company_once(sett
         sql = [q["sql"] for q in seen.captured_queries]
         assert sum('FROM "integrations_integration"' in q for q in sql) == 1
         assert sum('FROM "notifications_psacompanymapping"' in q for q in sql) == 1  # one organization
+        # Whether each delivery was tried before (invariant 4) is read with the claim, not per delivery.
+        assert sum('FROM "notifications_deliveryattempt"' in q for q in sql) == 1
         assert len(fake.tickets) == len(ids)  # every ticket made, each once
     finally:
         fake.stop()

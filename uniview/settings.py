@@ -239,7 +239,7 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
+    "notifications.channels.smtp.EmailBackend"  # Django's, cheaper per message (pipelining)
     if EMAIL_HOST
     else "django.core.mail.backends.filebased.EmailBackend",
 )

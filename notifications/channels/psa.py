@@ -78,7 +78,10 @@ def ticket_for(integration, alert, limit=100, companies=None) -> Ticket:
 def is_retry(delivery) -> bool:
     """Has this delivery been tried before? A killed try counts (attempts is raised at the claim);
     so does a try before a retry by hand, which resets attempts but keeps the attempt log."""
-    return delivery.attempts > 1 or delivery.attempt_log.exists()
+    if delivery.attempts > 1:
+        return True
+    tried = getattr(delivery, "tried_before", None)  # read with the claim (`outbox.claim_batch`)
+    return delivery.attempt_log.exists() if tried is None else tried
 
 
 class PsaChannel(Channel):
