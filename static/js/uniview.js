@@ -56,3 +56,27 @@ document.addEventListener("submit", function (event) {
     (wantsReason ? reason : ok).focus();
   });
 })();
+
+// The menu button on a narrow screen, and Escape: it closes an open menu (the settings menu, the
+// superuser's "Dismiss…", the collapsed navigation) and gives the focus back to what opened it.
+// Dialogs close on Escape by themselves (<dialog>).
+(function () {
+  function toggleNav(button, open) {
+    var bar = button.closest(".topbar");
+    bar.classList.toggle("nav-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".nav-toggle");
+    if (button) { toggleNav(button, button.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || document.querySelector("dialog[open]")) { return; }
+    document.querySelectorAll("details.menu[open], details.dismiss-menu[open]").forEach(function (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+    var button = document.querySelector(".nav-toggle[aria-expanded=true]");
+    if (button) { toggleNav(button, false); button.focus(); }
+  });
+})();
