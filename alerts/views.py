@@ -85,7 +85,7 @@ def group_rows(request, member):
     alerts = (
         dismiss.open_alerts_for(member.user)
         .filter(group_key=key)
-        .select_related("organization")
+        .select_related("organization", "asset", "appliance")
         .order_by("-raised_at")[:ROWS_PER_GROUP]
     )
     return render(request, "alerts/_rows.html", {

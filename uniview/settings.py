@@ -304,6 +304,7 @@ RETENTION_JOB_DAYS = env_days("RETENTION_JOB_DAYS", 90)  # the appliances' finis
 RETENTION_ALERT_DAYS = env_days("RETENTION_ALERT_DAYS", 400, 31, "R18.3: the monthly report reads a month of alerts")
 RETENTION_ATTEMPT_DAYS = env_days("RETENTION_ATTEMPT_DAYS", 90)
 RETENTION_EVALUATION_DAYS = env_days("RETENTION_EVALUATION_DAYS", 30)
+RETENTION_STORAGE_SAMPLE_DAYS = env_days("RETENTION_STORAGE_SAMPLE_DAYS", 400)  # the appliance page's storage chart
 RETENTION_BACKGROUND_JOB_DAYS = env_days("RETENTION_BACKGROUND_JOB_DAYS", 30)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)  # rows per DELETE: short transactions, short locks
 
