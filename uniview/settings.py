@@ -303,6 +303,8 @@ RETENTION_SAAS_STATUS_DAYS = env_days("RETENTION_SAAS_STATUS_DAYS", 400, 366, "R
 RETENTION_JOB_DAYS = env_days("RETENTION_JOB_DAYS", 90)  # the appliances' finished jobs (R12.2)
 RETENTION_ALERT_DAYS = env_days("RETENTION_ALERT_DAYS", 400, 31, "R18.3: the monthly report reads a month of alerts")
 RETENTION_ATTEMPT_DAYS = env_days("RETENTION_ATTEMPT_DAYS", 90)
+# The bell, the alert list and the running jobs refresh themselves this often (htmx polling).
+DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 30)
 RETENTION_EVALUATION_DAYS = env_days("RETENTION_EVALUATION_DAYS", 30)
 RETENTION_STORAGE_SAMPLE_DAYS = env_days("RETENTION_STORAGE_SAMPLE_DAYS", 400)  # the appliance page's storage chart
 RETENTION_BACKGROUND_JOB_DAYS = env_days("RETENTION_BACKGROUND_JOB_DAYS", 30)
