@@ -5,6 +5,7 @@ from notifications import views, webhook_views
 urlpatterns = [
     path("deliveries/", views.delivery_list, name="deliveries"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("deliveries/retry-failed/", views.delivery_retry_failed, name="delivery-retry-failed"),
     path("psa-companies/", views.psa_companies, name="psa-companies"),
     path("vsa-email-actions/", views.vsa_actions, name="vsa-email-actions"),
     path("vsa-email-actions/<int:pk>/", views.vsa_actions, name="vsa-email-action-edit"),
