@@ -82,3 +82,22 @@ def test_assets_and_appliances_link_from_alert_rows_the_organization_page_and_jo
     page.goto(f"{live_server.url}/jobs/")
     page.locator("[data-testid=job-row] a", has_text="acme-sql-01").click()
     expect(page.locator("[data-testid=asset-detail]")).to_contain_text("acme-sql-01")
+
+
+def test_the_asset_and_organization_pages_draw_a_30_day_backup_grid(live_server, module_page):
+    """Issue 14 item 2: a cell a day, its state in its tooltip and the counts in words."""
+    cast = appliance_cast()
+    page = module_page
+    log_in(page, live_server, "admin@a.example", PASSWORD, then=f"/assets/{cast.files.pk}/")
+    grid = page.locator("[data-testid=backup-grid]")
+    expect(grid.locator("rect.cell")).to_have_count(30)
+    expect(grid.locator("rect.cell-good")).to_have_count(1)
+    expect(grid.locator("[data-testid=grid-count-good]")).to_have_text("1")
+    assert "good" in grid.locator("svg.grid").get_attribute("aria-label")
+
+    page.goto(f"{live_server.url}/organizations/{cast.org_a1.pk}/")
+    rows = page.locator("[data-testid=organization-grid] [data-testid=grid-row]")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="acme-fs-01").locator("rect.cell-good")).to_have_count(1)
+    rows.filter(has_text="acme-sql-01").locator("a").click()
+    expect(page.locator("[data-testid=asset-detail]")).to_contain_text("acme-sql-01")
