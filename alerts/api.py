@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +17,7 @@ from alerts import dismiss
 from alerts.alert_settings import save_alert_settings
 from alerts.evaluation import is_present, preview
 from alerts.groups import open_groups
-from alerts.models import Alert, AlertEvent, AlertSettings, AlertState, Evaluation
+from alerts.models import Alert, AlertEvent, AlertSettings, AlertState, Evaluation, Severity
 from alerts.serializers import (
     AlertDetailSerializer,
     AlertGroupSerializer,
@@ -28,10 +29,12 @@ from alerts.serializers import (
     EvaluationSerializer,
     PreviewSerializer,
 )
+from alerts.severity import rank_expression
 from alerts.tasks import start_evaluation
 from tenancy import scoping
 from tenancy.jobs_api import BackgroundJobSerializer, wants_to_wait
 from tenancy.models import Organization
+from tenancy.pagination import CursorPage
 from tenancy.viewsets import ScopedViewSet
 
 DISMISSED = {"type": "object", "properties": {"dismissed": {"type": "integer", "description": "How many alerts."}},
@@ -42,10 +45,11 @@ class AlertFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=AlertState.choices + [("all", "all")], method="filter_state")
     group = filters.CharFilter(field_name="group_key")
     since = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
+    severity = filters.MultipleChoiceFilter(choices=Severity.choices, help_text="R20.1: one or more severities.")
 
     class Meta:
         model = Alert
-        fields = ["state", "organization", "group", "kind", "category", "asset", "appliance", "since"]
+        fields = ["state", "organization", "group", "kind", "category", "severity", "asset", "appliance", "since"]
 
     def filter_state(self, queryset, name, value):
         return queryset if value == "all" else queryset.filter(state=value)
@@ -58,14 +62,43 @@ class AlertFilter(filters.FilterSet):
         return queryset
 
 
+ORDERINGS = {"-id": ("-id",), "severity": ("severity_rank", "-id"), "-severity": ("-severity_rank", "-id")}
+
+
+class AlertPage(CursorPage):
+    """The alert list's pages, newest first, or with `?ordering=severity` most severe first
+    (`-severity`: least severe first), newest first within a severity (R20.1)."""
+
+    def get_ordering(self, request, queryset, view):
+        value = request.query_params.get("ordering") or "-id"
+        if value not in ORDERINGS:
+            raise ValidationError({"ordering": [f"Order by one of: {', '.join(ORDERINGS)}."]})
+        return ORDERINGS[value]
+
+    def _position_fits(self, position: str) -> bool:
+        if self.ordering[0].lstrip("-") == "severity_rank":
+            return position in ("0", "1", "2")
+        return super()._position_fits(position)
+
+
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     queryset = Alert.objects.all()  # scoped
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
+    pagination_class = AlertPage
     write_action = scoping.DISMISS
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "ordering", str, enum=list(ORDERINGS),
+        description="`-id` (default) newest first; `severity` most severe first; `-severity` least severe first.",
+    )])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()
+        if self.action == "list":
+            queryset = queryset.annotate(severity_rank=rank_expression())
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
                 Prefetch("events", queryset=AlertEvent.objects.select_related("actor").prefetch_related("deliveries"))
@@ -122,7 +155,7 @@ class AlertGroupViewSet(mixins.ListModelMixin, ScopedViewSet):
     def list(self, request, *args, **kwargs):
         data = [
             {"key": g["group_key"], "organization": g["organization"], "kind": g["kind"],
-             "label": g["group_label"], "open_count": g["open_count"]}
+             "label": g["group_label"], "open_count": g["open_count"], "severity": g["severity"]}
             for g in open_groups(self.filter_queryset(self.get_queryset()))
         ]
         return Response(AlertGroupSerializer(data, many=True).data)

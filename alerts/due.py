@@ -25,6 +25,7 @@ from alerts.rules.backup_queries import oldest_uncopied_ends
 from inventory import due
 from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupSchedule
 from inventory.schedules import COUNT_WINDOW, RecurrenceCache, ScheduleError
+from maintenance.due import window_ends
 from thresholds.effective import effective_thresholds
 
 ASSET_KINDS = ("backup_alarm", "hot_copy_alarm")
@@ -35,6 +36,8 @@ def next_checks(account, now, asset_ids) -> dict:
     """{asset id: the next moment its conditional alarms can change} for `asset_ids`."""
     horizon = now + timedelta(hours=settings.EVALUATION_DUE_HORIZON_HOURS)
     moments = dict.fromkeys(asset_ids, horizon)
+    for asset_id, end in window_ends(account, now, moments, horizon).items():  # R16.2: raise what still holds
+        _earlier(moments, asset_id, end, now)
     thresholds = effective_thresholds(account)
     if thresholds.global_ is None or not moments:
         return moments  # R4.1: no conditional alarms until a global threshold exists (its save marks)

@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts import lifecycle
+from alerts import lifecycle, maintenance
 from alerts.categories import KINDS
 from alerts.due import ASSET_KINDS, gone_silent, next_checks
 from alerts.models import Evaluation, EvaluationRequest
@@ -101,13 +101,13 @@ def evaluate_shard(account, now, organization_ids) -> Evaluation:
                 and locks.try_xact_lock(locks.EVALUATION_SHARD, key)):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
         if organization_ids is None:
-            outcome = _run(account, now, {})
+            outcome = _run(account, now, {}, settle=False)  # the asset shards may still be running
         else:
             outcome = _run(account, now, due.all_assets(account, organization_ids), other_rules=False)
     return _recorded(account, now, started, outcome)
 
 
-def _run(account, now, read, everything=False, other_rules=True, moments=None) -> Outcome:
+def _run(account, now, read, everything=False, other_rules=True, moments=None, settle=True) -> Outcome:
     """Reconcile the rules: the asset alarms over the assets of `read` (all when
     `everything`), the other rules whole unless told not to; then write the next moment
     of each asset of `moments` (default: `read`)."""
@@ -124,6 +124,8 @@ def _run(account, now, read, everything=False, other_rules=True, moments=None) -
             outcome.add(reconcile(account, kinds, wanted, now, subset=subset))
         elif other_rules:
             outcome.add(reconcile(account, kinds, conditions(account, now), now))
+    if other_rules and settle:
+        maintenance.settle(account, now)  # R16.2: what cleared inside a window that is over
     if ids and is_present(now):
         target = read if moments is None else moments
         if target:

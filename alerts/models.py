@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from alerts.categories import KINDS, default_category_toggles
 from alerts.conditions import alert_content_hash
+from alerts.severity import CRITICAL, INFO, WARNING
 from inventory.models import Appliance, Asset
 from tenancy.models import Account, Organization
 
@@ -18,6 +19,14 @@ class AlertState(models.TextChoices):
     DISMISSED = "dismissed"
 
 
+class Severity(models.TextChoices):
+    """R20.1: how bad an alert is (alerts/severity.py decides, kind by kind)."""
+
+    CRITICAL = CRITICAL
+    WARNING = WARNING
+    INFO = INFO
+
+
 class Alert(models.Model):
     """The record of a condition: raised, then resolved (cleared) or dismissed (by a person)."""
 
@@ -25,6 +34,7 @@ class Alert(models.Model):
     fingerprint = models.CharField(max_length=255)
     kind = models.CharField(max_length=32, choices=list(KINDS.items()))
     category = models.CharField(max_length=32, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.WARNING)
     # R15.2: removing an organization keeps its alerts' history; the name stays as it was.
     organization = models.ForeignKey(
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
@@ -70,6 +80,7 @@ class Alert(models.Model):
             # Issue 7: the alert list's pages (newest id first), by state and by organization + state.
             models.Index(fields=["account", "state", "-id"], name="alert_list_by_state"),
             models.Index(fields=["account", "organization", "state", "-id"], name="alert_list_by_org"),
+            models.Index(fields=["account", "state", "severity", "-id"], name="alert_list_by_severity"),
         ]
 
     def __str__(self):

@@ -27,8 +27,10 @@ from django.db.models import Q
 
 from alerts import events, lifecycle
 from alerts.conditions import as_json, content_hash
+from alerts.maintenance import Hold
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.set_writes import as_jsonb, batched, loaded, one_of, rows_source, skip_locked
+from alerts.severity import severity
 from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
 from tenancy.models import Organization
@@ -77,7 +79,8 @@ def diff(account, kinds, conditions, now, resolve_reason="cleared", subset=None)
     cleared = [a for a in cleared if a.fingerprint not in replaced]
     planned.resolve.extend(_reasons(account, cleared, resolve_reason).items())
     planned.kept = [(open_alerts[fp], c) for fp, c in wanted.items() if fp in open_alerts]
-    planned.raise_ = _not_quiet(account, [c for fp, c in wanted.items() if fp not in open_alerts], now)
+    new = Hold(account, now, record=False).back([c for fp, c in wanted.items() if fp not in open_alerts])  # R16.2
+    planned.raise_ = _not_quiet(account, new, now)
     return planned
 
 
@@ -107,6 +110,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
     an evaluation of some assets never resolves another asset's alert (see `diff`)."""
     size = batch_size or BATCH
     outcome = Outcome()
+    hold = Hold(account, now)  # R16.2: maintenance windows hold new conditions back
     with transaction.atomic():
         open_alerts = _open_alerts(account, kinds, subset)
         wanted, replaced = set(), set()
@@ -121,7 +125,7 @@ def reconcile(account, kinds, conditions, now, resolve_reason="cleared", batch_s
             kept = [(open_alerts[fp], c) for fp, c in unique.items() if fp in open_alerts]
             outcome.kept += len(kept)
             _keep(kept, now)
-            new = [c for fp, c in unique.items() if fp not in open_alerts]
+            new = hold.back([c for fp, c in unique.items() if fp not in open_alerts])
             outcome.raised += len(_raise_batch(account, _not_quiet(account, new, now), now))
         cleared = [alert.pk for fp, alert in open_alerts.items() if fp not in wanted]
         superseded = {alert.pk for fp, alert in open_alerts.items() if fp not in wanted and fp in replaced}
@@ -151,18 +155,19 @@ def _keep(pairs, now) -> None:
         details, links = as_json(c.details), as_json(c.links)
         digest = content_hash(c.title, details, links)
         if digest != alert.details_hash:
-            changed.append((alert.pk, c.title, digest, details, links))
+            changed.append((alert.pk, c.title, severity(c.kind, c.details), digest, details, links))
         if (alert.organization_id, alert.group_key, alert.group_label) != (c.organization_id, *lifecycle.group_of(c)):
             moving.append((alert.pk, c))
     if changed:
         source, params = rows_source(
-            [("id", "bigint"), ("title", "text"), ("details_hash", "text"), ("details", "jsonb"), ("links", "jsonb")],
+            [("id", "bigint"), ("title", "text"), ("severity", "text"), ("details_hash", "text"), ("details", "jsonb"),
+             ("links", "jsonb")],
             changed,
         )
         table = Alert._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET title = v.title, details = {as_jsonb('v.details')}, "
+                f"UPDATE {table} SET title = v.title, severity = v.severity, details = {as_jsonb('v.details')}, "
                 f"links = {as_jsonb('v.links')}, details_hash = v.details_hash FROM {source} WHERE {table}.id = v.id",
                 params,
             )
@@ -253,7 +258,8 @@ def _not_quiet(account, conditions, now):
 _NEW = [
     ("fingerprint", "text"), ("kind", "text"), ("category", "text"), ("organization_id", "bigint"),
     ("appliance_id", "bigint"), ("asset_id", "bigint"), ("subject", "text"), ("title", "text"),
-    ("group_key", "text"), ("group_label", "text"), ("details_hash", "text"), ("details", "jsonb"), ("links", "jsonb"),
+    ("group_key", "text"), ("group_label", "text"), ("details_hash", "text"), ("severity", "text"),
+    ("details", "jsonb"), ("links", "jsonb"),
 ]
 
 
@@ -277,7 +283,7 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
         group_key, group_label = lifecycle.group_of(c)
         rows[c.fingerprint] = (
             c.fingerprint, c.kind, c.category, c.organization_id, c.appliance_id, c.asset_id, c.subject, c.title,
-            group_key, group_label, content_hash(c.title, details, links), details, links,
+            group_key, group_label, content_hash(c.title, details, links), severity(c.kind, c.details), details, links,
         )
     by_fingerprint = {c.fingerprint: c for c in conditions}
     source, params = rows_source(_NEW, list(rows.values()))
@@ -287,10 +293,10 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
     sql = (
         f"INSERT INTO {table} (account_id, fingerprint, kind, category, organization_id, organization_name, "
         "appliance_id, asset_id, subject, title, group_key, group_label, state, raised_at, details, links, "
-        "details_hash, dismiss_reason, resolved_reason) "
+        "details_hash, severity, dismiss_reason, resolved_reason) "
         "SELECT %s, v.fingerprint, v.kind, v.category, v.organization_id, COALESCE(o.name, ''), v.appliance_id, "
         f"v.asset_id, v.subject, v.title, v.group_key, v.group_label, %s, %s, {as_jsonb('v.details')}, "
-        f"{as_jsonb('v.links')}, v.details_hash, '', '' "
+        f"{as_jsonb('v.links')}, v.details_hash, v.severity, '', '' "
         f"FROM {source} LEFT JOIN {organizations} o ON o.id = v.organization_id "
         "WHERE true ON CONFLICT DO NOTHING RETURNING id, fingerprint, organization_name"
     )
@@ -307,6 +313,7 @@ def _raise_batch(account, conditions, now) -> list[Alert]:
             "group_key": row[8], "group_label": row[9], "state": AlertState.OPEN, "raised_at": now,
             "resolved_at": None, "resolved_reason": "", "dismissed_at": None, "dismissed_by_id": None,
             "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[10],
+            "severity": row[11],
         }
         alert = loaded(Alert, values)
         alert._state.fields_cache["account"] = account

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.categories import CATEGORIES, KIND_CHOICES
-from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation
+from alerts.models import Alert, AlertEvent, AlertSettings, Evaluation, Severity
 from tenancy.jobs_api import BackgroundJobSerializer
 from tenancy.validation import time_error
 
@@ -14,7 +14,7 @@ class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
         fields = [
-            "id", "ref", "kind", "category", "title", "organization", "organization_name", "group", "subject", "appliance",
+            "id", "ref", "kind", "category", "severity", "title", "organization", "organization_name", "group", "subject", "appliance",
             "asset", "state", "raised_at", "resolved_at", "resolved_reason", "dismissed_at",
             "dismissed_by", "dismiss_reason", "details", "links",
         ]
@@ -88,6 +88,7 @@ class AlertGroupSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
     label = serializers.CharField()
     open_count = serializers.IntegerField()
+    severity = serializers.ChoiceField(choices=Severity.choices, help_text="R20.1: the worst severity among its open alerts.")
 
 
 class AlertSettingsSerializer(serializers.ModelSerializer):

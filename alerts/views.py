@@ -11,8 +11,10 @@ from django.urls import reverse
 from alerts import dismiss
 from alerts.categories import KINDS
 from alerts.groups import open_groups
-from alerts.models import Alert, AlertState
+from alerts.models import Alert, AlertState, Severity
+from alerts.severity import RANK, rank_expression
 from inventory.models import Appliance
+from maintenance.words import notes as maintenance_notes
 from tenancy.models import Organization
 from tenancy.pages import DISMISS, DISMISS_SELECTION, member_page
 from tenancy.validation import parse_id
@@ -27,6 +29,8 @@ def _filters(query):
         "organization": query.get("organization") or "",
         "group": query.get("group") or "",
         "kind": query.get("kind") or "",
+        "severity": query.get("severity") or "",
+        "sort": query.get("sort") or "",
     }
 
 
@@ -48,7 +52,16 @@ def _filtered(member, filters):
         queryset = queryset.filter(group_key=filters["group"])
     if filters["kind"] in KINDS:
         queryset = queryset.filter(kind=filters["kind"])
+    if filters["severity"] in Severity.values:  # R20.1
+        queryset = queryset.filter(severity=filters["severity"])
     return queryset
+
+
+def _sorted(groups, filters):
+    """R20.1: by name, or the most severe first (then by name)."""
+    if filters["sort"] == "severity":
+        return sorted(groups, key=lambda g: (RANK.get(g["severity"], 1), g["group_label"]))
+    return groups
 
 
 @member_page
@@ -61,7 +74,7 @@ def alert_list(request, member):
     filters = _filters(request.GET)
     open_alerts = dismiss.open_alerts_for(member.user)
     queryset = _filtered(member, filters)
-    groups = open_groups(queryset)
+    groups = _sorted(open_groups(queryset), filters)
     shown = GROUPS_PER_PAGE * _pages(request)
     all_groups = (
         open_alerts.values_list("group_key", "group_label").distinct().order_by("group_label")
@@ -76,6 +89,8 @@ def alert_list(request, member):
         "organizations": member.scope(Organization),
         "group_choices": all_groups,
         "kinds": KINDS,
+        "severities": Severity.choices,
+        "maintenance_notes": maintenance_notes(member.account, anything=True),  # R16.3
         "can_dismiss": member.can(DISMISS),
         "can_dismiss_selection": member.can(DISMISS_SELECTION),
     }
@@ -104,7 +119,7 @@ def group_rows(request, member):
         dismiss.open_alerts_for(member.user)
         .filter(group_key=key)
         .select_related("organization", "asset", "appliance")
-        .order_by("-raised_at")[:ROWS_PER_GROUP]
+        .order_by(rank_expression(), "-raised_at")[:ROWS_PER_GROUP]
     )
     return render(request, "alerts/_rows.html", {
         "alerts": alerts, "can_dismiss": member.can(DISMISS), "limit": ROWS_PER_GROUP,

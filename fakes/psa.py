@@ -1,7 +1,7 @@
 """Fake PSAs on loopback speaking VENDOR_APIS.md: ConnectWise Manage, Autotask, Kaseya BMS / Vorex
 (contracts: integrations/{connectwise,autotask,bms,vorex}/FAKE.md; knobs: fakes.base).
 
-Each keeps `tickets` (id → dict with at least `title`, `company`, `status`) so tests
+Each keeps `tickets` (id → dict with at least `title`, `company`, `status`, `priority`) so tests
 read the same facts whichever vendor they drive. Searches match the way the vendor
 does, not the way we wish it did: ConnectWise `conditions` use SQL Server's LIKE
 (`%`, `_` and `[...]` character classes, case-insensitive), Autotask's `contains`
@@ -123,6 +123,7 @@ class ConnectWiseFake(PsaFake):
         ticket_id = self.add_ticket(
             title=summary, description=body.get("initialDescription", ""), company=str(body["company"]["id"]),
             board=body["board"]["id"], status=(body.get("status") or {}).get("id", "new"),
+            priority=(body.get("priority") or {}).get("id"),
         )
         self.after_acting()
         return 201, {"id": ticket_id, "summary": summary}
@@ -174,7 +175,7 @@ class AutotaskFake(PsaFake):
                 return 500, {"errors": ["companyID and title are required"]}
             ticket_id = self.add_ticket(title=body["title"], description=body.get("description", ""),
                                         company=str(body["companyID"]), status=body.get("status"),
-                                        queue=body.get("queueID"))
+                                        queue=body.get("queueID"), priority=body.get("priority"))
             self.after_acting()
             return 200, {"itemId": ticket_id}
         if path == "/Tickets" and method == "PATCH":
@@ -224,7 +225,7 @@ class BmsFake(PsaFake):
                 return 400, {"Message": "Title and AccountId are required"}
             ticket_id = self.add_ticket(title=body["Title"], description=body.get("Details", ""),
                                         company=str(body["AccountId"]), status=body.get("StatusId"),
-                                        source=body.get("SourceId"))
+                                        source=body.get("SourceId"), priority=body.get("PriorityId"))
             self.after_acting()
             return 200, {"Result": {"Id": ticket_id, "TicketNumber": f"T{ticket_id}"}}
         found = re.fullmatch(r"/v2/servicedesk/tickets/(\d+)", path)

@@ -30,7 +30,10 @@ OPTIONS_SCHEMA = {
                                    "the company for an organization without `psa_company`.", "string"),
         "board": _option("connectwise, autotask, bms", f"the service board or queue, {_ID}."),
         "status": _option("connectwise, autotask, bms", f"a new ticket's status, {_ID}."),
-        "priority": _option("connectwise, autotask, bms", f"a new ticket's priority, {_ID}."),
+        "priority": _option("connectwise, autotask, bms, vorex", f"a new ticket's priority, {_ID}."),
+        **{f"priority_{name}": _option("connectwise, autotask, bms, vorex",
+                                       f"R20.1: the priority of a ticket for a {name} alert (else `priority`), {_ID}.")
+           for name in ("critical", "warning", "info")},
         "ticket_type": _option("connectwise, autotask, bms", f"a new ticket's type, {_ID}."),
         "source": _option("autotask", f"a new ticket's source (8, monitoring alert, by default), {_ID}."),
         "close_on_resolve": _option("connectwise, autotask, bms, vorex",

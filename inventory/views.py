@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from inventory import asset_detail, backup_grid
 from inventory.models import Asset, Job
-from tenancy.pages import DISMISS, NotFound, member_page
+from tenancy.pages import DISMISS, NotFound, Panels, member_page
 
 POINTS_PER_PAGE = 25
+ASSET_PANELS = Panels()  # contribute(member, asset) -> Panel, from rooms above (a maintenance window's note)
 
 
 def _asset(member, pk):
@@ -45,6 +46,7 @@ def asset_page(request, member, pk):
         "legend": asset_detail.STATUS_LEGEND,
         "can_cancel": member.can(DISMISS),
         "from_alert": _from_alert(request),
+        "panels": ASSET_PANELS(member, asset),
     })
     return render(request, "inventory/asset.html", context)
 

@@ -82,7 +82,7 @@ def test_a_raised_alert_reaches_the_webhook_signed_with_its_secret(cast, receive
     assert body["alert"]["id"] == alert.pk and body["alert"]["ref"] == alert.ref
     assert body["alert"]["organization"] == {"id": cast.org_a1.pk, "name": "Acme"}
     assert (body["alert"]["kind"], body["alert"]["state"], body["alert"]["severity"]) == (
-        "appliance_offline", "open", "warning")
+        "appliance_offline", "open", "critical")  # R20.1: an appliance offline is critical
     assert body["alert"]["resolved_at"] is None and body["alert"]["raised_at"]
     assert body["links"]["alert"].endswith(f"/alerts/{alert.pk}/")
 
@@ -183,9 +183,9 @@ def test_filters_by_event_kind_severity_and_organization(cast, receiver):
 
     silent = make_appliance(cast.account_a, cast.org_a1, "silent", last_contact_at=NOW - timedelta(hours=1))
     ApplianceAlert.objects.create(account=cast.account_a, appliance=make_appliance(cast.account_a, cast.org_a1, "ok",
-                                  last_contact_at=NOW), external_id=1, category="storage", severity="critical",
-                                  message="Storage full", reported_at=NOW, active=True)
-    evaluate(cast.account_a, NOW)  # raised: offline (warning, Acme), storage (critical, Acme)
+                                  last_contact_at=NOW), external_id=1, category="storage", severity="warning",
+                                  message="Storage nearly full", reported_at=NOW, active=True)
+    evaluate(cast.account_a, NOW)  # raised: offline (critical, Acme), storage (warning, Acme)
     silent.last_contact_at = NOW
     silent.save()
     evaluate(cast.account_a, NOW + timedelta(minutes=5))  # resolved: offline
@@ -197,7 +197,7 @@ def test_filters_by_event_kind_severity_and_organization(cast, receiver):
                               ("resolved", "appliance_offline")]
     assert sent_to(resolved_only) == [("resolved", "appliance_offline")]
     assert sent_to(birch_only) == []
-    assert sent_to(critical_only) == [("raised", "appliance_alert")]
+    assert sent_to(critical_only) == [("raised", "appliance_offline"), ("resolved", "appliance_offline")]
     assert sent_to(appliance_alerts) == [("raised", "appliance_alert")]
 
     raise_offline(cast, cast.org_a2, "birch-silent")

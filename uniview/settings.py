@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tenancy",
     "inventory",
     "thresholds",
+    "maintenance",
     "alerts",
     "integrations",
     "notifications",

@@ -10,6 +10,7 @@ from integrations.api import IntegrationViewSet
 from integrations.saas_api import IngestSaasStatusView, SaasSourceViewSet
 from inventory.api import ApplianceViewSet, AssetViewSet, IngestBackupsView
 from inventory.detail_api import JobViewSet
+from maintenance.api import MaintenanceWindowViewSet
 from notifications.api import DeliveryViewSet
 from notifications.vsa_actions import VsaEmailActionViewSet
 from notifications.webhook_api import WebhookEndpointViewSet
@@ -30,6 +31,7 @@ router.register("assets", AssetViewSet)
 router.register("alerts", AlertViewSet)
 router.register("thresholds/custom", CustomThresholdViewSet, basename="custom-threshold")
 router.register("alert-groups", AlertGroupViewSet, basename="alert-group")
+router.register("maintenance-windows", MaintenanceWindowViewSet)
 router.register("deliveries", DeliveryViewSet)
 router.register("integrations", IntegrationViewSet)
 router.register("vsa-email-actions", VsaEmailActionViewSet)
@@ -59,6 +61,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("thresholds/", include(("thresholds.urls", "thresholds"))),
+    path("maintenance/", include(("maintenance.urls", "maintenance"))),
     path("protect/", include(("integrations.saas_views", "protect"))),
     path("settings/integrations/", include(("integrations.urls", "integrations"))),
     path("settings/", include("notifications.urls")),

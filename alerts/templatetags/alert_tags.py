@@ -6,7 +6,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from alerts import details_text
+from alerts import details_text, severity
 
 register = template.Library()
 
@@ -85,3 +85,19 @@ def _dashboard_page(path):
 def group_dom_id(group_key):
     """A group key ("12:dbma_backup:sql") as a safe HTML id, so a dismissal can update the group by id."""
     return "group-" + str(group_key).encode().hex()
+
+
+@register.filter
+def severity_label(value):
+    """R20.1: a severity as a person reads it."""
+    return severity.label(value or severity.WARNING)
+
+
+@register.filter
+def is_ransomware(alert_or_group):
+    """R20.1: possible ransomware (an appliance's security alert, or a group of them) is shown
+    unmistakably, not as one more critical alert."""
+    if isinstance(alert_or_group, dict):
+        key = alert_or_group.get("group_key") or ""
+        return alert_or_group.get("kind") == "appliance_alert" and key.endswith(":security")
+    return getattr(alert_or_group, "kind", "") == "appliance_alert" and getattr(alert_or_group, "category", "") == "security"

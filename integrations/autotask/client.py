@@ -47,7 +47,7 @@ class AutotaskClient(PsaClient):
             "title": ticket.title,
             "description": ticket.description[:8000],
             "status": _int(o.get("status") or 1, "status"),
-            "priority": _int(o.get("priority") or 2, "priority"),
+            "priority": _int(ticket.priority or o.get("priority") or 2, "priority"),
             "queueID": _int(o["board"], "board") if o.get("board") else None,
             "ticketType": _int(o.get("ticket_type") or 1, "ticket_type"),
             "source": _int(o.get("source") or 8, "source"),  # 8: monitoring alert

@@ -48,7 +48,7 @@ class BmsClient(PsaClient):
             "Details": ticket.description,
             "AccountId": _int(ticket.company, "company"),
             "StatusId": _int(o.get("status") or 1, "status"),
-            "PriorityId": _int(o.get("priority") or 2, "priority"),
+            "PriorityId": _int(ticket.priority or o.get("priority") or 2, "priority"),
             "TypeId": _int(o.get("ticket_type") or 1, "ticket_type"),
             "SourceId": MONITORING_SOURCE,
             "QueueId": _int(o["board"], "board") if o.get("board") else None,

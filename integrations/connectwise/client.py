@@ -47,9 +47,11 @@ class ConnectWiseClient(PsaClient):
             "company": {"id": _int(ticket.company, "company")},
             "board": {"id": _int(self.options.get("board"), "board")},
         }
-        for key in ("status", "priority"):
-            if self.options.get(key):
-                body[key] = {"id": _int(self.options[key], key)}
+        if self.options.get("status"):
+            body["status"] = {"id": _int(self.options["status"], "status")}
+        priority = ticket.priority or self.options.get("priority")
+        if priority:
+            body["priority"] = {"id": _int(priority, "priority")}
         if self.options.get("ticket_type"):
             body["type"] = {"id": _int(self.options["ticket_type"], "ticket_type")}
         return self.request("POST", f"{self.base()}/service/tickets", "ConnectWise create", json=body).json()["id"]

@@ -9,6 +9,13 @@ class Ticket:
     description: str
     company: str
     ref: str
+    priority: str = ""  # R20.1: the PSA's priority id for the alert's severity ("" : the vendor's default)
+
+
+def priority_for(options, severity: str) -> str:
+    """R20.1: the priority id the account maps `severity` to on its PSA integration
+    (`priority_critical`, `priority_warning`, `priority_info`), else its default `priority`."""
+    return str(options.get(f"priority_{severity}") or options.get("priority") or "")
 
 
 def is_ours(title, ref: str) -> bool:

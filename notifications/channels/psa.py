@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from datetime import UTC
 
 from alerts.details_text import detail_lines
+from alerts.severity import label as severity_label
 from integrations import kinds
 from integrations.models import Integration
 from integrations.psa.connection import psa_integration
-from integrations.psa.tickets import Ticket
+from integrations.psa.tickets import Ticket, priority_for
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from notifications.models import Delivery, PsaCompanyMapping
 
@@ -59,12 +60,14 @@ def ticket_for(integration, alert, limit=100, companies=None) -> Ticket:
         where.append(f"Asset: {alert.asset.name}")
     lines = [
         f"What failed: {alert.kind_label} — {alert.title}",
+        f"Severity: {severity_label(alert.severity)}",
         *where,
         f"Since: {alert.raised_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]
     lines += [f"{label}: {text}" for label, text in detail_lines(alert.details)]
     lines += ["", f"Open the alert in uniview: {alert_url(alert)}", f"Reference: {alert.ref}"]
-    return Ticket(title, "\n".join(lines), company_for(integration, alert.organization, companies), alert.ref)
+    return Ticket(title, "\n".join(lines), company_for(integration, alert.organization, companies), alert.ref,
+                  priority_for(integration.options, alert.severity))
 
 
 def is_retry(delivery) -> bool:

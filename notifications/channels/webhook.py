@@ -17,6 +17,7 @@ import requests
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from alerts.severity import severity
 from integrations.http import OK, TRANSIENT, classify, retry_after, session
 from integrations.url_guard import UnsafeURL
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
@@ -35,9 +36,10 @@ def new_secret() -> str:
 
 
 def severity_of(alert) -> str:
-    """An appliance alert carries the appliance's severity; every other alert is a warning."""
-    value = str((alert.details or {}).get("severity") or "").lower()
-    return value if value in WebhookEndpoint.SEVERITIES else "warning"
+    """R20.1: the alert's severity, as the table in alerts/severity.py gave it when it was raised."""
+    if "severity" not in alert.get_deferred_fields() and alert.severity in WebhookEndpoint.SEVERITIES:
+        return alert.severity
+    return severity(alert.kind, alert.details)
 
 
 def wants(endpoint, event, organization_ids) -> bool:
