@@ -3,7 +3,8 @@
 What goes, each after its own age (settings `RETENTION_*_DAYS`, 0 keeps forever):
 backups with their copies, the appliances' finished jobs, SaaS daily statuses, closed alerts
 with their whole history (events, deliveries, attempts), delivery attempts, the evaluation log,
-finished background jobs, the appliances' storage samples.
+finished background jobs, the appliances' storage samples, the compliance history (R18.1: never
+less than 366 days).
 
 What never goes, whatever its age, because a rule or a delivery still reads it:
 - per asset, the newest backup and the newest good backup (R5, the checklist of R7.1), the
@@ -43,7 +44,8 @@ from inventory.models import (
     SaasSource,
 )
 from notifications.models import Delivery, DeliveryAttempt
-from tenancy.models import BackgroundJob
+from reports.models import OrganizationDay, SubjectDay
+from tenancy.models import BackgroundJob, Organization
 
 ASSETS_PER_CHUNK = 500
 
@@ -250,6 +252,11 @@ def _kinds() -> list[Kind]:
              "x.at < %(cutoff)s", walk_column="at"),
         Kind("evaluations", Evaluation, "RETENTION_EVALUATION_DAYS", "x.started_at < %(cutoff)s",
              walk_column="started_at"),
+        # R18.1: the compliance history, a year at least (the setting's floor is 366 days).
+        Kind("compliance days of assets and SaaS sources", SubjectDay, "RETENTION_COMPLIANCE_DAYS",
+             "x.day < %(cutoff_date)s", parent=Organization, parent_column="organization_id"),
+        Kind("compliance days of organizations", OrganizationDay, "RETENTION_COMPLIANCE_DAYS",
+             "x.day < %(cutoff_date)s", parent=Organization, parent_column="organization_id"),
         # A job still queued or running this long after it was asked for lost its worker
         # (BACKGROUND_JOB_TIMEOUT_SECONDS): it goes too.
         Kind("background jobs", BackgroundJob, "RETENTION_BACKGROUND_JOB_DAYS", "x.created_at < %(cutoff)s",

@@ -32,6 +32,7 @@ STEPS=(
   "$BIN/python -m bench.retention"
   "$BIN/python -m bench.due generate"
   "$BIN/python -m bench.due all"
+  "$BIN/python -m bench.compliance"
 )
 for step in "${STEPS[@]}"; do
   echo "==> $step" >&2

@@ -13,6 +13,7 @@ EVALUATION = 1  # one evaluation per account at a time (invariant 6, R15.6)
 APPLIANCE_SYNC = 2  # one sync per appliance
 SAAS_POLL = 3  # one poll per Spanning or Datto integration: beat's and a "sync now" never overlap
 EVALUATION_SHARD = 4  # one evaluation per (account, batch of organizations) when a full one is split
+COMPLIANCE = 18  # one compliance computation per account at a time (R18.1)
 
 
 def try_xact_lock(namespace: int, key: int) -> bool:

@@ -31,6 +31,9 @@ class Organization(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="organizations")
     name = models.CharField(max_length=200, validators=[refuse_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
+    report_contact = models.EmailField(
+        blank=True, help_text="The customer's contact who also receives the monthly report (R18.3)."
+    )
 
     tenancy_organization_field = "id"
 

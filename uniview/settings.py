@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "alerts",
     "integrations",
     "notifications",
+    "reports",
     "axes",
     "django_prometheus",
     "observability",
@@ -301,6 +302,7 @@ APPLIANCE_OFFLINE_MINUTES = env_int("APPLIANCE_OFFLINE_MINUTES", 30)
 # R18.1: compliance reaches 365 days back, so backups and SaaS statuses stay at least a year.
 RETENTION_BACKUP_DAYS = env_days("RETENTION_BACKUP_DAYS", 400, 366, "R18.1: a year of compliance")
 RETENTION_SAAS_STATUS_DAYS = env_days("RETENTION_SAAS_STATUS_DAYS", 400, 366, "R18.1: a year of compliance")
+RETENTION_COMPLIANCE_DAYS = env_days("RETENTION_COMPLIANCE_DAYS", 400, 366, "R18.1: a year of compliance")
 RETENTION_JOB_DAYS = env_days("RETENTION_JOB_DAYS", 90)  # the appliances' finished jobs (R12.2)
 RETENTION_ALERT_DAYS = env_days("RETENTION_ALERT_DAYS", 400, 31, "R18.3: the monthly report reads a month of alerts")
 RETENTION_ATTEMPT_DAYS = env_days("RETENTION_ATTEMPT_DAYS", 90)
@@ -325,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
     "poll-saas": {"task": "integrations.saas_pollers.poll_saas", "schedule": 3600.0},
     # Retention: old rows go once a day, at a quiet hour (UTC), in short batches.
     "prune-old-rows": {"task": "observability.tasks.prune", "schedule": crontab(minute=17, hour=3)},
+    # R18.1, R18.3: hourly, each account's yesterday once it is past midnight in its zone, then its
+    # digest at its hour and, on the first of the month, the monthly reports.
+    "reports-hourly": {"task": "reports.tasks.hourly", "schedule": crontab(minute=5)},
+    # The reports' outbox: re-send any due or lease-expired report email (invariant 3).
+    "sweep-report-outbox": {"task": "reports.tasks.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- REST API -----------------------------------------------------------------

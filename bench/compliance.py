@@ -1,0 +1,183 @@
+"""Benchmark of the compliance history (R18.1): 100,000 assets × 30 days, target ≤ 30 s.
+
+    python -m bench.compliance    # builds its own account, computes, writes bench/RESULTS_compliance.md
+
+The data: one account, 100 organizations, 1,000 appliances, 100,000 assets on a daily schedule,
+each with 35 days of daily backups (93 % success, 3 % warning, 3 % failed, 1 % none that day),
+plus 1,000 SaaS sources with a status a day: 3.5 million backups, written with COPY. The
+computation is `reports.compliance.compute` over the 30 days before 2026-11-02, in the account's
+zone (Europe/Berlin); it runs twice (the second writes the same rows: an upsert), and the rows
+are counted against what they must be (assets × days, organizations × days).
+"""
+
+import os
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uniview.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from inventory.due import changed_moment  # noqa: E402
+from inventory.models import Appliance, Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource  # noqa: E402
+from reports import compliance  # noqa: E402
+from reports.models import OrganizationDay, ReportSettings, SubjectDay  # noqa: E402
+from tenancy.accounts import create_account  # noqa: E402
+from tenancy.models import Account, Organization  # noqa: E402
+from thresholds.models import GlobalThreshold  # noqa: E402
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+LAST = date(2026, 11, 1)
+DAYS = 30
+NAME = "Bench compliance"
+ASSETS = int(os.environ.get("BENCH_COMPLIANCE_ASSETS", "100000"))  # a smaller run to try the bench
+ORGANIZATIONS, APPLIANCES, SOURCES = 100, 1000, 1000
+TARGET_SECONDS = 30.0
+RESULTS = Path(__file__).with_name("RESULTS_compliance.md")
+
+
+def _copy(model, columns, rows):
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _ids(model, count):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _account():
+    """The bench's account, emptied of what the last run left."""
+    account = Account.objects.filter(name=NAME).first()
+    if account is None:
+        return create_account(NAME)
+    with connection.cursor() as cursor:
+        for model in (SubjectDay, OrganizationDay, SaasDailyStatus, SaasSource, Backup, BackupSchedule, Asset,
+                      Appliance):
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE account_id = %s", [account.pk])
+    GlobalThreshold.objects.filter(account=account).delete()
+    ReportSettings.objects.filter(account=account).delete()
+    Organization.objects.filter(account=account).delete()
+    return account
+
+
+def _generate(account, rng):
+    orgs = Organization.objects.bulk_create(
+        [Organization(account=account, name=f"Customer {n}") for n in range(ORGANIZATIONS)])
+    appliances = Appliance.objects.bulk_create([
+        Appliance(account=account, organization=orgs[n % ORGANIZATIONS], external_id=f"c-{n}", name=f"c-{n}",
+                  version="10.8.2", timezone="UTC", last_contact_at=NOW) for n in range(APPLIANCES)])
+    GlobalThreshold.objects.create(account=account, backups_hours=24)
+    ReportSettings.objects.create(account=account, time_zone="Europe/Berlin")
+    assets = [(asset_id, appliances[n % APPLIANCES]) for n, asset_id in enumerate(_ids(Asset, ASSETS))]
+    created = NOW - timedelta(days=60)
+    _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type", "hot_copy",
+                  "created_at", "updated_at", "next_check_at"],
+          ((a, account.pk, ap.pk, ap.organization_id, f"a{a}", f"a{a}", "vmware", False, created, created,
+            changed_moment()) for a, ap in assets))
+    _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
+          ((account.pk, a, "Daily", "FREQ=DAILY;BYHOUR=22;BYMINUTE=0", "2024-01-01T22:00:00") for a, _ in assets))
+    written = 0
+    for first in range(0, len(assets), 2000):
+        rows = []
+        for asset_id, _ in assets[first:first + 2000]:
+            for day in range(DAYS + 5):
+                roll = rng.random()
+                if roll < 0.01:
+                    continue
+                status = "success" if roll < 0.94 else "warning" if roll < 0.97 else "failed"
+                start = datetime(2026, 11, 1, 21, 0, tzinfo=UTC) - timedelta(days=day, minutes=rng.randint(0, 120))
+                rows.append((account.pk, asset_id, f"b{asset_id}-{day}", "incremental", status, start,
+                             start + timedelta(minutes=rng.randint(10, 90)), 0, ""))
+        _copy(Backup, ["account_id", "asset_id", "external_id", "type", "status", "started_at", "finished_at",
+                       "size_bytes", "error"], rows)
+        written += len(rows)
+    sources = SaasSource.objects.bulk_create([
+        SaasSource(account=account, organization=orgs[n % ORGANIZATIONS], kind="m365", name=f"t{n}",
+                   external_id=f"t{n}") for n in range(SOURCES)])
+    _copy(SaasDailyStatus, ["account_id", "source_id", "date", "status", "services"],
+          ((account.pk, s.pk, LAST - timedelta(days=d), rng.choice(["Successful"] * 8 + ["Partial", "Failed"]), "{}")
+           for s in sources for d in range(DAYS + 5)))
+    with connection.cursor() as cursor:
+        for model in (Asset, BackupSchedule, Backup, SaasSource, SaasDailyStatus):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    return written
+
+
+def main():
+    rng = random.Random(18)
+    with transaction.atomic():
+        account = _account()
+    started = time.monotonic()
+    backups = _generate(account, rng)
+    generated = time.monotonic() - started
+    first_day = LAST - timedelta(days=DAYS - 1)
+    load_before = os.getloadavg()[0]
+    started = time.monotonic()
+    compliance.compute(account, first_day, LAST)
+    first_run = time.monotonic() - started
+    load_during = os.getloadavg()[0]
+    started = time.monotonic()
+    compliance.compute(account, first_day, LAST)
+    second_run = time.monotonic() - started
+    subject_rows = SubjectDay.objects.filter(account=account).count()
+    org_rows = OrganizationDay.objects.filter(account=account).count()
+    expected_subjects = (ASSETS + SOURCES) * DAYS
+    m = {
+        "assets": ASSETS, "backups": backups, "generated": generated, "first": first_run, "second": second_run,
+        "subject_rows": subject_rows, "org_rows": org_rows, "expected_subjects": expected_subjects,
+        "load_before": load_before, "load_during": load_during,
+        "states": dict(SubjectDay.objects.filter(account=account, asset__isnull=False).values_list("state")
+                       .annotate(n=django.db.models.Count("id")).values_list("state", "n")),
+    }
+    report(m)
+    print(RESULTS.read_text())
+    if subject_rows != expected_subjects or org_rows != ORGANIZATIONS * DAYS:
+        sys.exit("compliance wrote the wrong number of rows: see bench/RESULTS_compliance.md")
+
+
+def report(m):
+    rate = m["assets"] * DAYS / m["first"]
+    verdict = "within" if m["first"] <= TARGET_SECONDS else "OVER"
+    states = ", ".join(f"{state} {n:,}" for state, n in sorted(m["states"].items()))
+    lines = [
+        "# Benchmark: compliance history (R18.1)",
+        "",
+        f"Measured by `make bench` (`python -m bench.compliance`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"(PostgreSQL 15 on localhost, 2 cores shared with other work: 1-minute load average "
+        f"{m['load_before']:.1f} before, {m['load_during']:.1f} after the first run).",
+        f"Data: {m['assets']:,} assets on a daily schedule in {ORGANIZATIONS} organizations, {m['backups']:,} "
+        f"backups (35 days), {SOURCES:,} SaaS sources with a status a day; written with COPY in "
+        f"{m['generated']:.0f} s. Days: the {DAYS} days to {LAST:%d %B %Y} in Europe/Berlin.",
+        "",
+        "| figure | measured | floor |",
+        "|---|---|---|",
+        f"| {m['assets']:,} assets × {DAYS} days, first run (insert) | {m['first']:.1f} s ({verdict} the target) "
+        f"| ≤ {TARGET_SECONDS:.0f} s |",
+        f"| the same again (upsert, same rows) | {m['second']:.1f} s | ≤ {TARGET_SECONDS:.0f} s |",
+        f"| asset-days per second (first run) | {rate:,.0f}/s | {100_000 * DAYS / TARGET_SECONDS:,.0f}/s |",
+        f"| subject rows written | {m['subject_rows']:,} (expected {m['expected_subjects']:,}) | |",
+        f"| organization rows written | {m['org_rows']:,} (expected {ORGANIZATIONS * DAYS:,}) | |",
+        f"| asset-day states | {states} | |",
+        "",
+        "Three statements, whatever the number of assets (reports/compliance.py): assets × days with two",
+        "index probes each (the newest good backup before the day's end, the day's last try), SaaS",
+        "sources × days, then organizations × days from those rows.",
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

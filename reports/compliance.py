@@ -1,0 +1,222 @@
+"""Compliance history (R18.1): each day, each asset's and SaaS source's state and each
+organization's share of protected subjects that were within their threshold at the day's end.
+
+Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
+Set-based: three statements per call, whatever the number of assets or days —
+
+1. assets × days: per asset, its backups in the range read along its indexes (one range scan of
+   `backup_good_by_asset` and one of `backup_by_asset_started`, plus one probe for the newest good
+   backup before the range), grouped by local day; the newest good backup at each day's end is a
+   running maximum over the days. An asset is within its threshold when that backup ended at
+   most N hours before the day's end, N being the effective threshold (R4:
+   `thresholds.effective`, the backup rule's own);
+2. SaaS sources × days: the day's status (R8.2);
+3. organizations × days: the counts of (1) and (2).
+
+Each is `INSERT … SELECT … ON CONFLICT DO UPDATE`: running a day twice writes the same rows,
+and a back-fill (`manage.py backfill_compliance`) is the same call over past days. A subject
+counts from the first day it is known: created, or its first stored backup or status.
+
+States (models.DayState): good — within the threshold and the day's last try (if any) good;
+warning — within the threshold but the day's last try failed or warned (SaaS: Partial, except
+Salesforce where Partial counts as Successful, as in R8.3); failed — out of the threshold and
+the day's last try failed (SaaS: Failed); missed — out of the threshold otherwise (SaaS: no
+status that day); none — no backup schedule, or an organization whose threshold does not check
+backups (R5.2) or with no threshold at all (R4.1): not counted.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+
+from inventory.models import Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource
+from reports.models import OrganizationDay, ReportSettings, SubjectDay
+from tenancy import locks
+from tenancy.models import Account, Organization
+from thresholds.effective import effective_thresholds
+
+BEAT_CATCH_UP_DAYS = 30  # beat fills at most this many missing days; older ones are a back-fill
+
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+DAYS = """
+days AS (
+    SELECT d::date AS day, d AT TIME ZONE %(tz)s AS day_start, (d + interval '1 day') AT TIME ZONE %(tz)s AS day_end
+    FROM generate_series(%(first)s::timestamp, %(last)s::timestamp, interval '1 day') AS d
+)"""
+
+ASSETS = f"""
+WITH {DAYS},
+bounds AS (SELECT min(day_start) AS range_start, max(day_end) AS range_end FROM days),
+thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
+subjects AS (
+    SELECT a.id, a.organization_id, t.hours,
+           EXISTS (SELECT 1 FROM {{schedule}} s WHERE s.asset_id = a.id) AS scheduled,
+           LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
+                                ORDER BY b.started_at LIMIT 1)) AS first_seen,
+           (SELECT b.finished_at FROM {{backup}} b, bounds
+            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < bounds.range_start
+            ORDER BY b.finished_at DESC LIMIT 1) AS good_before
+    FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
+    WHERE a.account_id = %(account)s
+),
+good AS (  -- per asset and local day: the newest good backup that ended that day
+    SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, max(b.finished_at) AS good_end
+    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
+    WHERE b.status IN ('success', 'warning') AND b.finished_at >= bounds.range_start
+          AND b.finished_at < bounds.range_end
+    GROUP BY 1, 2
+),
+tries AS (  -- per asset and local day: the status of the day's last finished try
+    SELECT DISTINCT ON (b.asset_id, day) b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date AS day, b.status
+    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
+    WHERE b.started_at >= bounds.range_start AND b.started_at < bounds.range_end AND b.status <> 'running'
+    ORDER BY b.asset_id, day, b.started_at DESC
+),
+grid AS (
+    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end, t.status,
+           GREATEST(s.good_before, max(g.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
+    FROM subjects s JOIN days d ON s.first_seen < d.day_end
+    LEFT JOIN good g ON g.asset_id = s.id AND g.day = d.day
+    LEFT JOIN tries t ON t.asset_id = s.id AND t.day = d.day
+)
+INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
+SELECT %(account)s, organization_id, id, NULL, day,
+       CASE WHEN NOT scheduled OR hours IS NULL THEN 'none'
+            WHEN last_good >= day_end - make_interval(hours => hours) THEN
+                 CASE WHEN status IN ('failed', 'cancelled', 'warning') THEN 'warning' ELSE 'good' END
+            WHEN status IN ('failed', 'cancelled') THEN 'failed'
+            ELSE 'missed' END,
+       last_good
+FROM grid
+ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
+SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state, last_good_at = EXCLUDED.last_good_at
+"""
+
+SAAS = f"""
+WITH {DAYS},
+subjects AS (
+    SELECT src.id, src.organization_id, src.kind,
+           LEAST(src.created_at, (SELECT min(st.date) FROM {{status}} st WHERE st.source_id = src.id)::timestamp
+                 AT TIME ZONE %(tz)s) AS first_seen
+    FROM {{source}} src WHERE src.account_id = %(account)s AND src.organization_id IS NOT NULL
+)
+INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
+SELECT %(account)s, s.organization_id, NULL, s.id, d.day,
+       CASE st.status WHEN 'Successful' THEN 'good'
+                      WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'good' ELSE 'warning' END
+                      WHEN 'Failed' THEN 'failed'
+                      ELSE 'missed' END,
+       NULL
+FROM subjects s JOIN days d ON s.first_seen < d.day_end
+LEFT JOIN {{status}} st ON st.source_id = s.id AND st.date = d.day
+ON CONFLICT (saas_source_id, day) WHERE saas_source_id IS NOT NULL DO UPDATE
+SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
+"""
+
+ORGANIZATIONS = f"""
+WITH {DAYS},
+counts AS (
+    SELECT o.id AS organization_id, d.day,
+           count(sd.id) FILTER (WHERE sd.state <> 'none') AS protected,
+           count(sd.id) FILTER (WHERE sd.state IN ('good', 'warning')) AS compliant
+    FROM {{organization}} o CROSS JOIN days d
+    LEFT JOIN {{subject_day}} sd ON sd.organization_id = o.id AND sd.day = d.day
+    WHERE o.account_id = %(account)s
+    GROUP BY o.id, d.day
+)
+INSERT INTO {{organization_day}} (account_id, organization_id, day, protected, compliant, ratio)
+SELECT %(account)s, organization_id, day, protected, compliant, compliant::float / NULLIF(protected, 0)
+FROM counts
+ON CONFLICT (organization_id, day) DO UPDATE
+SET protected = EXCLUDED.protected, compliant = EXCLUDED.compliant, ratio = EXCLUDED.ratio
+"""
+
+
+def _sql(template: str) -> str:
+    return template.format(
+        schedule=_t(BackupSchedule), backup=_t(Backup), asset=_t(Asset), subject_day=_t(SubjectDay),
+        status=_t(SaasDailyStatus), source=_t(SaasSource), organization=_t(Organization),
+        organization_day=_t(OrganizationDay),
+    )
+
+
+def _checked_hours(account) -> tuple[list[int], list[int]]:
+    """Each organization's effective backup threshold in hours (R4), where it checks backups."""
+    thresholds = effective_thresholds(account)
+    orgs, hours = [], []
+    for organization_id in Organization.objects.filter(account=account).values_list("pk", flat=True):
+        threshold = thresholds.for_organization(organization_id)
+        if threshold is not None and threshold.backups_enabled:
+            orgs.append(organization_id)
+            hours.append(threshold.backups_hours)
+    return orgs, hours
+
+
+def compute(account, first: date, last: date) -> dict:
+    """Write the rows of days `first`..`last` (the account's days, both included); idempotent.
+    Answers how many rows each statement wrote."""
+    if last < first:
+        return {"subjects": 0, "saas": 0, "organizations": 0}
+    zone = ReportSettings.for_account(account).time_zone
+    orgs, hours = _checked_hours(account)
+    params = {
+        "account": account.pk, "tz": zone, "first": datetime.combine(first, datetime.min.time()),
+        "last": datetime.combine(last, datetime.min.time()), "orgs": orgs, "hours": hours,
+    }
+    written = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # compiling costs seconds, the plan is index probes and hashes
+        for name, template in (("subjects", ASSETS), ("saas", SAAS), ("organizations", ORGANIZATIONS)):
+            cursor.execute(_sql(template), params)
+            written[name] = cursor.rowcount
+    return written
+
+
+def local_today(account, now: datetime) -> date:
+    zone = ReportSettings.for_account(account).time_zone
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def compute_yesterday(account, now: datetime) -> list[date]:
+    """Beat, after midnight in the account's zone: the days since the last computed one, up to
+    yesterday (at most BEAT_CATCH_UP_DAYS of them). Answers the days written."""
+    settings_row = ReportSettings.for_account(account)
+    yesterday = local_today(account, now) - timedelta(days=1)
+    first = yesterday - timedelta(days=BEAT_CATCH_UP_DAYS - 1)
+    if settings_row.compliance_through is not None:
+        first = max(first, settings_row.compliance_through + timedelta(days=1))
+    if first > yesterday:
+        return []
+    with transaction.atomic():
+        if not locks.try_xact_lock(locks.COMPLIANCE, account.pk):
+            return []
+        compute(account, first, yesterday)
+        ReportSettings.objects.filter(pk=settings_row.pk).update(compliance_through=yesterday)
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
+def compute_all_due(now: datetime) -> int:
+    """Every account whose yesterday is not computed yet; answers how many accounts were."""
+    done = 0
+    for account in Account.objects.order_by("pk"):
+        done += bool(compute_yesterday(account, now))
+    return done
+
+
+def backfill(account, days: int, today: date | None = None) -> tuple[date, date]:
+    """The last `days` days before today (the account's), recomputed from stored backups."""
+    today = today or local_today(account, datetime.now().astimezone())
+    last = today - timedelta(days=1)
+    first = today - timedelta(days=days)
+    with transaction.atomic():
+        locks.try_xact_lock(locks.COMPLIANCE, account.pk)
+        compute(account, first, last)
+        settings_row = ReportSettings.for_account(account)
+        if settings_row.compliance_through is None or settings_row.compliance_through < last:
+            ReportSettings.objects.filter(pk=settings_row.pk).update(compliance_through=last)
+    return first, last

@@ -1,0 +1,185 @@
+"""R18.1: compliance history — a day's row per asset, SaaS source and organization, in the
+account's time zone, computed set-wise, idempotent, back-fillable, checked against a history
+worked out by hand."""
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+
+import pytest
+from django.core.management import call_command
+
+from inventory.models import Backup, SaasDailyStatus, SaasSource
+from reports import compliance
+from reports.models import OrganizationDay, ReportSettings, SubjectDay
+from tests.conftest import make_appliance, make_asset
+from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
+
+pytestmark = pytest.mark.django_db
+
+FIRST, LAST = date(2026, 10, 28), date(2026, 11, 1)
+DAYS = [FIRST + timedelta(days=n) for n in range(5)]
+_ids = count(1)
+
+
+def at(day, hour, minute=0):
+    """A moment in UTC; Berlin is UTC+1 on these days, so its day D ends at D 23:00 UTC."""
+    return datetime(2026, day[0], day[1], hour, minute, tzinfo=UTC)
+
+
+def backup(asset, finished, status="success", started=None):
+    Backup.objects.create(
+        account=asset.account, asset=asset, external_id=f"b{next(_ids)}", status=status,
+        started_at=started or finished - timedelta(hours=1), finished_at=finished,
+    )
+
+
+@pytest.fixture
+def history(cast):
+    """The fixed history; the expected figures are worked out in each line's comment."""
+    account = cast.account_a
+    ReportSettings.objects.create(account=account, time_zone="Europe/Berlin")
+    GlobalThreshold.objects.create(account=account, backups_hours=24)
+    custom = CustomThreshold.objects.create(account=account, name="Lenient", backups_hours=48)
+    ThresholdAssignment.objects.create(threshold=custom, organization=cast.org_a2)
+    acme = make_appliance(account, cast.org_a1, "acme-1")
+    birch = make_appliance(account, cast.org_a2, "birch-1")
+
+    steady = make_asset(acme, "steady")  # a good backup at 22:30 UTC every day: good × 5
+    for day in range(27, 32):
+        backup(steady, at((10, day), 22, 30))
+    backup(steady, at((11, 1), 22, 30))
+
+    flaky = make_asset(acme, "flaky")  # failed, failed, missed, good, warning
+    backup(flaky, at((10, 27), 22, 30))
+    backup(flaky, at((10, 28), 22, 10), "failed", at((10, 28), 22))
+    backup(flaky, at((10, 29), 22, 10), "failed", at((10, 29), 22))
+    backup(flaky, at((10, 31), 22, 30))
+    backup(flaky, at((11, 1), 22, 30), "warning")
+
+    unscheduled = make_asset(acme, "unscheduled", rrule=None)  # none × 5: not counted
+    backup(unscheduled, at((10, 20), 22))
+
+    # Known from 10-28 (its first backup). 10-28: good (22:45 UTC is 23:45 in Berlin, the same
+    # day). 10-29: missed (the next one started at 00:10 Berlin time on 10-30). 10-30: good.
+    # 10-31, 11-01: missed.
+    late = make_asset(acme, "late")
+    backup(late, at((10, 28), 22, 45), started=at((10, 28), 21, 45))
+    backup(late, at((10, 29), 23, 30), started=at((10, 29), 23, 10))
+
+    newcomer = make_asset(acme, "newcomer")  # first backup 10-31: no row before; good, good
+    backup(newcomer, at((10, 31), 22, 30))
+    backup(newcomer, at((11, 1), 22, 30))
+
+    lenient = make_asset(birch, "lenient")  # 48 h: warning, good, good, missed, missed
+    backup(lenient, at((10, 27), 22, 30))
+    backup(lenient, at((10, 28), 22, 10), "failed", at((10, 28), 22))
+    backup(lenient, at((10, 29), 22, 30))
+
+    tenant = SaasSource.objects.create(account=account, organization=cast.org_a2, kind="m365", name="T", external_id="t")
+    for day, status in ((28, "Successful"), (29, "Partial"), (30, "Failed")):  # good, warning, failed,
+        SaasDailyStatus.objects.create(account=account, source=tenant, date=date(2026, 10, day), status=status)
+    SaasDailyStatus.objects.create(account=account, source=tenant, date=date(2026, 11, 1), status="Successful")
+    # … missed (no status on 10-31), good.
+    SaasSource.objects.create(account=account, kind="gws", name="Unmapped", external_id="u")  # no organization: no rows
+
+    other = make_asset(make_appliance(cast.account_b, cast.org_b1, "b-1"), "elsewhere")
+    backup(other, at((10, 30), 22))
+    return {"steady": steady, "flaky": flaky, "unscheduled": unscheduled, "late": late, "newcomer": newcomer,
+            "lenient": lenient, "tenant": tenant}
+
+
+EXPECTED_STATES = {
+    "steady": ["good"] * 5,
+    "flaky": ["failed", "failed", "missed", "good", "warning"],
+    "unscheduled": ["none"] * 5,
+    "late": ["good", "missed", "good", "missed", "missed"],
+    "newcomer": [None, None, None, "good", "good"],
+    "lenient": ["warning", "good", "good", "missed", "missed"],
+    "tenant": ["good", "warning", "failed", "missed", "good"],
+}
+EXPECTED_ORGANIZATIONS = {  # (protected, compliant) per day
+    "Acme": [(3, 2), (3, 1), (3, 2), (4, 3), (4, 3)],
+    "Birch": [(2, 2), (2, 2), (2, 1), (2, 0), (2, 1)],
+}
+
+
+def states(subjects):
+    found = {}
+    for name, subject in subjects.items():
+        field = "saas_source" if isinstance(subject, SaasSource) else "asset"
+        rows = dict(SubjectDay.objects.filter(**{field: subject}).values_list("day", "state"))
+        found[name] = [rows.get(day) for day in DAYS]
+    return found
+
+
+def organizations(cast):
+    found = {}
+    for organization in (cast.org_a1, cast.org_a2):
+        rows = {row.day: row for row in OrganizationDay.objects.filter(organization=organization)}
+        found[organization.name] = [(rows[day].protected, rows[day].compliant) for day in DAYS]
+    return found
+
+
+def test_r18_1_rows_for_a_fixed_history_match_the_hand_computed_figures(cast, history):
+    compliance.compute(cast.account_a, FIRST, LAST)
+
+    assert states(history) == EXPECTED_STATES
+    assert organizations(cast) == EXPECTED_ORGANIZATIONS
+    acme_day = OrganizationDay.objects.get(organization=cast.org_a1, day=date(2026, 10, 29))
+    assert acme_day.ratio == pytest.approx(1 / 3)
+    assert not SubjectDay.objects.filter(account=cast.account_b).exists()  # another account's: untouched
+    assert not SubjectDay.objects.filter(saas_source__isnull=False, saas_source__organization__isnull=True).exists()
+    late = SubjectDay.objects.get(asset=history["late"], day=date(2026, 10, 30))
+    assert late.last_good_at == at((10, 29), 23, 30)
+
+
+def test_r18_1_computing_twice_writes_the_same_rows(cast, history):
+    compliance.compute(cast.account_a, FIRST, LAST)
+    before = list(SubjectDay.objects.order_by("pk").values_list("pk", "day", "state"))
+    compliance.compute(cast.account_a, FIRST, LAST)
+    assert list(SubjectDay.objects.order_by("pk").values_list("pk", "day", "state")) == before
+    assert organizations(cast) == EXPECTED_ORGANIZATIONS
+    assert OrganizationDay.objects.filter(account=cast.account_a).count() == 2 * 5
+
+
+def test_r18_1_a_threshold_change_recomputed_changes_the_rows(cast, history):
+    """The threshold is the organization's effective one (R4): the backup rule's own."""
+    compliance.compute(cast.account_a, FIRST, LAST)
+    ThresholdAssignment.objects.filter(organization=cast.org_a2).delete()  # Birch falls back to 24 h
+    compliance.compute(cast.account_a, FIRST, LAST)
+    assert states({"lenient": history["lenient"]}) == {"lenient": ["failed", "good", "missed", "missed", "missed"]}
+    GlobalThreshold.objects.filter(account=cast.account_a).update(backups_enabled=False)  # R5.2
+    compliance.compute(cast.account_a, FIRST, LAST)
+    assert set(SubjectDay.objects.filter(asset__isnull=False, account=cast.account_a).values_list("state", flat=True)) == {"none"}
+    assert organizations(cast)["Acme"] == [(0, 0)] * 5
+
+
+def test_r18_1_beat_computes_yesterday_in_the_accounts_zone_once(cast, history):
+    # 00:30 on 11-02 in Berlin is still 11-01 in UTC: beat computes Berlin's 11-01.
+    now = at((11, 1), 23, 30)
+    ReportSettings.objects.filter(account=cast.account_a).update(compliance_through=date(2026, 10, 31))
+    assert compliance.compute_yesterday(cast.account_a, now) == [LAST]
+    assert compliance.compute_yesterday(cast.account_a, now + timedelta(minutes=30)) == []
+    assert set(SubjectDay.objects.filter(account=cast.account_a).values_list("day", flat=True)) == {LAST}
+    assert ReportSettings.objects.get(account=cast.account_a).compliance_through == LAST
+    # An hour earlier it was 11-01 in Berlin already, but 10-31 was the last full day: nothing new.
+    ReportSettings.objects.filter(account=cast.account_a).update(compliance_through=date(2026, 10, 31))
+    assert compliance.compute_yesterday(cast.account_a, now - timedelta(hours=1)) == []
+
+
+def test_r18_1_backfill_command_fills_past_days_from_stored_backups(cast, history, capsys):
+    call_command("backfill_compliance", "--days", "5", "--account", str(cast.account_a.pk), "--today", "2026-11-02")
+    assert states(history) == EXPECTED_STATES
+    assert organizations(cast) == EXPECTED_ORGANIZATIONS
+    out = capsys.readouterr().out
+    assert "MSP A" in out and "28 October 2026" in out and "1 November 2026" in out
+    assert not OrganizationDay.objects.filter(account=cast.account_b).exists()
+
+
+def test_r18_1_backfill_command_refuses_bad_input_naming_it(cast):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--days"):
+        call_command("backfill_compliance", "--days", "0")
+    with pytest.raises(CommandError, match="--account"):
+        call_command("backfill_compliance", "--days", "3", "--account", "999999")
