@@ -3,7 +3,6 @@ from django.urls import path
 from alerts import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/rows/", views.group_rows, name="group-rows"),
     path("alerts/bell/", views.bell, name="bell"),

@@ -65,11 +65,6 @@ def _sorted(groups, filters):
 
 
 @member_page
-def home(request, member):
-    return redirect("dashboard:alerts")
-
-
-@member_page
 def alert_list(request, member):
     filters = _filters(request.GET)
     open_alerts = dismiss.open_alerts_for(member.user)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "observability",
     "audit",
+    "overview",
 ]
 
 MIDDLEWARE = [
