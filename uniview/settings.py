@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the code step
     "tenancy.middleware.TwoFactorMiddleware",
+    "tenancy.timezones.TimeZoneMiddleware",  # dates in the person's zone (their choice, else their browser's)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "uniview.security.SecurityHeadersMiddleware",

@@ -150,3 +150,14 @@ document.addEventListener("input", function (event) {
   });
   if (words.length && first) { select.value = first.value; }
 });
+
+// The browser's time zone, for the server to show dates in when the person chose none
+// (tenancy/timezones.py): kept in the `tz` cookie, refreshed when the browser's zone changes.
+(function () {
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+  var current = (document.cookie.match(/(?:^|; )tz=([^;]*)/) || [])[1];
+  if (zone && decodeURIComponent(current || "") !== zone) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";  // letters, digits, _ + - /
+  }
+})();
