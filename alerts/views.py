@@ -20,6 +20,7 @@ from tenancy.pages import DISMISS, DISMISS_SELECTION, member_page
 from tenancy.validation import parse_id
 
 ROWS_PER_GROUP = 200
+GROUPS_PER_PAGE = 50
 REASON_LENGTH = 2000  # as the API's DismissSerializer
 
 
@@ -64,21 +65,19 @@ def _sorted(groups, filters):
 
 
 @member_page
-def home(request, member):
-    return redirect("dashboard:alerts")
-
-
-@member_page
 def alert_list(request, member):
     filters = _filters(request.GET)
     open_alerts = dismiss.open_alerts_for(member.user)
     queryset = _filtered(member, filters)
     groups = _sorted(open_groups(queryset), filters)
+    shown = GROUPS_PER_PAGE * _pages(request)
     all_groups = (
         open_alerts.values_list("group_key", "group_label").distinct().order_by("group_label")
     )
     context = {
-        "groups": groups,
+        "groups": groups[:shown],
+        "more_groups": len(groups) - shown if len(groups) > shown else 0,
+        "next_pages": _pages(request) + 1,
         "filters": filters,
         "total": sum(g["open_count"] for g in groups),
         "all_total": open_alerts.count(),
@@ -90,7 +89,21 @@ def alert_list(request, member):
         "can_dismiss": member.can(DISMISS),
         "can_dismiss_selection": member.can(DISMISS_SELECTION),
     }
+    if request.headers.get("HX-Request") and request.GET.get("live"):
+        return render(request, "alerts/_live.html", context)  # the list refreshing itself
     return render(request, "alerts/list.html", context)
+
+
+def _pages(request):
+    """How many pages of groups the list shows ("Show more groups" adds one); 1 for anything else."""
+    value = request.GET.get("pages", "")
+    return min(int(value), 100) if value.isascii() and value.isdigit() and int(value) > 0 else 1
+
+
+@member_page
+def bell(request, member):
+    """The bell's count, which it fetches every DASHBOARD_REFRESH_SECONDS (the context processor counts)."""
+    return render(request, "alerts/_bell_count.html", {"poll": True})
 
 
 @member_page
@@ -100,7 +113,7 @@ def group_rows(request, member):
     alerts = (
         dismiss.open_alerts_for(member.user)
         .filter(group_key=key)
-        .select_related("organization")
+        .select_related("organization", "asset", "appliance")
         .order_by(rank_expression(), "-raised_at")[:ROWS_PER_GROUP]
     )
     return render(request, "alerts/_rows.html", {

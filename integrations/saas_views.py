@@ -12,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from integrations import mapping
+from integrations import kinds, mapping
+from integrations.models import Integration
+from integrations.suggestions import suggest
 from inventory import lifecycle
 from inventory.models import AzureAsset, DattoClient, SaasDailyStatus, SaasSource
 from inventory.signals import ask_evaluation
@@ -45,7 +47,11 @@ def index(request, member):
     sources = member.scope(SaasSource)
     counts = {kind: sources.filter(kind=kind).count() for kind in KINDS}
     azure = member.scope(AzureAsset).count()
-    return render(request, "protect/index.html", {"kinds": KINDS, "counts": counts, "azure_count": azure})
+    integrations = member.scope(Integration).filter(kind__in=kinds.with_role(kinds.SAAS)).order_by("name")
+    return render(request, "protect/index.html", {
+        "kinds": KINDS, "counts": counts, "azure_count": azure,
+        "integrations": integrations, "can_sync": member.can(MANAGE),
+    })
 
 
 @member_page
@@ -53,10 +59,13 @@ def source_list(request, member, kind):
     if kind not in KINDS:
         raise NotFound("No such kind of source.")
     sources = list(member.scope(SaasSource).filter(kind=kind).select_related("organization"))
+    organizations = list(member.scope(Organization).order_by("name"))
+    for source in sources:  # an unmapped source gets the organization its name suggests
+        source.suggestion = None if source.organization_id else suggest(source.name, organizations)
     return render(request, "protect/sources.html", {
         "kind": kind, "title": KINDS[kind][0], "services": KINDS[kind][1],
         "rows": _rows(member, sources), "can_map": member.can(MANAGE),
-        "organizations": member.scope(Organization),
+        "organizations": organizations,
     })
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 
+from inventory.appliance_facts import storage_chart, with_last_backup
 from inventory.models import Appliance
 from inventory.versions import CATEGORY_TOGGLES_SINCE, parse_version, supports_category_toggles
 from tenancy.pages import Panels, member_page
@@ -38,6 +39,8 @@ def appliance_page(request, member, pk):
         "offline_minutes": settings.APPLIANCE_OFFLINE_MINUTES,
         "used_bytes": used,
         "used_percent": round(100 * used / appliance.logical_capacity_bytes) if appliance.logical_capacity_bytes else None,
-        "assets": member.scope(appliance.assets.all()).order_by("name"),
+        "assets": with_last_backup(member.scope(appliance.assets.all()).order_by("name")),
+        "storage_chart": storage_chart(appliance, timezone.now()),
         "panels": APPLIANCE_PANELS(member, appliance),
     })
+

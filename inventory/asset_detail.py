@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from inventory.models import GOOD_STATUSES, AssetType, Backup, BackupCopy, Job
+from inventory.schedule_words import describe
 from inventory.schedules import RecurrenceCache, describe_local
 from inventory.signals import job_cancel_requested
 from tenancy.validation import BIGINT_MAX
@@ -123,6 +124,7 @@ def schedules(asset, now) -> list[dict]:
             last = following = None
         answer.append({
             "name": schedule.name or schedule.rrule, "rrule": schedule.rrule, "dtstart": schedule.dtstart,
+            "words": describe(schedule.rrule, schedule.dtstart, zone),
             "last_start": last, "next_start": following,
             "last_start_label": describe_local(last, zone), "next_start_label": describe_local(following, zone),
         })

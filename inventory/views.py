@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory import asset_detail
+from inventory import asset_detail, backup_grid
 from inventory.models import Asset, Job
 from tenancy.pages import DISMISS, NotFound, Panels, member_page
 
@@ -41,6 +41,8 @@ def asset_page(request, member, pk):
     context = _points_context(asset, None)
     context.update({
         "facts": asset_detail.facts(asset, timezone.now()),
+        "grid": backup_grid.rows([asset], timezone.now())[0],
+        "grid_states": backup_grid.STATES,
         "legend": asset_detail.STATUS_LEGEND,
         "can_cancel": member.can(DISMISS),
         "from_alert": _from_alert(request),

@@ -5,6 +5,7 @@ from notifications import psa_views, views, webhook_views
 urlpatterns = [
     path("deliveries/", views.delivery_list, name="deliveries"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("deliveries/retry-failed/", views.delivery_retry_failed, name="delivery-retry-failed"),
     path("psa-companies/", psa_views.psa_companies_page, name="psa-companies"),
     path("psa-companies/auto-map/", psa_views.psa_auto_map, name="psa-auto-map"),
     path("psa-companies/<int:pk>/search/", psa_views.psa_company_search, name="psa-company-search"),

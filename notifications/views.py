@@ -9,18 +9,25 @@ from notifications.models import Delivery, VsaEmailAction
 from notifications.tasks import retry_by_hand
 from notifications.vsa_actions import ACTION_RIGHT, parse_recipients
 from tenancy.pages import MANAGE, member_page
+from tenancy.validation import parse_id
 
-PAGE = 200
+PAGE = 50
 
 
 @member_page(require=MANAGE, refusal="Only a superuser sees the deliveries.")
 def delivery_list(request, member):
+    """R13.5: newest first, a page at a time (`before`: the last id of the page before)."""
     state = request.GET.get("state", "")
     deliveries = member.scope(Delivery).select_related("event__alert")
     if state in Delivery.State.values:
         deliveries = deliveries.filter(state=state)
+    if (before := parse_id(request.GET.get("before", ""))) is not None:
+        deliveries = deliveries.filter(id__lt=before)
+    page = list(deliveries.order_by("-id")[: PAGE + 1])
     return render(request, "notifications/deliveries.html", {
-        "deliveries": deliveries[:PAGE], "state": state, "states": Delivery.State.values,
+        "deliveries": page[:PAGE], "older": page[PAGE - 1].pk if len(page) > PAGE else None,
+        "state": state, "states": Delivery.State.values,
+        "failed_count": member.scope(Delivery).filter(state=Delivery.State.FAILED).count(),
     })
 
 
@@ -31,6 +38,14 @@ def delivery_retry(request, member, pk):
         messages.success(request, f"Delivery {delivery.pk} will be tried again now.")
     else:
         messages.error(request, "Only a failed delivery can be retried.")
+    return redirect("deliveries")
+
+
+@member_page(methods=["POST"], require=MANAGE, refusal="Only a superuser retries deliveries.")
+def delivery_retry_failed(request, member):
+    """R13.5 for every failed delivery of the account at once, each queued once."""
+    count = sum(retry_by_hand(d) for d in member.scope(Delivery).filter(state=Delivery.State.FAILED).order_by("id"))
+    messages.success(request, f"{count} failed deliver{'y' if count == 1 else 'ies'} will be tried again now.")
     return redirect("deliveries")
 
 

@@ -3,7 +3,8 @@
 What goes, each after its own age (settings `RETENTION_*_DAYS`, 0 keeps forever):
 backups with their copies, the appliances' finished jobs, SaaS daily statuses, closed alerts
 with their whole history (events, deliveries, attempts), delivery attempts, the evaluation log,
-finished background jobs, the compliance history (R18.1: never less than 366 days).
+finished background jobs, the appliances' storage samples, the compliance history (R18.1: never
+less than 366 days).
 
 What never goes, whatever its age, because a rule or a delivery still reads it:
 - per asset, the newest backup and the newest good backup (R5, the checklist of R7.1), the
@@ -34,6 +35,7 @@ from django.db import connection, transaction
 from alerts.models import Alert, AlertEvent, Evaluation
 from inventory.models import (
     GOOD_STATUSES,
+    ApplianceStorageSample,
     Asset,
     Backup,
     BackupCopy,
@@ -246,6 +248,8 @@ def _kinds() -> list[Kind]:
         Kind("delivery attempts", DeliveryAttempt, "RETENTION_ATTEMPT_DAYS", "x.started_at < %(cutoff)s",
              f"EXISTS (SELECT 1 FROM {delivery} d WHERE d.id = x.delivery_id AND d.state <> {pending})",
              "attempts of deliveries still pending", walk_column="started_at"),
+        Kind("appliance storage samples", ApplianceStorageSample, "RETENTION_STORAGE_SAMPLE_DAYS",
+             "x.at < %(cutoff)s", walk_column="at"),
         Kind("evaluations", Evaluation, "RETENTION_EVALUATION_DAYS", "x.started_at < %(cutoff)s",
              walk_column="started_at"),
         # R18.1: the compliance history, a year at least (the setting's floor is 366 days).

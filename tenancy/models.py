@@ -76,6 +76,9 @@ class Membership(models.Model):
         help_text="Sees every organization of the account, present and future (R1.6). Off: only `organizations`.",
     )
 
+    # The zone the dashboard shows this person's dates in; empty: their browser's (tenancy/timezones.py).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+
     class Meta:
         indexes = [models.Index(fields=["account", "role"], name="membership_account_role")]
 

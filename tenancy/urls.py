@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenancy import job_views, settings_views, views
+from tenancy import job_views, settings_views, time_zone_views, views
 
 urlpatterns = [
     path("organizations/", views.organization_list, name="organizations"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/tokens/", settings_views.token_list, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", settings_views.token_revoke, name="token-revoke"),
     path("settings/two-factor/", settings_views.two_factor_settings, name="two-factor"),
+    path("settings/time-zone/", time_zone_views.time_zone, name="time-zone"),
     path("settings/two-factor/off/", settings_views.two_factor_off, name="two-factor-off"),
     path("settings/two-factor/require/", settings_views.two_factor_require, name="two-factor-require"),
     path("settings/background-jobs/<int:pk>/", job_views.job_page, name="background-job"),

@@ -49,9 +49,9 @@ def confirm_in_dialog(page, reason=None):
     expect(dialog).to_be_hidden()
 
 
-def test_r11_2_dismiss_group_asks_in_the_products_dialog_then_dismisses_the_group(live_server, browser_page):
+def test_r11_2_dismiss_group_asks_in_the_products_dialog_then_dismisses_the_group(live_server, module_page):
     cast = offline_cast()
-    page = browser_page
+    page = module_page
     native = []
     page.on("dialog", lambda d: native.append(d.message))
     log_in(page, live_server, "admin@a.example", PASSWORD)
@@ -76,9 +76,9 @@ def test_r11_2_dismiss_group_asks_in_the_products_dialog_then_dismisses_the_grou
     assert native == []  # no browser confirm() or prompt()
 
 
-def test_r11_3_a_superuser_dismisses_by_selection_from_beside_the_filters_after_confirming(live_server, browser_page):
+def test_r11_3_a_superuser_dismisses_by_selection_from_beside_the_filters_after_confirming(live_server, module_page):
     cast = offline_cast()
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "super@a.example", PASSWORD)
     menu = page.locator(".toolbar [data-testid=dismiss-selection-menu]")
     filters = page.locator(".toolbar form.filters")
@@ -102,17 +102,17 @@ def test_r11_3_a_superuser_dismisses_by_selection_from_beside_the_filters_after_
     assert Alert.objects.get(organization=cast.org_b1).state == "open"
 
 
-def test_r11_3_an_admin_has_no_dismiss_by_selection(live_server, browser_page):
+def test_r11_3_an_admin_has_no_dismiss_by_selection(live_server, module_page):
     offline_cast()
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "admin@a.example", PASSWORD)
     expect(page.locator("[data-testid=alert-groups]")).to_be_visible()
     expect(page.locator("[data-testid=dismiss-selection-menu]")).to_have_count(0)
 
 
-def test_r11_2_after_an_inline_dismiss_every_count_agrees_and_an_emptied_group_leaves(live_server, browser_page):
+def test_r11_2_after_an_inline_dismiss_every_count_agrees_and_an_emptied_group_leaves(live_server, module_page):
     cast = offline_cast()
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "admin@a.example", PASSWORD)
     acme = group(page, "Acme")
     acme.locator(".group-label").click()
@@ -137,12 +137,12 @@ def test_r11_2_after_an_inline_dismiss_every_count_agrees_and_an_emptied_group_l
     expect(group(page, "Acme").locator("[data-testid=group-count]")).to_have_text("1")
 
 
-def test_r12_the_alerts_links_lead_to_dashboard_pages_and_never_to_the_api(live_server, browser_page):
+def test_r12_the_alerts_links_lead_to_dashboard_pages_and_never_to_the_api(live_server, module_page):
     cast = offline_cast()
     GlobalThreshold.objects.create(account=cast.account_a, backups_hours=24, hot_copy_hours=24)
     asset = make_asset(make_appliance(cast.account_a, cast.org_a1, "acme-ueb-03"), "acme-sql-01")
     evaluate(cast.account_a, timezone.now())
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "super@a.example", PASSWORD)
 
     offline = Alert.objects.get(appliance=cast.acme_1, kind="appliance_offline")
@@ -168,12 +168,12 @@ def test_r12_the_alerts_links_lead_to_dashboard_pages_and_never_to_the_api(live_
     expect(page.locator("body")).to_contain_text("acme-sql-01")
 
 
-def test_r2_2_the_upgrade_alert_names_the_appliances_each_linked_to_its_page(live_server, browser_page):
+def test_r2_2_the_upgrade_alert_names_the_appliances_each_linked_to_its_page(live_server, module_page):
     cast = offline_cast(version="9.9")
     make_appliance(cast.account_a, cast.org_a1, "acme-old", version="10.5.0")
     evaluate(cast.account_a, timezone.now())
     upgrade = Alert.objects.get(account=cast.account_a, kind="appliance_upgrade")
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "admin@a.example", PASSWORD)
     page.goto(f"{live_server.url}/alerts/{upgrade.pk}/")
     table = page.locator("[data-testid=upgrade-appliances]")
@@ -185,10 +185,10 @@ def test_r2_2_the_upgrade_alert_names_the_appliances_each_linked_to_its_page(liv
     expect(page.locator("[data-testid=upgrade-hint]")).to_contain_text("older than 10.6.1")
 
 
-def test_another_accounts_appliance_page_is_the_products_not_found_page(live_server, browser_page):
+def test_another_accounts_appliance_page_is_the_products_not_found_page(live_server, module_page):
     cast = offline_cast()
     other = make_appliance(cast.account_b, cast.org_b1, "b-box")
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "admin@a.example", PASSWORD)
     response = page.goto(f"{live_server.url}/appliances/{other.pk}/")
     assert response.status == 404
@@ -198,9 +198,9 @@ def test_another_accounts_appliance_page_is_the_products_not_found_page(live_ser
     expect(page).to_have_url(re.compile(r"/alerts/$"))
 
 
-def test_a_refusal_is_the_products_page_with_the_reason_and_the_navigation(live_server, browser_page):
+def test_a_refusal_is_the_products_page_with_the_reason_and_the_navigation(live_server, module_page):
     build_cast()
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "monitor@a.example", PASSWORD)
     response = page.goto(f"{live_server.url}/settings/integrations/")
     assert response.status == 403
@@ -211,9 +211,9 @@ def test_a_refusal_is_the_products_page_with_the_reason_and_the_navigation(live_
     expect(page).to_have_url(re.compile(r"/alerts/$"))
 
 
-def test_r11_2_dismiss_all_asks_with_the_count_of_everything_not_only_what_the_filter_shows(live_server, browser_page):
+def test_r11_2_dismiss_all_asks_with_the_count_of_everything_not_only_what_the_filter_shows(live_server, module_page):
     cast = offline_cast()
-    page = browser_page
+    page = module_page
     log_in(page, live_server, "admin@a.example", PASSWORD)
     page.goto(f"{live_server.url}/alerts/?organization={cast.org_a2.pk}")
     expect(page.locator("[data-testid=open-total]")).to_have_text("1 open")

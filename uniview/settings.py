@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "observability",
     "audit",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the code step
     "tenancy.middleware.TwoFactorMiddleware",
+    "tenancy.timezones.TimeZoneMiddleware",  # dates in the person's zone (their choice, else their browser's)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "uniview.security.SecurityHeadersMiddleware",
@@ -306,7 +308,10 @@ RETENTION_COMPLIANCE_DAYS = env_days("RETENTION_COMPLIANCE_DAYS", 400, 366, "R18
 RETENTION_JOB_DAYS = env_days("RETENTION_JOB_DAYS", 90)  # the appliances' finished jobs (R12.2)
 RETENTION_ALERT_DAYS = env_days("RETENTION_ALERT_DAYS", 400, 31, "R18.3: the monthly report reads a month of alerts")
 RETENTION_ATTEMPT_DAYS = env_days("RETENTION_ATTEMPT_DAYS", 90)
+# The bell, the alert list and the running jobs refresh themselves this often (htmx polling).
+DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 30)
 RETENTION_EVALUATION_DAYS = env_days("RETENTION_EVALUATION_DAYS", 30)
+RETENTION_STORAGE_SAMPLE_DAYS = env_days("RETENTION_STORAGE_SAMPLE_DAYS", 400)  # the appliance page's storage chart
 RETENTION_BACKGROUND_JOB_DAYS = env_days("RETENTION_BACKGROUND_JOB_DAYS", 30)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)  # rows per DELETE: short transactions, short locks
 

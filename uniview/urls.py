@@ -17,6 +17,7 @@ from notifications.vsa_actions import VsaEmailActionViewSet
 from notifications.webhook_api import WebhookEndpointViewSet
 from observability.health import healthz
 from observability.metrics import metrics_view
+from overview.views import overview
 from reports.api import ComplianceView, MonthlyReportView, ReportLogoView, ReportSettingsView
 from tenancy.api import OrganizationViewSet
 from tenancy.jobs_api import BackgroundJobViewSet
@@ -59,6 +60,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("", overview, name="overview"),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz, name="healthz"),

@@ -6,7 +6,7 @@ asset and matches a rule's query. One module per concern; everything is named
 here so `from inventory.models import Asset` reads the same wherever it lives.
 """
 
-from inventory.models.appliances import Appliance, ApplianceAlert
+from inventory.models.appliances import Appliance, ApplianceAlert, ApplianceStorageSample
 from inventory.models.assets import Asset, AssetType, BackupSchedule
 from inventory.models.backups import GOOD_STATUSES, Backup, BackupCopy, Job
 from inventory.models.saas import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
@@ -15,6 +15,7 @@ __all__ = [
     "GOOD_STATUSES",
     "Appliance",
     "ApplianceAlert",
+    "ApplianceStorageSample",
     "Asset",
     "AssetType",
     "AzureAsset",

@@ -73,3 +73,24 @@ class ApplianceAlert(models.Model):
 
     def __str__(self):
         return f"{self.appliance}: {self.message}"
+
+
+class ApplianceStorageSample(models.Model):
+    """The appliance's storage as one poll read it: the storage chart of its page draws these.
+
+    At most one an hour per appliance (integrations.unitrends.steps.appliance.storage); retention
+    deletes them after `RETENTION_STORAGE_SAMPLE_DAYS`."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    appliance = models.ForeignKey(Appliance, on_delete=models.CASCADE, related_name="storage_samples")
+    at = models.DateTimeField()
+    capacity_bytes = models.BigIntegerField()
+    free_bytes = models.BigIntegerField()
+
+    tenancy_organization_field = "appliance__organization"
+
+    class Meta:
+        indexes = [models.Index(fields=["appliance", "at"], name="storage_sample_by_appliance")]
+
+    def __str__(self):
+        return f"{self.appliance} at {self.at:%Y-%m-%d %H:%M}"

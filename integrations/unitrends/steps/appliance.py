@@ -1,7 +1,11 @@
 """Steps that read the appliance itself: its version, its storage, its own alerts."""
 
+from datetime import timedelta
+
 from integrations.unitrends.steps.values import MB, parse_stamp, to_int
-from inventory.models import Appliance, ApplianceAlert
+from inventory.models import Appliance, ApplianceAlert, ApplianceStorageSample
+
+SAMPLE_EVERY = timedelta(hours=1)  # the storage chart's resolution
 
 
 def system(client, appliance, since, now) -> int:
@@ -20,6 +24,7 @@ def storage(client, appliance, since, now) -> int:
     free = sum(to_int(s.get("mb_free")) for s in pools) * MB
     eligible = client.purge_eligible_backups()
     values = {"logical_capacity_bytes": capacity, "logical_free_bytes": free, "purge_eligible_backups": eligible}
+    _sample(appliance, capacity, free, now)
     if all(getattr(appliance, k) == v for k, v in values.items()):
         return 0
     Appliance.objects.filter(pk=appliance.pk).update(**values)
@@ -51,3 +56,13 @@ def alerts(client, appliance, since, now) -> int:
     gone = [r.pk for k, r in existing.items() if k not in wanted and r.active]
     ApplianceAlert.objects.filter(pk__in=gone).update(active=False)
     return changed + len(gone)
+
+
+def _sample(appliance, capacity, free, now):
+    """One storage sample an hour per appliance, for the storage chart of its page."""
+    if not capacity:
+        return
+    recent = ApplianceStorageSample.objects.filter(appliance=appliance, at__gt=now - SAMPLE_EVERY)
+    if not recent.exists():
+        ApplianceStorageSample.objects.create(account_id=appliance.account_id, appliance=appliance, at=now,
+                                              capacity_bytes=capacity, free_bytes=free)
