@@ -1,7 +1,7 @@
 """The reports' API (R18): compliance rows as JSON or CSV, the monthly report as PDF, and the
 report settings with the logo. Scoped like every view: another account's organization is 404."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -105,29 +105,24 @@ def _subjects(organization, first, last):
 
 
 class MonthlyReportView(APIView):
-    """R18.3: one organization's monthly report as a PDF (the dashboard's page, printed)."""
+    """R18.3: one organization's monthly report as a PDF (the dashboard's page, printed);
+    `?month=YYYY-MM`, by default the month before this one (the account's)."""
 
     renderer_classes = [PDFRenderer, renderers.JSONRenderer]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("organization", int, required=True, description="The organization."),
-            OpenApiParameter("month", str, required=True, description="The month, YYYY-MM."),
-        ],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The report as a PDF.")},
+        parameters=[OpenApiParameter("month", str, description="The month, YYYY-MM (default: last month).")],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The report.")},
     )
-    def get(self, request):
-        try:
-            organization = organization_of(_organizations(request), request.query_params.get("organization"),
-                                           required=True)
-            month = parse_month(request.query_params.get("month"))
-        except BadParameter as exc:
-            response = bad_request(exc.field, exc.message)
-            response.accepted_renderer = renderers.JSONRenderer()
-            response.accepted_media_type = "application/json"
-            return response
+    def get(self, request, id):
+        organization = _organizations(request).filter(pk=id).first()
         if organization is None:
             raise NotFound("This organization does not exist, or it is not one you may see.")
+        default = monthly.previous_month(local_today(organization.account, timezone.now()))
+        try:
+            month = parse_month(request.query_params.get("month"), default=default)
+        except BadParameter as exc:  # the API's error shape, whatever the PDF view's renderer
+            return JsonResponse({"errors": {exc.field: [exc.message]}}, status=status.HTTP_400_BAD_REQUEST)
         response = HttpResponse(monthly.pdf(organization, month), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{monthly.file_name(organization, month, "pdf")}"'
         return response

@@ -47,7 +47,7 @@ api_patterns = [
     path("evaluations/", EvaluationView.as_view(), name="evaluations"),
     path("thresholds/global/", GlobalThresholdView.as_view(), name="global-threshold"),
     path("reports/compliance/", ComplianceView.as_view(), name="reports-compliance"),
-    path("reports/monthly/", MonthlyReportView.as_view(), name="reports-monthly"),
+    path("organizations/<int:id>/monthly-report/", MonthlyReportView.as_view(), name="monthly-report"),
     path("settings/reports/", ReportSettingsView.as_view(), name="report-settings"),
     path("settings/reports/logo/", ReportLogoView.as_view(), name="report-logo"),
     *router.urls,
