@@ -115,10 +115,11 @@ def test_r18_api_compliance_json_csv_and_bad_input(cast):
     assert csv_answer.status_code == 200 and csv_answer["Content-Type"].startswith("text/csv")
     assert "2026-10-10,Acme,fileserver,asset,failed" in csv_answer.content.decode()
     for query, field in (("from=2026-13-01", "from"), ("to=yesterday", "to"), ("from=2026-10-31&to=2026-10-01", "from"),
-                         ("organization=abc", "organization")):
+                         ("organization=abc", "organization"),
+                         ("from=0001-01-01", "from"), ("to=9999-12-31", "to")):
         bad = api.get(f"/api/v1/reports/compliance/?{query}")
         assert bad.status_code == 400 and field in bad.json()["errors"], query
-    for month in ("October", "2026-13", "26-10"):
+    for month in ("October", "2026-13", "26-10", "9999-12", "0001-01"):
         bad = api.get(f"/api/v1/organizations/{cast.org_a1.pk}/monthly-report/?month={month}")
         assert bad.status_code == 400 and "month" in bad.json()["errors"], month
 
@@ -134,7 +135,7 @@ def png(size=(40, 20)):
 @pytest.mark.django_db
 def test_r18_3_report_settings_api_validates_and_the_logo_brands_the_report(cast):
     api = api_client(cast.superuser_a)
-    for body, field in (({"time_zone": "Mars/Olympus"}, "time_zone"), ({"digest_hour": 24}, "digest_hour"),
+    for body, field in (({"time_zone": "Mars/Olympus"}, "time_zone"), ({"time_zone": "Europe"}, "time_zone"), ({"digest_hour": 24}, "digest_hour"),
                         ({"digest_recipients": ["not-an-address"]}, "digest_recipients"),
                         ({"monthly_recipients": "x@y.example"}, "monthly_recipients"),
                         ({"msp_name": "two\nlines"}, "msp_name")):
