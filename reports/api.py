@@ -21,24 +21,6 @@ from tenancy.api_errors import bad_request
 from tenancy.models import Organization
 
 
-class CSVRenderer(renderers.BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, (str, bytes)) else ""
-
-
-class PDFRenderer(renderers.BaseRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, bytes) else b""
-
-
 def _organizations(request):
     return scoping.scope(request.user, Organization.objects.all())
 
@@ -48,13 +30,19 @@ class ComplianceView(APIView):
     organization's assets and SaaS sources, `from`..`to` (days in the account's zone; by default
     the 30 days before today). `?format=csv` answers the same rows as CSV."""
 
-    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    renderer_classes = [renderers.JSONRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        """JSON, or CSV with `?format=csv` (answered directly); refusals always in JSON."""
+        renderer = renderers.JSONRenderer()
+        return renderer, renderer.media_type
 
     @extend_schema(
         parameters=[
             OpenApiParameter("organization", int, description="Only this organization, with its subjects' states."),
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD)."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD)."),
+            OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the same rows as CSV."),
         ],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Days per organization (and subject).")},
     )
@@ -69,7 +57,7 @@ class ComplianceView(APIView):
         if request.query_params.get("organization") and organization is None:
             raise NotFound("This organization does not exist, or it is not one you may see.")
         organizations = [organization] if organization else list(_organizations(request).order_by("name"))
-        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
+        if request.query_params.get("format") == "csv":
             return self._csv(organizations, first, last)
         days = OrganizationDay.objects.filter(organization__in=organizations, day__gte=first, day__lte=last)
         by_org = {}
@@ -105,29 +93,30 @@ def _subjects(organization, first, last):
 
 
 class MonthlyReportView(APIView):
-    """R18.3: one organization's monthly report as a PDF (the dashboard's page, printed)."""
+    """R18.3: one organization's monthly report as a PDF (the dashboard's page, printed);
+    `?month=YYYY-MM`, by default the month before this one (the account's)."""
 
-    renderer_classes = [PDFRenderer, renderers.JSONRenderer]
+    renderer_classes = [renderers.JSONRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        """The report is answered as a PDF whatever is asked; refusals (401, 403, 404, 400) in
+        the API's JSON shape, even to a client that accepts only PDF."""
+        renderer = renderers.JSONRenderer()
+        return renderer, renderer.media_type
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("organization", int, required=True, description="The organization."),
-            OpenApiParameter("month", str, required=True, description="The month, YYYY-MM."),
-        ],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The report as a PDF.")},
+        parameters=[OpenApiParameter("month", str, description="The month, YYYY-MM (default: last month).")],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The report.")},
     )
-    def get(self, request):
-        try:
-            organization = organization_of(_organizations(request), request.query_params.get("organization"),
-                                           required=True)
-            month = parse_month(request.query_params.get("month"))
-        except BadParameter as exc:
-            response = bad_request(exc.field, exc.message)
-            response.accepted_renderer = renderers.JSONRenderer()
-            response.accepted_media_type = "application/json"
-            return response
+    def get(self, request, id):
+        organization = _organizations(request).filter(pk=id).first()
         if organization is None:
             raise NotFound("This organization does not exist, or it is not one you may see.")
+        default = monthly.previous_month(local_today(organization.account, timezone.now()))
+        try:
+            month = parse_month(request.query_params.get("month"), default=default)
+        except BadParameter as exc:
+            return bad_request(exc.field, exc.message)
         response = HttpResponse(monthly.pdf(organization, month), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{monthly.file_name(organization, month, "pdf")}"'
         return response

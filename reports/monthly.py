@@ -133,7 +133,7 @@ def context(organization, month: date) -> dict:
     }
 
 
-def html(organization, month: date, standalone=True) -> str:
+def html(organization, month: date) -> str:
     return render_to_string("reports/monthly_pdf.html", context(organization, month))
 
 

@@ -2,12 +2,15 @@
 API, the form's error on a page), another account's organization answers like a missing one."""
 
 from datetime import date, timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
 
 from tenancy.validation import parse_id
 
 MAX_RANGE_DAYS = 400
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # no backup is older; nothing is that far ahead
+BOUNDS = "Must be between 2000-01-01 and 2100-12-31."
 
 
 class BadParameter(ValueError):
@@ -20,9 +23,12 @@ def parse_day(value, field) -> date | None:
     if value in (None, ""):
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except (TypeError, ValueError):
         raise BadParameter(field, "Must be a day written YYYY-MM-DD, e.g. 2026-11-01.") from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadParameter(field, BOUNDS)
+    return day
 
 
 def parse_month(value, field="month", default=None) -> date:
@@ -34,9 +40,12 @@ def parse_month(value, field="month", default=None) -> date:
         year, month = str(value).split("-")
         if len(year) != 4 or len(month) != 2:
             raise ValueError
-        return date(int(year), int(month), 1)
+        found = date(int(year), int(month), 1)
     except (TypeError, ValueError):
         raise BadParameter(field, "Must be a month written YYYY-MM, e.g. 2026-11.") from None
+    if not EARLIEST <= found <= LATEST:
+        raise BadParameter(field, BOUNDS)
+    return found
 
 
 def day_range(from_value, to_value, today: date) -> tuple[date, date]:
@@ -63,10 +72,14 @@ def organization_of(member_scope, value, field="organization", required=False):
     return member_scope.filter(pk=pk).first()
 
 
-def validate_zone(value):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+@cache
+def _zones() -> frozenset:
+    from zoneinfo import available_timezones
 
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError("Must be a time zone such as Europe/Berlin or America/New_York.") from None
+    return frozenset(available_timezones())
+
+
+def validate_zone(value):
+    """One of the IANA time zones this system knows ("Europe" is a folder, not a zone)."""
+    if value not in _zones():
+        raise ValidationError("Must be a time zone such as Europe/Berlin or America/New_York.")

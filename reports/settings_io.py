@@ -1,7 +1,10 @@
 """Reading and saving the report settings (R18.3), shared by the API and the dashboard page."""
 
+import io
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from PIL import Image
 from rest_framework import serializers
 
 from reports.models import ReportSettings
@@ -58,10 +61,6 @@ def check_logo(upload) -> tuple[bytes, str]:
     if kind is None:
         raise ValidationError("Must be a PNG, JPEG or GIF image.")
     try:
-        import io
-
-        from PIL import Image
-
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
     except Exception:

@@ -1,3 +1,5 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from rest_framework import serializers
 
@@ -73,6 +75,11 @@ class OpenAlertsSerializer(serializers.Serializer):
 
 class OrganizationSerializer(serializers.ModelSerializer):
     extension_values: dict | None = None
+    # One type in the document (a blank EmailField would be documented as "empty or an email").
+    report_contact = serializers.CharField(
+        max_length=254, allow_blank=True, required=False,
+        help_text="The customer's contact who also receives the monthly report (R18.3); blank: none.",
+    )
 
     class Meta:
         model = Organization
@@ -95,6 +102,14 @@ class OrganizationSerializer(serializers.ModelSerializer):
             by_kind = counts.get(instance.pk, {})
             data["open_alerts"] = {"total": sum(by_kind.values()), "by_kind": by_kind}
         return data
+
+    def validate_report_contact(self, value):
+        if value:
+            try:
+                EmailValidator()(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError("Must be an email address, e.g. it@customer.example.") from None
+        return value
 
     def validate_name(self, value):
         value = value.strip()
