@@ -39,6 +39,7 @@ from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
 from inventory import due
+from inventory.models import Asset
 from tenancy import locks
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,13 @@ def evaluate(account, now) -> Evaluation:
         seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
         # Only the due assets get a new next moment: every other asset's still holds, since
         # nothing it depends on changed (a change makes it due), so the full run's answer
-        # for it is the one its moment was computed from.
-        outcome = _run(account, now, due.all_assets(account), everything=True, moments=due.due_assets(account, now))
+        # for it is the one its moment was computed from. A replay at another time leaves
+        # every asset due (`_run`): only then are all of them read, and only their ids.
+        if is_present(now):
+            outcome = _run(account, now, due.due_assets(account, now), everything=True)
+        else:
+            ids = Asset.objects.filter(account=account).order_by().values_list("id", flat=True)
+            outcome = _run(account, now, dict.fromkeys(ids.iterator(chunk_size=20000)), everything=True)
         if seen is not None:
             requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))
@@ -107,10 +113,10 @@ def evaluate_shard(account, now, organization_ids) -> Evaluation:
     return _recorded(account, now, started, outcome)
 
 
-def _run(account, now, read, everything=False, other_rules=True, moments=None) -> Outcome:
+def _run(account, now, read, everything=False, other_rules=True) -> Outcome:
     """Reconcile the rules: the asset alarms over the assets of `read` (all when
     `everything`), the other rules whole unless told not to; then write the next moment
-    of each asset of `moments` (default: `read`)."""
+    of each asset of `read` ({id: its next_check_at as read}, for the compare-and-swap)."""
     outcome = Outcome()
     ids = list(read)
     for kinds, conditions in RULES:
@@ -119,15 +125,13 @@ def _run(account, now, read, everything=False, other_rules=True, moments=None) -
                 outcome.add(reconcile(account, kinds, conditions(account, now), now))
                 continue
             # Only the evaluated assets' alerts, and any whose asset is gone (R15.2).
-            subset = Q(asset_id__in=ids) | Q(asset_id__isnull=True)
+            subset = Q(asset_id__any_of=ids) | Q(asset_id__isnull=True)
             wanted = conditions(account, now, assets=ids) if ids else ()
             outcome.add(reconcile(account, kinds, wanted, now, subset=subset))
         elif other_rules:
             outcome.add(reconcile(account, kinds, conditions(account, now), now))
     if ids and is_present(now):
-        target = read if moments is None else moments
-        if target:
-            due.write_next_checks(target, next_checks(account, now, list(target)))
+        due.write_next_checks(read, next_checks(account, now, ids))
     elif ids:  # a replay at another time (R15.5 --commit): its moments are not the present's
         due.leave_due(ids)
     return outcome

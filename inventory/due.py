@@ -57,6 +57,11 @@ def leave_due(asset_ids) -> int:
     from inventory.models import Asset
 
     marked_before = timezone.now() - CHANGED_OFFSET / 2
+    if connection.vendor == "postgresql":  # one array parameter, not one placeholder per asset
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE inventory_asset SET next_check_at = %s WHERE id = ANY(%s) AND next_check_at >= %s",
+                           [changed_moment(), list(asset_ids), marked_before])
+            return cursor.rowcount
     waiting = Asset.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before)
     ids = list(waiting.values_list("pk", flat=True))
     return mark_assets(Asset.objects.filter(pk__in=ids)) if ids else 0
@@ -73,7 +78,7 @@ def due_assets(account, now) -> dict:
     """{asset id: its next_check_at} of the assets due at `now` (one index range)."""
     from inventory.models import Asset
 
-    return dict(Asset.objects.filter(account=account, next_check_at__lte=now).values_list("id", "next_check_at"))
+    return dict(Asset.objects.filter(account=account, next_check_at__lte=now).order_by().values_list("id", "next_check_at"))
 
 
 def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
@@ -85,7 +90,7 @@ def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
         assets = assets.filter(organization_id__in=organization_ids)
     if asset_ids is not None:
         assets = assets.filter(pk__in=asset_ids)
-    return dict(assets.values_list("id", "next_check_at").iterator(chunk_size=20000))
+    return dict(assets.order_by().values_list("id", "next_check_at").iterator(chunk_size=20000))
 
 
 def write_next_checks(read: dict, moments: dict, batch: int = 20000) -> int:
