@@ -33,7 +33,7 @@ from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
 from tenancy.models import Organization
 
-BATCH = 1000  # conditions (and alerts) per batch: a few statements each
+BATCH = 5000  # conditions (and alerts) per batch: a few statements each, whatever the size
 
 
 @dataclass

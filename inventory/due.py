@@ -57,11 +57,6 @@ def leave_due(asset_ids) -> int:
     from inventory.models import Asset
 
     marked_before = timezone.now() - CHANGED_OFFSET / 2
-    if connection.vendor == "postgresql":  # one array parameter, not one placeholder per asset
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE inventory_asset SET next_check_at = %s WHERE id = ANY(%s) AND next_check_at >= %s",
-                           [changed_moment(), list(asset_ids), marked_before])
-            return cursor.rowcount
     waiting = Asset.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before)
     ids = list(waiting.values_list("pk", flat=True))
     return mark_assets(Asset.objects.filter(pk__in=ids)) if ids else 0
