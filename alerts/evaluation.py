@@ -120,7 +120,7 @@ def _run(account, now, read, present, everything=False, other_rules=True) -> Out
     `everything`), the other rules whole unless told not to; then write the next moment
     of each asset of `read` ({id: its next_check_at as read}, for the compare-and-swap),
     or, for `everything` at the present (`read` None), of each asset due."""
-    outcome = Outcome()
+    outcome, started = Outcome(), timezone.now()
     ids = list(read or ())
     for kinds, conditions in RULES:
         if set(kinds) <= set(ASSET_KINDS):
@@ -134,7 +134,7 @@ def _run(account, now, read, present, everything=False, other_rules=True) -> Out
         elif other_rules:
             outcome.add(reconcile(account, kinds, conditions(account, now), now))
     if everything and present:
-        _write_due_moments(account, now)
+        _write_due_moments(account, now, started)
     elif ids and present:
         due.write_next_checks(read, next_checks(account, now, ids))
     elif ids:  # a replay at another time (R15.5 --commit): its moments are not the present's
@@ -142,10 +142,13 @@ def _run(account, now, read, present, everything=False, other_rules=True) -> Out
     return outcome
 
 
-def _write_due_moments(account, now) -> None:
+def _write_due_moments(account, now, started) -> None:
     """The next moment of every asset due, a batch at a time as the index range streams in:
-    after a threshold change every asset of the account is due, and a batch is what is held."""
-    rows = (Asset.objects.filter(account=account, next_check_at__lte=now).order_by()
+    after a threshold change every asset of the account is due, and a batch is what is held.
+    An asset marked changed after the rules `started` (a mark is its moment a century back)
+    was evaluated on older facts: it is left due, as the compare-and-swap leaves one marked later."""
+    marked_since = Q(next_check_at__gt=started - due.CHANGED_OFFSET, next_check_at__lt=now - due.CHANGED_OFFSET / 2)
+    rows = (Asset.objects.filter(account=account, next_check_at__lte=now).exclude(marked_since).order_by()
             .values_list("id", "next_check_at").iterator(chunk_size=MOMENTS_BATCH))
     for batch in batched(rows, MOMENTS_BATCH):
         read = dict(batch)
