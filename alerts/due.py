@@ -67,11 +67,11 @@ def _first_start(recurrence, after, until):
 
 def _next_in(account, now, ids, moments, thresholds, cache):
     alarming = set(
-        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__in=ids)
+        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__any_of=ids)
         .values_list("asset_id", flat=True)
     )
     good = Backup.objects.filter(asset=OuterRef("asset_id"), status__in=GOOD_STATUSES, finished_at__lte=now)
-    schedules = BackupSchedule.objects.filter(asset_id__in=ids).annotate(
+    schedules = BackupSchedule.objects.filter(asset_id__any_of=ids).annotate(
         last_good=Subquery(good.order_by("-finished_at").values("finished_at")[:1])
     ).values_list("asset_id", "asset__organization_id", "asset__appliance__timezone", "rrule", "dtstart", "last_good")
     for asset_id, organization_id, zone, rrule, dtstart, last_good in schedules.iterator(chunk_size=BATCH):
@@ -89,7 +89,7 @@ def _next_in(account, now, ids, moments, thresholds, cache):
             continue  # unreadable: the rules show no starts for it either
     hot = {
         pk: organization_id for pk, organization_id in
-        Asset.objects.filter(pk__in=ids, hot_copy=True).values_list("pk", "organization_id")
+        Asset.objects.filter(pk__any_of=ids, hot_copy=True).values_list("pk", "organization_id")
         if thresholds.for_organization(organization_id).hot_copy_enabled
     }
     for asset_id, oldest in oldest_uncopied_ends(list(hot), now).items():  # R6.1
@@ -117,7 +117,7 @@ def _quiet_ends(account, now, ids, moments):
     """R11.4: a dismissed alarm's fingerprint is quiet until dismissed_at + the re-alert interval."""
     hours = timedelta(hours=AlertSettings.for_account(account).realert_hours)
     dismissed = Alert.objects.filter(
-        account=account, kind__in=ASSET_KINDS, state=AlertState.DISMISSED, asset_id__in=ids,
+        account=account, kind__in=ASSET_KINDS, state=AlertState.DISMISSED, asset_id__any_of=ids,
         dismissed_at__gt=now - hours,
     ).values_list("asset_id", "dismissed_at")
     for asset_id, dismissed_at in dismissed:

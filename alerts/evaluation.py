@@ -38,7 +38,9 @@ from alerts.due import ASSET_KINDS, gone_silent, next_checks
 from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
+from alerts.set_writes import batched
 from inventory import due
+from inventory.models import Asset
 from tenancy import locks
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 # A `now` this close to the clock is the present: a script that sends its own clock
 # time evaluates for real rather than previewing (R15.5).
 PRESENT_WITHIN = timedelta(minutes=1)
+MOMENTS_BATCH = 20000  # assets whose next moments are computed and written together
 
 
 def is_present(now) -> bool:
@@ -56,18 +59,23 @@ def evaluate(account, now) -> Evaluation:
     """Evaluate every rule over every subject and write (raise, resolve, fan out). At a
     `now` in the past only for tests, demos and recovery (`evaluate --commit`); callers
     answering people preview."""
-    started = time.monotonic()
+    started, present = time.monotonic(), is_present(now)  # decided once: a long run stays at the present
     with transaction.atomic():
         if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
         # A run at the present serves every request made before it took the lock (R15.6);
         # a replay committed at another time (recovery) serves none.
         requests = EvaluationRequest.objects.filter(account=account)
-        seen = requests.values_list("generation", flat=True).first() if is_present(now) else None
+        seen = requests.values_list("generation", flat=True).first() if present else None
         # Only the due assets get a new next moment: every other asset's still holds, since
         # nothing it depends on changed (a change makes it due), so the full run's answer
-        # for it is the one its moment was computed from.
-        outcome = _run(account, now, due.all_assets(account), everything=True, moments=due.due_assets(account, now))
+        # for it is the one its moment was computed from. A replay at another time leaves
+        # every asset due (`_run`): only then are all of them read, and only their ids.
+        if present:
+            outcome = _run(account, now, None, present, everything=True)
+        else:
+            ids = Asset.objects.filter(account=account).order_by().values_list("id", flat=True)
+            outcome = _run(account, now, dict.fromkeys(ids.iterator(chunk_size=20000)), present, everything=True)
         if seen is not None:
             requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))
@@ -77,7 +85,7 @@ def evaluate(account, now) -> Evaluation:
 def evaluate_due(account, now) -> Evaluation:
     """Beat's evaluation: the conditional alarms of the assets due at `now` or changed, the
     other rules whole. Serves no on-demand request (those ask for a full one, R15.6)."""
-    started = time.monotonic()
+    started, present = time.monotonic(), is_present(now)
     with transaction.atomic():
         if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
@@ -85,7 +93,7 @@ def evaluate_due(account, now) -> Evaluation:
         stale = gone_silent(account, now) - read.keys()
         if stale:
             read |= due.all_assets(account, asset_ids=stale)
-        outcome = _run(account, now, read)
+        outcome = _run(account, now, read, present)
     if not read and not outcome.raised and not outcome.resolved:
         return Evaluation(account=account, now=now, kept=outcome.kept)  # idle: nothing written
     return _recorded(account, now, started, outcome)
@@ -94,45 +102,59 @@ def evaluate_due(account, now) -> Evaluation:
 def evaluate_shard(account, now, organization_ids) -> Evaluation:
     """One batch of a split full evaluation: the conditional alarms of these organizations'
     assets; `organization_ids` None: every other rule, and the asset alarms of no organization."""
-    started = time.monotonic()
+    started, present = time.monotonic(), is_present(now)
     key = min(organization_ids) if organization_ids else -account.pk
     with transaction.atomic():
         if not (locks.try_xact_lock_shared(locks.EVALUATION, account.pk)
                 and locks.try_xact_lock(locks.EVALUATION_SHARD, key)):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
         if organization_ids is None:
-            outcome = _run(account, now, {}, settle=False)  # the asset shards may still be running
+            outcome = _run(account, now, {}, present, settle=False)  # the asset shards may still be running
         else:
-            outcome = _run(account, now, due.all_assets(account, organization_ids), other_rules=False)
+            outcome = _run(account, now, due.all_assets(account, organization_ids), present, other_rules=False)
     return _recorded(account, now, started, outcome)
 
 
-def _run(account, now, read, everything=False, other_rules=True, moments=None, settle=True) -> Outcome:
+def _run(account, now, read, present, everything=False, other_rules=True, settle=True) -> Outcome:
     """Reconcile the rules: the asset alarms over the assets of `read` (all when
     `everything`), the other rules whole unless told not to; then write the next moment
-    of each asset of `moments` (default: `read`)."""
-    outcome = Outcome()
-    ids = list(read)
+    of each asset of `read` ({id: its next_check_at as read}, for the compare-and-swap),
+    or, for `everything` at the present (`read` None), of each asset due."""
+    outcome, started = Outcome(), timezone.now()
+    ids = list(read or ())
     for kinds, conditions in RULES:
         if set(kinds) <= set(ASSET_KINDS):
             if everything:
                 outcome.add(reconcile(account, kinds, conditions(account, now), now))
                 continue
             # Only the evaluated assets' alerts, and any whose asset is gone (R15.2).
-            subset = Q(asset_id__in=ids) | Q(asset_id__isnull=True)
+            subset = Q(asset_id__any_of=ids) | Q(asset_id__isnull=True)
             wanted = conditions(account, now, assets=ids) if ids else ()
             outcome.add(reconcile(account, kinds, wanted, now, subset=subset))
         elif other_rules:
             outcome.add(reconcile(account, kinds, conditions(account, now), now))
     if other_rules and settle:
         maintenance.settle(account, now)  # R16.2: what cleared inside a window that is over
-    if ids and is_present(now):
-        target = read if moments is None else moments
-        if target:
-            due.write_next_checks(target, next_checks(account, now, list(target)))
+    if everything and present:
+        _write_due_moments(account, now, started)
+    elif ids and present:
+        due.write_next_checks(read, next_checks(account, now, ids))
     elif ids:  # a replay at another time (R15.5 --commit): its moments are not the present's
         due.leave_due(ids)
     return outcome
+
+
+def _write_due_moments(account, now, started) -> None:
+    """The next moment of every asset due, a batch at a time as the index range streams in:
+    after a threshold change every asset of the account is due, and a batch is what is held.
+    An asset marked changed after the rules `started` (a mark is its moment a century back)
+    was evaluated on older facts: it is left due, as the compare-and-swap leaves one marked later."""
+    marked_since = Q(next_check_at__gt=started - due.CHANGED_OFFSET, next_check_at__lt=now - due.CHANGED_OFFSET / 2)
+    rows = (Asset.objects.filter(account=account, next_check_at__lte=now).exclude(marked_since).order_by()
+            .values_list("id", "next_check_at").iterator(chunk_size=MOMENTS_BATCH))
+    for batch in batched(rows, MOMENTS_BATCH):
+        read = dict(batch)
+        due.write_next_checks(read, next_checks(account, now, list(read)))
 
 
 def _recorded(account, now, started, outcome) -> Evaluation:

@@ -35,7 +35,7 @@ from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
 from tenancy.models import Organization
 
-BATCH = 1000  # conditions (and alerts) per batch: a few statements each
+BATCH = 5000  # conditions (and alerts) per batch: a few statements each, whatever the size
 
 
 @dataclass
@@ -144,7 +144,7 @@ _CLEARED_FIELDS = ("id", "account_id", "fingerprint", "kind", "category", "appli
 
 
 def _resolve_cleared(account, ids, superseded, now, resolve_reason) -> int:
-    alerts = list(Alert.objects.filter(pk__in=ids).only(*_CLEARED_FIELDS))
+    alerts = list(Alert.objects.filter(pk__any_of=ids).only(*_CLEARED_FIELDS))
     count = len(resolve([a for a in alerts if a.pk in superseded], now, "superseded"))
     for reason, group in _reasons(account, [a for a in alerts if a.pk not in superseded], resolve_reason).items():
         count += len(resolve(group, now, reason))
@@ -177,7 +177,7 @@ def _keep(pairs, now) -> None:
             )
     if moving:
         conditions = dict(moving)
-        alerts = Alert.objects.filter(pk__in=conditions).only(
+        alerts = Alert.objects.filter(pk__any_of=conditions).only(
             "id", "account_id", "organization_id", "organization_name", "group_key", "group_label"
         )
         lifecycle.follow([(alert, conditions[alert.pk]) for alert in alerts], now)
@@ -244,7 +244,7 @@ def _not_quiet(account, conditions, now):
         Alert.objects.filter(
             account=account,
             state=AlertState.DISMISSED,
-            fingerprint__in=[c.fingerprint for c in conditions],
+            fingerprint__any_of=[c.fingerprint for c in conditions],
             dismissed_at__gt=now - timedelta(hours=longest),
         )
         .order_by("fingerprint", "dismissed_at")

@@ -10,6 +10,7 @@ The embedded SQLite default gets a VALUES list.
 import json
 
 from django.db import connection
+from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.base import ModelState
 
 
@@ -50,6 +51,25 @@ def one_of(column, values) -> tuple[str, list]:
     if postgresql():
         return f"{column} = ANY(%s)", [values]
     return f"{column} IN ({', '.join(['%s'] * len(values)) or 'NULL'})", values
+
+
+@ForeignObject.register_lookup
+@Field.register_lookup
+class AnyOf(Lookup):
+    """`field__any_of=ids`: `field = ANY(%s)`, one array parameter in PostgreSQL. `__in` sends one
+    placeholder per value, which the driver scans and quotes one by one (thousands per batch)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, self.rhs]
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs)) or 'NULL'})", [*params, *self.rhs]
 
 
 def as_jsonb(expression) -> str:

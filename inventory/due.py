@@ -73,7 +73,7 @@ def due_assets(account, now) -> dict:
     """{asset id: its next_check_at} of the assets due at `now` (one index range)."""
     from inventory.models import Asset
 
-    return dict(Asset.objects.filter(account=account, next_check_at__lte=now).values_list("id", "next_check_at"))
+    return dict(Asset.objects.filter(account=account, next_check_at__lte=now).order_by().values_list("id", "next_check_at"))
 
 
 def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
@@ -85,7 +85,7 @@ def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
         assets = assets.filter(organization_id__in=organization_ids)
     if asset_ids is not None:
         assets = assets.filter(pk__in=asset_ids)
-    return dict(assets.values_list("id", "next_check_at").iterator(chunk_size=20000))
+    return dict(assets.order_by().values_list("id", "next_check_at").iterator(chunk_size=20000))
 
 
 def write_next_checks(read: dict, moments: dict, batch: int = 20000) -> int:

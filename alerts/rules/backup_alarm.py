@@ -17,7 +17,7 @@ from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
 
 KIND = "backup_alarm"
-BATCH = 2000  # alarming assets whose checklist is read in one query
+BATCH = 5000  # alarming assets whose checklist is read in one query
 
 
 def _alarming(account, now, thresholds, cache, assets):
@@ -39,24 +39,27 @@ def conditions(account, now, assets=None):
     if thresholds.global_ is None:
         return  # R4.1: no global threshold, no conditional alarms
     cache = RecurrenceCache()
+    missed = {}  # R5.3's count, by what it depends on: assets on the same schedules share it
     # Issue 17: in batches (the assets come in id order), so a bad day holds one batch of
     # checklists at a time, not one per asset of the account.
     for alarming in batched(_alarming(account, now, thresholds, cache, assets), BATCH):
         rows = alarm_rows([found[0] for found in alarming], now, {found[0]: found[3] for found in alarming})
         for asset_id, threshold, due, _ in alarming:
             if asset_id in rows:
-                yield _condition(rows[asset_id], threshold, due, now, cache)
+                yield _condition(rows[asset_id], threshold, due, now, cache, missed)
 
 
-def _condition(row, threshold, due, now, cache):
+def _condition(row, threshold, due, now, cache, missed):
     hours = threshold.backups_hours
     schedule = schedule_facts(cache, row, now, hours, due_start=due)
     schedule["hot_copy_ok"] = row["last_good_copy_end"] is not None
     # R5.3: further missed starts keep this alert; its details count them (distinct
     # start times over all schedules, over at most the last COUNT_WINDOW).
-    missed = cache.missed_starts(pairs(row), row["appliance__timezone"], row["last_good_end"], due)
+    key = (tuple(pairs(row)), row["appliance__timezone"], row["last_good_end"], due)
+    if key not in missed:
+        missed[key] = cache.missed_starts(*key)
     details = alarm_details(
         KIND, row, now, threshold.backups_label, threshold.source, schedule,
-        missed_starts=missed, due_start=due.isoformat(),
+        missed_starts=missed[key], due_start=due.isoformat(),
     )
     return alarm_condition(KIND, row, f"No good backup of {row['name']} within {hours} h of its scheduled start", details)

@@ -9,10 +9,13 @@ query stops at `now`, so a replay at a past time sees what was known then (R14.1
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from inventory.models import GOOD_STATUSES, Asset, Backup, BackupCopy, BackupSchedule
+from alerts.set_writes import AnyOf  # noqa: F401  (registers the `any_of` lookup used below)
+from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy, BackupSchedule
+from tenancy.models import Organization
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOT = BackupCopy.Target.HOT
@@ -58,7 +61,7 @@ def scheduled_assets(account, now, shortest_hours, assets=None):
 
 
 def _only(queryset, field, ids):
-    return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
+    return queryset if ids is None else queryset.filter(**{f"{field}__any_of": ids})
 
 
 def hot_copied_assets(account, now, assets=None):
@@ -93,7 +96,7 @@ def oldest_uncopied_ends(asset_ids, now) -> dict[int, datetime]:
     (one query): the end of the oldest good backup after that one."""
     if not asset_ids:
         return {}
-    rows = Asset.objects.filter(pk__in=asset_ids).annotate(hot_copied_end=_hot_copied_end(now)).annotate(
+    rows = Asset.objects.filter(pk__any_of=asset_ids).annotate(hot_copied_end=_hot_copied_end(now)).annotate(
         oldest=Subquery(
             _good_backups(now).filter(finished_at__gt=Coalesce(OuterRef("hot_copied_end"), Value(_EPOCH)))
             .order_by("finished_at").values("finished_at")[:1]
@@ -112,12 +115,58 @@ def alarm_rows(asset_ids, now, schedules=None) -> dict[int, dict]:
     one more for their schedules unless the caller read them already (`schedules`, by asset)."""
     if not asset_ids:
         return {}
+    if connection.vendor == "postgresql":
+        rows = _alarm_rows_joined(asset_ids, now)
+    else:
+        rows = _alarm_rows_annotated(asset_ids, now)
+    rows = {row["id"]: {**row, "schedules": []} for row in rows}
+    if schedules is None:
+        schedules = {}
+        query = BackupSchedule.objects.filter(asset_id__any_of=asset_ids).order_by("asset_id", "id")
+        for asset_id, name, rrule, dtstart in query.values_list("asset_id", "name", "rrule", "dtstart"):
+            schedules.setdefault(asset_id, []).append({"name": name, "rrule": rrule, "dtstart": dtstart})
+    for asset_id, row in rows.items():
+        row["schedules"] = schedules.get(asset_id, [])
+    return rows
+
+
+_ROW_FIELDS = (*ASSET_FIELDS, "last_good_end", "last_backup_status", "last_backup_error", "last_backup_finished",
+               "last_copy_status", "last_copy_error", "last_copy_finished", "last_good_copy_end")
+
+
+def _alarm_rows_joined(asset_ids, now) -> list[dict]:
+    """PostgreSQL: the newest backup and the newest hot copy each read once (a LATERAL row
+    gives status, error and end together), four index probes per asset instead of eight."""
+    tables = {model.__name__: model._meta.db_table for model in (Asset, Backup, BackupCopy, Appliance, Organization)}
+    sql = f"""
+        SELECT a.id, a.name, a.organization_id, o.name, a.appliance_id, p.name, p.timezone, p.status,
+               p.last_contact_at, a.hot_copy, good.finished_at, b.status, b.error, b.finished_at,
+               c.status, c.error, c.finished_at, good_copy.finished_at
+        FROM {tables["Asset"]} a
+        LEFT JOIN {tables["Organization"]} o ON o.id = a.organization_id
+        LEFT JOIN {tables["Appliance"]} p ON p.id = a.appliance_id
+        LEFT JOIN LATERAL (SELECT finished_at FROM {tables["Backup"]} WHERE asset_id = a.id
+            AND status = ANY(%(good)s) AND finished_at <= %(now)s ORDER BY finished_at DESC LIMIT 1) good ON true
+        LEFT JOIN LATERAL (SELECT status, error, finished_at FROM {tables["Backup"]} WHERE asset_id = a.id
+            AND started_at <= %(now)s ORDER BY started_at DESC, id DESC LIMIT 1) b ON true
+        LEFT JOIN LATERAL (SELECT status, error, finished_at FROM {tables["BackupCopy"]} WHERE asset_id = a.id
+            AND target = %(hot)s AND started_at <= %(now)s ORDER BY started_at DESC, id DESC LIMIT 1) c ON true
+        LEFT JOIN LATERAL (SELECT finished_at FROM {tables["BackupCopy"]} WHERE asset_id = a.id AND target = %(hot)s
+            AND status = ANY(%(good)s) AND finished_at <= %(now)s ORDER BY finished_at DESC LIMIT 1) good_copy ON true
+        WHERE a.id = ANY(%(ids)s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"good": list(GOOD_STATUSES), "now": now, "hot": HOT, "ids": list(asset_ids)})
+        return [dict(zip(_ROW_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _alarm_rows_annotated(asset_ids, now):
     backups = Backup.objects.filter(asset=OuterRef("pk"), started_at__lte=now)
     copies = BackupCopy.objects.filter(asset=OuterRef("pk"), target=HOT, started_at__lte=now)
     good_copies = BackupCopy.objects.filter(
         asset=OuterRef("pk"), target=HOT, status__in=GOOD_STATUSES, finished_at__lte=now
     )
-    rows = Asset.objects.filter(pk__in=asset_ids).annotate(
+    return Asset.objects.filter(pk__any_of=asset_ids).annotate(
         last_good_end=_last_good_end(now),
         last_backup_status=_latest(backups, "status"),
         last_backup_error=_latest(backups, "error"),
@@ -126,16 +175,4 @@ def alarm_rows(asset_ids, now, schedules=None) -> dict[int, dict]:
         last_copy_error=_latest(copies, "error"),
         last_copy_finished=_latest(copies, "finished_at"),
         last_good_copy_end=Subquery(good_copies.order_by("-finished_at").values("finished_at")[:1]),
-    ).values(
-        *ASSET_FIELDS, "last_good_end", "last_backup_status", "last_backup_error", "last_backup_finished",
-        "last_copy_status", "last_copy_error", "last_copy_finished", "last_good_copy_end",
-    )
-    rows = {row["id"]: {**row, "schedules": []} for row in rows}
-    if schedules is None:
-        schedules = {}
-        query = BackupSchedule.objects.filter(asset_id__in=asset_ids).order_by("asset_id", "id")
-        for asset_id, name, rrule, dtstart in query.values_list("asset_id", "name", "rrule", "dtstart"):
-            schedules.setdefault(asset_id, []).append({"name": name, "rrule": rrule, "dtstart": dtstart})
-    for asset_id, row in rows.items():
-        row["schedules"] = schedules.get(asset_id, [])
-    return rows
+    ).values(*_ROW_FIELDS)

@@ -17,7 +17,7 @@ from inventory.schedules import RecurrenceCache
 from thresholds.effective import effective_thresholds
 
 KIND = "hot_copy_alarm"
-BATCH = 2000  # alarming assets whose checklist is read in one query
+BATCH = 5000  # alarming assets whose checklist is read in one query
 
 
 def _alarming(account, now, thresholds, assets):
