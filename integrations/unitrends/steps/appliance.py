@@ -1,6 +1,7 @@
 """Steps that read the appliance itself: its version, its storage, its own alerts."""
 
 from integrations.unitrends.steps.values import MB, parse_stamp, to_int
+from inventory import due
 from inventory.models import Appliance, ApplianceAlert
 
 
@@ -9,7 +10,7 @@ def system(client, appliance, since, now) -> int:
     version = str(local.get("version") or appliance.version)[:40]
     if version == appliance.version:
         return 0
-    Appliance.objects.filter(pk=appliance.pk).update(version=version)
+    Appliance.objects.filter(pk=appliance.pk).update(version=version, next_check_at=due.changed_moment())
     appliance.version = version
     return 1
 
@@ -22,7 +23,7 @@ def storage(client, appliance, since, now) -> int:
     values = {"logical_capacity_bytes": capacity, "logical_free_bytes": free, "purge_eligible_backups": eligible}
     if all(getattr(appliance, k) == v for k, v in values.items()):
         return 0
-    Appliance.objects.filter(pk=appliance.pk).update(**values)
+    Appliance.objects.filter(pk=appliance.pk).update(**values, next_check_at=due.changed_moment())
     return 1
 
 
@@ -50,4 +51,6 @@ def alerts(client, appliance, since, now) -> int:
         changed += 1
     gone = [r.pk for k, r in existing.items() if k not in wanted and r.active]
     ApplianceAlert.objects.filter(pk__in=gone).update(active=False)
+    if changed or gone:
+        due.appliance_facts_changed([appliance.pk])  # evaluation by due time
     return changed + len(gone)
