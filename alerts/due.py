@@ -12,7 +12,8 @@ every other change is a write that marks it (inventory/due.py, and the receivers
   checklist's last and next start, the count of missed starts: R5.3, R7.1);
 - an appliance: its last contact + 30 minutes (R2.3 offline; a contact after silence marks it);
   its reported alerts, storage and version change only with a poll, which marks it;
-- a SaaS source: the next day (R8: the 7-day window and the 2-day hold move by the date);
+- a SaaS source: the next day (R8: the 7-day window and the 2-day hold move by the date),
+  and the next cycle after its alert was raised (the rule reads the open alert: R8.6);
 - an Azure asset: its last successful backup + its threshold (R9.3);
 - every type: the end of the quiet time of a dismissed alert (R11.4, R10.3);
 - at the latest, a horizon (EVALUATION_DUE_HORIZON_HOURS), so nothing waits forever on
@@ -114,6 +115,12 @@ def next_moments(subject, account, now, ids) -> dict:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
         for pk in moments:
             _earlier(moments, pk, tomorrow, now)
+        # R8.6: the rule reads the source's open alert; one raised now shows, at the next
+        # cycle, the run it keeps (since the first bad day, no step-down).
+        raised = Alert.objects.filter(account=account, kind__in=SAAS_KINDS, state=AlertState.OPEN, raised_at=now)
+        for subject_key in raised.values_list("subject", flat=True):
+            if _row_id(subject_key) in moments:
+                _earlier(moments, _row_id(subject_key), now + AFTER, now)
     elif subject == "azure":  # R9.3: late once the last good backup is older than the threshold
         thresholds = effective_thresholds(account)
         rows = AzureAsset.objects.filter(pk__in=ids, last_successful_backup_at__isnull=False)

@@ -75,6 +75,7 @@ def build(name, assets, organizations, appliances, backed_up, next_check_at):
         Appliance.objects.bulk_create([
             Appliance(account=account, organization_id=orgs[n % len(orgs)], external_id=f"ua-{n}", name=f"ua-{n:04d}",
                       version="10.8.2", timezone="UTC", last_contact_at=now + timedelta(days=2),
+                      next_check_at=now + timedelta(days=2),  # not due, as if evaluated
                       logical_capacity_bytes=100, logical_free_bytes=50, purge_eligible_backups=5)
             for n in range(appliances)
         ])
