@@ -43,7 +43,7 @@ from thresholds import changes
 START = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
 DAYS = 30
 STEP = timedelta(minutes=97)  # not a divisor of an hour: steps fall between the moments
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # each test replays a month for two accounts (minutes)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # each test replays a month for two accounts (minutes)
 
 APPLIANCES = {"ap1": ("Acme", "UTC"), "ap2": ("Birch", "Europe/Paris"), "ap3": ("Cedar", "America/New_York")}
 ASSETS = {  # name: (appliance, hot-copied, [(rrule, dtstart)])
