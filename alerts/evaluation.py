@@ -113,6 +113,7 @@ def _run(account, now, read, everything=False, other_rules=True, moments=None) -
     `everything`: every rule whole. Then write the next moment of each row of `moments`
     (default: `read`)."""
     outcome = Outcome()
+    present = is_present(now)  # asked before the rules run: a run that takes minutes is still the present's
     for kinds, conditions in RULES:
         subject = subject_of(kinds)
         if everything or (other_rules and subject not in read):
@@ -120,7 +121,7 @@ def _run(account, now, read, everything=False, other_rules=True, moments=None) -
         elif subject in read:
             outcome.add(reconcile_due(account, now, kinds, conditions, subject, list(read[subject])))
     for subject, rows in read.items():
-        if rows and is_present(now):
+        if rows and present:
             target = rows if moments is None else moments.get(subject, {})
             if target:
                 due.write_next_checks(target, next_moments(subject, account, now, list(target)), subject=subject)
