@@ -1,35 +1,155 @@
-"""Evaluation by due time for the conditional alarms (R5, R6): when each asset's alarms can
-next change, computed after evaluating it, and what else makes it due.
+"""Evaluation by due time (issue 17): when each subject's alerts can next change, computed
+after evaluating it, and what else makes it due. Four subject types carry `next_check_at`
+(inventory/due.py): assets (R5, R6), appliances (R2, R7.2, R10), SaaS sources (R8) and
+Azure assets (R9).
 
-An asset's condition and its alarm's details move by themselves only at these moments;
+A subject's condition and its alert's details move by themselves only at these moments;
 every other change is a write that marks it (inventory/due.py, and the receivers below):
-- S + N for the first scheduled start S after now - N and after the newest good backup
-  (R5.1: a start becomes due; the starts before that backup are covered, and a new backup
-  marks the asset);
-- for a hot-copied asset with a good backup not hot-copied, that backup's end + N (R6.1);
-- for an asset with an open alarm, its next scheduled start (the checklist's last and next
-  start, the count of missed starts: R5.3, R7.1);
-- the end of the quiet time of a dismissed alarm (R11.4);
+- an asset: S + N for the first scheduled start S after now - N and after the newest good
+  backup (R5.1: a start becomes due; the starts before that backup are covered, and a new
+  backup marks the asset); for a hot-copied asset with a good backup not hot-copied, that
+  backup's end + N (R6.1); for an asset with an open alarm, its next scheduled start (the
+  checklist's last and next start, the count of missed starts: R5.3, R7.1);
+- an appliance: its last contact + 30 minutes (R2.3 offline; a contact after silence marks it);
+  its reported alerts, storage and version change only with a poll, which marks it;
+- a SaaS source: the next day (R8: the 7-day window and the 2-day hold move by the date),
+  and the next cycle after its alert was raised (the rule reads the open alert: R8.6);
+- an Azure asset: its last successful backup + its threshold (R9.3);
+- every type: the end of the quiet time of a dismissed alert (R11.4, R10.3);
 - at the latest, a horizon (EVALUATION_DUE_HORIZON_HOURS), so nothing waits forever on
   a change no writer marked.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+from alerts.reconciler import Outcome, reconcile
+from alerts.rules import dbma, purging
 from alerts.rules.backup_queries import oldest_uncopied_ends
 from inventory import due
-from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupSchedule
+from inventory.models import GOOD_STATUSES, Appliance, Asset, AzureAsset, Backup, BackupSchedule
 from inventory.schedules import COUNT_WINDOW, RecurrenceCache, ScheduleError
 from maintenance.due import window_ends
 from thresholds.effective import effective_thresholds
 
 ASSET_KINDS = ("backup_alarm", "hot_copy_alarm")
+APPLIANCE_KINDS = ("appliance_offline", "appliance_alert", "purging")
+UPGRADE_KIND = "appliance_upgrade"  # one alert per account: re-read whole when any appliance is due
+SAAS_KINDS = ("spanning_m365", "spanning_gws", "spanning_salesforce")
+AZURE_KINDS = ("dbma_backup",)
+INTEGRATION_KIND = "dbma_integration"  # one per integration: always read whole, with the Azure rule
+# {subject type: (the kinds of its alerts, the keyword that restricts a rule to some of them)}
+SUBJECTS = {
+    "asset": (ASSET_KINDS, "assets"),
+    "appliance": ((*APPLIANCE_KINDS, UPGRADE_KIND), "appliances"),
+    "saas": (SAAS_KINDS, "sources"),
+    "azure": ((*AZURE_KINDS, INTEGRATION_KIND), "azure_assets"),
+}
 BATCH = 5000
+AFTER = timedelta(microseconds=1)  # "late" is strictly after the limit: the first moment past it
+
+
+def subject_of(kinds):
+    """The subject type whose rows a rule owning `kinds` is evaluated over; None: a rule read whole."""
+    for subject, (owned, _) in SUBJECTS.items():
+        if set(kinds) <= set(owned):
+            return subject
+    return None
+
+
+def reconcile_due(account, now, kinds, conditions, subject, ids) -> Outcome:
+    """Reconcile one rule over the rows `ids` of its subject type only: their conditions, and
+    the open alerts of those rows or of rows gone (R15.2)."""
+    if UPGRADE_KIND in kinds:  # R2.2: a list of every appliance, re-read when one of them changed
+        return reconcile(account, kinds, conditions(account, now), now) if ids else Outcome()
+    keyword = SUBJECTS[subject][1]
+    always = INTEGRATION_KIND in kinds
+    wanted = conditions(account, now, **{keyword: ids}) if ids or always else ()
+    return reconcile(account, kinds, wanted, now, subset=_alerts_of(account, kinds, subject, ids))
+
+
+def _alerts_of(account, kinds, subject, ids) -> Q:
+    if subject == "asset":
+        return Q(asset_id__in=ids) | Q(asset_id__isnull=True)
+    if subject == "appliance":
+        return Q(appliance_id__in=ids) | Q(appliance_id__isnull=True)
+    if subject == "saas":
+        mine = [f"saas:{pk}:{level}" for pk in ids for level in ("partial", "failed")]
+        return Q(subject__in=mine) | Q(subject__in=_gone(account, kinds, subject))
+    mine = [f"azure:{pk}" for pk in ids]
+    return Q(kind=INTEGRATION_KIND) | Q(subject__in=mine) | Q(subject__in=_gone(account, AZURE_KINDS, subject))
+
+
+def _gone(account, kinds, subject) -> list:
+    """The subjects of open alerts whose SaaS source or Azure asset no longer exists (few rows)."""
+    subjects = list(
+        Alert.objects.filter(account=account, kind__in=kinds, state=AlertState.OPEN).values_list("subject", flat=True)
+    )
+    ids = {_row_id(s) for s in subjects} - {None}
+    present = set(due.subject_models()[subject].objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return [s for s in subjects if _row_id(s) not in present]
+
+
+def _row_id(subject_key):
+    parts = subject_key.split(":")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def next_moments(subject, account, now, ids) -> dict:
+    """{id: the next moment its alerts can change} for the rows `ids` of this subject type."""
+    if subject == "asset":
+        return next_checks(account, now, ids)
+    horizon = now + timedelta(hours=settings.EVALUATION_DUE_HORIZON_HOURS)
+    moments = dict.fromkeys(ids, horizon)
+    if not moments:
+        return moments
+    if subject == "appliance":  # R2.3: silent for 30 minutes after its last contact
+        offline = timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
+        for pk, contact in Appliance.objects.filter(pk__in=ids).values_list("pk", "last_contact_at"):
+            if contact is not None:
+                _earlier(moments, pk, contact + offline + AFTER, now)
+    elif subject == "saas":  # R8.3, R8.4: the statuses up to today, the window and the hold move daily
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
+        for pk in moments:
+            _earlier(moments, pk, tomorrow, now)
+        # R8.6: the rule reads the source's open alert; one raised now shows, at the next
+        # cycle, the run it keeps (since the first bad day, no step-down).
+        raised = Alert.objects.filter(account=account, kind__in=SAAS_KINDS, state=AlertState.OPEN, raised_at=now)
+        for subject_key in raised.values_list("subject", flat=True):
+            if _row_id(subject_key) in moments:
+                _earlier(moments, _row_id(subject_key), now + AFTER, now)
+    elif subject == "azure":  # R9.3: late once the last good backup is older than the threshold
+        thresholds = effective_thresholds(account)
+        rows = AzureAsset.objects.filter(pk__in=ids, last_successful_backup_at__isnull=False)
+        for pk, organization_id, last in rows.values_list("pk", "organization_id", "last_successful_backup_at"):
+            hours, _ = dbma.azure_hours(thresholds, organization_id)
+            _earlier(moments, pk, last + timedelta(hours=hours) + AFTER, now)
+    _quiet_ends_of(subject, account, now, ids, moments)
+    return moments
+
+
+def _quiet_ends_of(subject, account, now, ids, moments):
+    """R11.4, R10.3: a dismissed alert's fingerprint is quiet until dismissed_at + its quiet time."""
+    realert = timedelta(hours=AlertSettings.for_account(account).realert_hours)
+    longest = max(realert, timedelta(hours=purging.RETURN_AFTER_DISMISSAL_HOURS))
+    kinds = SUBJECTS[subject][0]
+    dismissed = Alert.objects.filter(
+        account=account, kind__in=kinds, state=AlertState.DISMISSED, dismissed_at__gt=now - longest,
+    ).values_list("kind", "appliance_id", "subject", "dismissed_at")
+    wanted = set(ids)
+    for kind, appliance_id, subject_key, dismissed_at in dismissed:
+        quiet = timedelta(hours=purging.RETURN_AFTER_DISMISSAL_HOURS) if kind == "purging" else realert
+        if kind == UPGRADE_KIND:
+            targets = wanted  # the account's one alert: any appliance evaluated re-reads it
+        else:
+            row = appliance_id if subject == "appliance" else _row_id(subject_key)
+            targets = {row} & wanted
+        for pk in targets:
+            _earlier(moments, pk, dismissed_at + quiet, now)
 
 
 def next_checks(account, now, asset_ids) -> dict:
@@ -135,11 +255,14 @@ def _assignment_changed(sender, instance, **kwargs):
     due.organizations_changed([instance.organization_id])
 
 
+_SETTINGS_READ = ("realert_hours", "categories", "purging_alerts")  # what the rules read (R11.4, R2.1, R10.2)
+
+
 def _settings_saving(sender, instance, raw=False, **kwargs):
     if raw or instance.pk is None:
         return
-    before = sender.objects.filter(pk=instance.pk).values_list("realert_hours", flat=True).first()
-    if before != instance.realert_hours:
+    before = sender.objects.filter(pk=instance.pk).values_list(*_SETTINGS_READ).first()
+    if before != tuple(getattr(instance, name) for name in _SETTINGS_READ):
         due.account_changed(instance.account_id)
 
 
@@ -149,11 +272,18 @@ def _organization_saved(sender, instance, created=False, **kwargs):
 
 
 def _events_recorded(sender, events, **kwargs):
+    """A dismissal starts a quiet time (R11.4): its subject is due, to learn when the quiet ends."""
     dismissed = [e.alert_id for e in events if e.type == AlertEvent.Type.DISMISSED]
-    if dismissed:
-        due.assets_changed(
-            Alert.objects.filter(pk__in=dismissed, kind__in=ASSET_KINDS).values_list("asset_id", flat=True)
-        )
+    if not dismissed:
+        return
+    alerts = list(Alert.objects.filter(pk__in=dismissed).values_list("account_id", "kind", "asset_id",
+                                                                     "appliance_id", "subject"))
+    due.assets_changed(asset for _, kind, asset, _, _ in alerts if kind in ASSET_KINDS)
+    due.appliance_facts_changed(appliance for _, kind, _, appliance, _ in alerts if kind in APPLIANCE_KINDS)
+    due.sources_changed(_row_id(subject) for _, kind, _, _, subject in alerts if kind in SAAS_KINDS)
+    due.azure_assets_changed(_row_id(subject) for _, kind, _, _, subject in alerts if kind in AZURE_KINDS)
+    for account_id in {account for account, kind, *_ in alerts if kind == UPGRADE_KIND}:
+        due.mark_assets(Appliance.objects.filter(account_id=account_id))
 
 
 def connect() -> None:

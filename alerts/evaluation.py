@@ -3,12 +3,11 @@ and evaluations asked for on demand, which are never silently skipped (R15.6).
 
 Full or by due time. A full evaluation runs every rule over every subject; it is what a
 person asks for and what `manage.py evaluate` runs. Beat's evaluation runs by due time:
-the conditional alarms (R5, R6), the rules whose cost grows with the assets, run only for
-the assets whose next moment has come or that changed (`Asset.next_check_at`, an index
-range per account: alerts/due.py, inventory/due.py), and the reconciler compares only
-those assets' alerts; every other rule runs whole (its subjects are few, and its query
-leaves the quiet ones in the database). Both write each evaluated asset's next moment,
-so both give the same alerts (tests/test_due_equivalence.py). A cycle with nothing due
+each rule runs only over the subjects of its type (assets, appliances, SaaS sources, Azure
+assets) whose next moment has come or that changed (`next_check_at`, an index range per
+account and type: alerts/due.py, inventory/due.py), and the reconciler compares only those
+subjects' alerts. Both write each evaluated subject's next moment, so both give the same
+alerts (tests/test_due_equivalence.py). A cycle with nothing due
 and nothing to raise or resolve writes nothing, not even its Evaluation row.
 
 A full evaluation of an account with many organizations can be split into Celery tasks,
@@ -29,18 +28,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from alerts import lifecycle, maintenance
 from alerts.categories import KINDS
-from alerts.due import ASSET_KINDS, gone_silent, next_checks
+from alerts.due import SUBJECTS, gone_silent, next_moments, reconcile_due, subject_of
 from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
 from alerts.set_writes import batched
 from inventory import due
-from inventory.models import Asset
 from tenancy import locks
 
 log = logging.getLogger(__name__)
@@ -70,12 +68,12 @@ def evaluate(account, now) -> Evaluation:
         # Only the due assets get a new next moment: every other asset's still holds, since
         # nothing it depends on changed (a change makes it due), so the full run's answer
         # for it is the one its moment was computed from. A replay at another time leaves
-        # every asset due (`_run`): only then are all of them read, and only their ids.
+        # every row due (`_run`): only then are all of them read, and only their ids.
         if present:
-            outcome = _run(account, now, None, present, everything=True)
+            read = {s: due.due_rows(s, account, now) for s in SUBJECTS}
         else:
-            ids = Asset.objects.filter(account=account).order_by().values_list("id", flat=True)
-            outcome = _run(account, now, dict.fromkeys(ids.iterator(chunk_size=20000)), present, everything=True)
+            read = {s: due.all_rows(s, account) for s in SUBJECTS}
+        outcome = _run(account, now, read, present, everything=True)
         if seen is not None:
             requests.filter(generation__lte=seen).delete()
     transaction.on_commit(lambda: _queue_if_asked(account.pk))
@@ -89,12 +87,12 @@ def evaluate_due(account, now) -> Evaluation:
     with transaction.atomic():
         if not locks.try_xact_lock(locks.EVALUATION, account.pk):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
-        read = due.due_assets(account, now)
-        stale = gone_silent(account, now) - read.keys()
+        read = {s: due.due_rows(s, account, now) for s in SUBJECTS}
+        stale = gone_silent(account, now) - read["asset"].keys()
         if stale:
-            read |= due.all_assets(account, asset_ids=stale)
+            read["asset"] |= due.all_assets(account, asset_ids=stale)
         outcome = _run(account, now, read, present)
-    if not read and not outcome.raised and not outcome.resolved:
+    if not any(read.values()) and not outcome.raised and not outcome.resolved:
         return Evaluation(account=account, now=now, kept=outcome.kept)  # idle: nothing written
     return _recorded(account, now, started, outcome)
 
@@ -109,52 +107,37 @@ def evaluate_shard(account, now, organization_ids) -> Evaluation:
                 and locks.try_xact_lock(locks.EVALUATION_SHARD, key)):
             return Evaluation.objects.create(account=account, now=now, skipped=True)
         if organization_ids is None:
-            outcome = _run(account, now, {}, present, settle=False)  # the asset shards may still be running
+            outcome = _run(account, now, {"asset": {}}, present, settle=False)  # the asset shards may still be running
         else:
-            outcome = _run(account, now, due.all_assets(account, organization_ids), present, other_rules=False)
+            outcome = _run(account, now, {"asset": due.all_assets(account, organization_ids)}, present,
+                           other_rules=False)
     return _recorded(account, now, started, outcome)
 
 
 def _run(account, now, read, present, everything=False, other_rules=True, settle=True) -> Outcome:
-    """Reconcile the rules: the asset alarms over the assets of `read` (all when
-    `everything`), the other rules whole unless told not to; then write the next moment
-    of each asset of `read` ({id: its next_check_at as read}, for the compare-and-swap),
-    or, for `everything` at the present (`read` None), of each asset due."""
-    outcome, started = Outcome(), timezone.now()
-    ids = list(read or ())
+    """Reconcile the rules. `read` ({subject type: {id: next_check_at as read}}): a rule of a
+    type in it runs over those rows only (alerts/due.py); the other rules whole unless told
+    not to; `everything`: every rule whole. Then, at the present, write the next moment of
+    each row of `read` (unless it was marked meanwhile: compare-and-swap); a replay at
+    another time leaves them due."""
+    outcome = Outcome()
     for kinds, conditions in RULES:
-        if set(kinds) <= set(ASSET_KINDS):
-            if everything:
-                outcome.add(reconcile(account, kinds, conditions(account, now), now))
-                continue
-            # Only the evaluated assets' alerts, and any whose asset is gone (R15.2).
-            subset = Q(asset_id__any_of=ids) | Q(asset_id__isnull=True)
-            wanted = conditions(account, now, assets=ids) if ids else ()
-            outcome.add(reconcile(account, kinds, wanted, now, subset=subset))
-        elif other_rules:
+        subject = subject_of(kinds)
+        if everything or (other_rules and subject not in read):
             outcome.add(reconcile(account, kinds, conditions(account, now), now))
+        elif subject in read:
+            outcome.add(reconcile_due(account, now, kinds, conditions, subject, list(read[subject])))
     if other_rules and settle:
         maintenance.settle(account, now)  # R16.2: what cleared inside a window that is over
-    if everything and present:
-        _write_due_moments(account, now, started)
-    elif ids and present:
-        due.write_next_checks(read, next_checks(account, now, ids))
-    elif ids:  # a replay at another time (R15.5 --commit): its moments are not the present's
-        due.leave_due(ids)
+    for subject, rows in read.items():
+        if rows and present:
+            for batch in batched(list(rows), MOMENTS_BATCH):
+                part = {pk: rows[pk] for pk in batch}
+                due.write_next_checks(part, next_moments(subject, account, now, batch), subject=subject)
+        elif rows:  # a replay at another time (R15.5 --commit): its moments are not the present's
+            due.leave_due(list(rows), subject)
     return outcome
 
-
-def _write_due_moments(account, now, started) -> None:
-    """The next moment of every asset due, a batch at a time as the index range streams in:
-    after a threshold change every asset of the account is due, and a batch is what is held.
-    An asset marked changed after the rules `started` (a mark is its moment a century back)
-    was evaluated on older facts: it is left due, as the compare-and-swap leaves one marked later."""
-    marked_since = Q(next_check_at__gt=started - due.CHANGED_OFFSET, next_check_at__lt=now - due.CHANGED_OFFSET / 2)
-    rows = (Asset.objects.filter(account=account, next_check_at__lte=now).exclude(marked_since).order_by()
-            .values_list("id", "next_check_at").iterator(chunk_size=MOMENTS_BATCH))
-    for batch in batched(rows, MOMENTS_BATCH):
-        read = dict(batch)
-        due.write_next_checks(read, next_checks(account, now, list(read)))
 
 
 def _recorded(account, now, started, outcome) -> Evaluation:

@@ -8,8 +8,8 @@
 
 The data, relative to the present (a due-time cycle evaluates the present): a big account
 of DUE_BENCH_ASSETS assets (default 1,000,000) on 1,000 appliances in 200 organizations,
-each on a daily schedule with a good backup after its last start, so nothing alarms and
-nothing is due; and an account of 10,000 assets that never had a backup, so a full
+each on a daily schedule with a good backup after its last start, with 2,000 SaaS sources and
+5,000 Azure assets backed up an hour ago, so nothing alarms and nothing is due; and an account of 10,000 assets that never had a backup, so a full
 evaluation opens 10,000 alarms, after which nothing is due. Rows go in with COPY.
 Each step runs in its own process so the memory figure is its own; each figure is
 printed with the load average of the (shared) machine.
@@ -35,7 +35,7 @@ from django.utils import timezone  # noqa: E402
 from alerts.evaluation import evaluate, evaluate_due  # noqa: E402
 from alerts.models import Alert, AlertSettings, Evaluation  # noqa: E402
 from bench.rows import copy_rows, next_ids  # noqa: E402
-from inventory.models import Appliance, Asset, Backup, BackupSchedule  # noqa: E402
+from inventory.models import Appliance, Asset, AzureAsset, Backup, BackupSchedule, SaasSource  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
@@ -75,10 +75,21 @@ def build(name, assets, organizations, appliances, backed_up, next_check_at):
         Appliance.objects.bulk_create([
             Appliance(account=account, organization_id=orgs[n % len(orgs)], external_id=f"ua-{n}", name=f"ua-{n:04d}",
                       version="10.8.2", timezone="UTC", last_contact_at=now + timedelta(days=2),
+                      next_check_at=now + timedelta(days=2),  # not due, as if evaluated
                       logical_capacity_bytes=100, logical_free_bytes=50, purge_eligible_backups=5)
             for n in range(appliances)
         ])
         boxes = list(Appliance.objects.filter(account=account).values_list("id", "organization_id"))
+        later = now + (next_check_at if next_check_at is not None else timedelta(hours=12))
+        SaasSource.objects.bulk_create([  # each due at the next midnight at the latest: not now
+            SaasSource(account=account, organization_id=orgs[n % len(orgs)], kind="m365", name=f"tenant-{n}",
+                       external_id=f"tenant-{n}", next_check_at=later) for n in range(2 * appliances)
+        ])
+        AzureAsset.objects.bulk_create([
+            AzureAsset(account=account, organization_id=orgs[n % len(orgs)], client_external_id="c", client_name="c",
+                       external_id=f"vm-{n}", name=f"vm-{n}", last_successful_backup_at=now - timedelta(hours=1),
+                       next_check_at=later) for n in range(5 * appliances)
+        ])
         ids = next_ids(Asset, assets)
         hour = (now - timedelta(hours=2)).hour  # the last start: two hours ago, backed up since
         moment = now + next_check_at if next_check_at is not None else now - timedelta(days=36500)

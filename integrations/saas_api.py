@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory import lifecycle
+from inventory import due, lifecycle
 from inventory.models import SaasDailyStatus, SaasSource
 from inventory.signals import ask_evaluation
 from tenancy import scoping
@@ -145,5 +145,6 @@ def _store(account, sources, rows) -> dict:
             update_conflicts=True, unique_fields=["source", "date"], update_fields=["account", "status", "services"],
             batch_size=1000,
         )
+        due.sources_changed(source for source, _ in wanted)  # evaluation by due time
     updated = len(wanted.keys() & existing)
     return {"created": len(wanted) - updated, "updated": updated}

@@ -1,12 +1,14 @@
-"""When an asset's conditional alarms (R5, R6) can next change: `Asset.next_check_at`.
+"""When each subject's alerts can next change: `next_check_at` on assets (R5, R6), appliances
+(R2, R7.2, R10), SaaS sources (R8) and Azure assets (R9).
 
-An evaluation by due time reads only the assets whose moment has come (an index range
-per account) and, after evaluating them, writes each one's next moment. Whatever
-changes an asset's facts marks it changed here, so the next cycle takes it whatever
-its moment: its data (a backup, a copy, a schedule, a rename, a move), its appliance
-(time zone, name, status, contact after silence), its threshold or its account's alert
-settings. A mark is a moment a century back, read at the time it is written, so an
-evaluation that read an asset before the mark can tell (compare-and-swap in
+An evaluation by due time reads only the subjects whose moment has come (an index range
+per account and subject type) and, after evaluating them, writes each one's next moment.
+Whatever changes a subject's facts marks it changed here, so the next cycle takes it
+whatever its moment: its data (a backup, a copy, a schedule, a daily status, an Azure
+backup, the appliance's own alerts, storage or version, a rename, a move, a mapping), its
+appliance (time zone, name, status, contact after silence), its threshold or its account's
+alert settings. A mark is a moment a century back, read at the time it is written, so an
+evaluation that read a subject before the mark can tell (compare-and-swap in
 `write_next_checks`) and leaves it due. When unsure, mark: a needless check is cheap.
 """
 
@@ -26,83 +28,115 @@ def changed_moment():
     return timezone.now() - CHANGED_OFFSET
 
 
+def subject_models() -> dict:
+    """{subject type: its model}: the four kinds of row that carry `next_check_at`."""
+    from inventory.models import Appliance, Asset, AzureAsset, SaasSource
+
+    return {"asset": Asset, "appliance": Appliance, "saas": SaasSource, "azure": AzureAsset}
+
+
 def mark_assets(queryset) -> int:
-    """Make these assets (a queryset of Asset) due at the next cycle."""
+    """Make these rows (a queryset of any subject model) due at the next cycle."""
     return queryset.update(next_check_at=changed_moment())
 
 
-def assets_changed(asset_ids) -> int:
-    from inventory.models import Asset
+def _mark(subject, **lookup) -> int:
+    return mark_assets(subject_models()[subject].objects.filter(**lookup))
 
-    ids = {pk for pk in asset_ids if pk is not None}
-    return mark_assets(Asset.objects.filter(pk__in=ids)) if ids else 0
+
+def _ids(values) -> set:
+    return {pk for pk in values if pk is not None}
+
+
+def assets_changed(asset_ids) -> int:
+    ids = _ids(asset_ids)
+    return _mark("asset", pk__in=ids) if ids else 0
 
 
 def appliances_changed(appliance_ids) -> int:
-    from inventory.models import Asset
+    """The appliances' facts changed in a way their assets' alarms show (name, time zone, status):
+    the assets and the appliances are due."""
+    ids = _ids(appliance_ids)
+    return _mark("asset", appliance_id__in=ids) + _mark("appliance", pk__in=ids) if ids else 0
 
-    ids = {pk for pk in appliance_ids if pk is not None}
-    return mark_assets(Asset.objects.filter(appliance_id__in=ids)) if ids else 0
+
+def appliance_facts_changed(appliance_ids) -> int:
+    """Only the appliances' own alerts can change (their version, storage, reported alerts)."""
+    ids = _ids(appliance_ids)
+    return _mark("appliance", pk__in=ids) if ids else 0
+
+
+def sources_changed(source_ids) -> int:
+    """SaaS sources whose daily statuses or mapping changed (R8)."""
+    ids = _ids(source_ids)
+    return _mark("saas", pk__in=ids) if ids else 0
+
+
+def azure_assets_changed(azure_asset_ids) -> int:
+    ids = _ids(azure_asset_ids)
+    return _mark("azure", pk__in=ids) if ids else 0
 
 
 def organizations_changed(organization_ids) -> int:
-    from inventory.models import Asset
+    """A rename or a threshold assignment: every subject of these organizations is due."""
+    ids = _ids(organization_ids)
+    return sum(_mark(subject, organization_id__in=ids) for subject in subject_models()) if ids else 0
 
-    ids = {pk for pk in organization_ids if pk is not None}
-    return mark_assets(Asset.objects.filter(organization_id__in=ids)) if ids else 0
 
-
-def leave_due(asset_ids) -> int:
-    """Make these assets due, writing only those not due already (a replay at another time)."""
-    from inventory.models import Asset
-
+def leave_due(asset_ids, subject="asset") -> int:
+    """Make these rows due, writing only those not due already (a replay at another time)."""
     marked_before = timezone.now() - CHANGED_OFFSET / 2
-    waiting = Asset.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before)
+    model = subject_models()[subject]
+    waiting = model.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before)
     ids = list(waiting.values_list("pk", flat=True))
-    return mark_assets(Asset.objects.filter(pk__in=ids)) if ids else 0
+    return mark_assets(model.objects.filter(pk__in=ids)) if ids else 0
 
 
 def account_changed(account_id) -> int:
     """Everything of the account is due: a threshold or an alert setting changed (R4.6, R2.1)."""
-    from inventory.models import Asset
+    return sum(_mark(subject, account_id=account_id) for subject in subject_models())
 
-    return mark_assets(Asset.objects.filter(account_id=account_id))
+
+def due_rows(subject, account, now) -> dict:
+    """{id: its next_check_at} of the rows of this subject type due at `now` (one index range)."""
+    model = subject_models()[subject]
+    return dict(model.objects.filter(account=account, next_check_at__lte=now).order_by().values_list("id", "next_check_at"))
 
 
 def due_assets(account, now) -> dict:
-    """{asset id: its next_check_at} of the assets due at `now` (one index range)."""
-    from inventory.models import Asset
+    return due_rows("asset", account, now)
 
-    return dict(Asset.objects.filter(account=account, next_check_at__lte=now).order_by().values_list("id", "next_check_at"))
+
+def all_rows(subject, account, organization_ids=None, ids=None) -> dict:
+    """{id: its next_check_at} of every row of this subject type of the account (or of these
+    organizations, or these ids)."""
+    rows = subject_models()[subject].objects.filter(account=account)
+    if organization_ids is not None:
+        rows = rows.filter(organization_id__in=organization_ids)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return dict(rows.order_by().values_list("id", "next_check_at").iterator(chunk_size=20000))
 
 
 def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
-    """{asset id: its next_check_at} of every asset of the account (or of these organizations, or these assets)."""
-    from inventory.models import Asset
-
-    assets = Asset.objects.filter(account=account)
-    if organization_ids is not None:
-        assets = assets.filter(organization_id__in=organization_ids)
-    if asset_ids is not None:
-        assets = assets.filter(pk__in=asset_ids)
-    return dict(assets.order_by().values_list("id", "next_check_at").iterator(chunk_size=20000))
+    return all_rows("asset", account, organization_ids, asset_ids)
 
 
-def write_next_checks(read: dict, moments: dict, batch: int = 20000) -> int:
-    """Write each asset's next moment, unless it was marked since `read` was taken."""
+def write_next_checks(read: dict, moments: dict, batch: int = 20000, subject: str = "asset") -> int:
+    """Write each row's next moment, unless it was marked since `read` was taken."""
+    model = subject_models()[subject]
     if connection.vendor != "postgresql":
-        from inventory.models import Asset
-
         for pk, old in read.items():
-            Asset.objects.filter(pk=pk, next_check_at=old).update(next_check_at=moments[pk])
+            model.objects.filter(pk=pk, next_check_at=old).update(next_check_at=moments[pk])
         return len(read)
     ids = list(read)
     written = 0
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         for start in range(0, len(ids), batch):
             chunk = ids[start:start + batch]
             cursor.execute(
-                "UPDATE inventory_asset AS a SET next_check_at = v.next "
+                f"UPDATE {table} AS a SET next_check_at = v.next "  # noqa: S608 (a model's own table name)
                 "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v(id, next, old) "
                 "WHERE a.id = ANY(%s::bigint[]) AND a.id = v.id AND a.next_check_at = v.old "
                 "AND a.next_check_at IS DISTINCT FROM v.next",  # ANY: an index scan, not a hash of the table
@@ -142,8 +176,37 @@ def _appliance_saving(sender, instance, raw=False, **kwargs):
         appliances_changed([instance.pk])
 
 
+def _appliance_saved(sender, instance, created=False, raw=False, **kwargs):
+    """Any save of an appliance (its version, storage, contact) may change its own alerts."""
+    if not created and not raw:
+        appliance_facts_changed([instance.pk])
+
+
+def _appliance_deleted(sender, instance, **kwargs):
+    """The account's one upgrade alert lists every appliance (R2.2): another one re-reads it."""
+    _mark("appliance", account_id=instance.account_id)
+
+
+def _of_appliance_saved(sender, instance, **kwargs):
+    appliance_facts_changed([instance.appliance_id])
+
+
+def _source_saved(sender, instance, created=False, **kwargs):
+    if not created:
+        sources_changed([instance.pk])
+
+
+def _of_source_saved(sender, instance, **kwargs):
+    sources_changed([instance.source_id])
+
+
+def _azure_asset_saved(sender, instance, created=False, **kwargs):
+    if not created:
+        azure_assets_changed([instance.pk])
+
+
 def contact_refreshed(queryset_of_appliances) -> int:
-    """A bulk contact update (a poll's heartbeat): mark the assets of those that were silent."""
+    """A bulk contact update (a poll's heartbeat): mark those that were silent, and their assets."""
     silent_since = timezone.now() - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
     silent = queryset_of_appliances.filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=silent_since) | ~Q(status="online")
@@ -152,10 +215,26 @@ def contact_refreshed(queryset_of_appliances) -> int:
 
 
 def connect() -> None:
-    from inventory.models import Appliance, Asset, Backup, BackupCopy, BackupSchedule
+    from inventory.models import (
+        Appliance,
+        ApplianceAlert,
+        Asset,
+        AzureAsset,
+        Backup,
+        BackupCopy,
+        BackupSchedule,
+        SaasDailyStatus,
+        SaasSource,
+    )
 
     post_save.connect(_asset_saved, sender=Asset, dispatch_uid="due-asset-saved")
     for model in (Backup, BackupCopy, BackupSchedule):
         post_save.connect(_of_asset_saved, sender=model, dispatch_uid=f"due-{model.__name__}-saved")
         post_delete.connect(_of_asset_saved, sender=model, dispatch_uid=f"due-{model.__name__}-deleted")
     pre_save.connect(_appliance_saving, sender=Appliance, dispatch_uid="due-appliance-saving")
+    post_save.connect(_appliance_saved, sender=Appliance, dispatch_uid="due-appliance-saved")
+    post_delete.connect(_appliance_deleted, sender=Appliance, dispatch_uid="due-appliance-deleted")
+    post_save.connect(_of_appliance_saved, sender=ApplianceAlert, dispatch_uid="due-appliance-alert-saved")
+    post_save.connect(_source_saved, sender=SaasSource, dispatch_uid="due-saas-source-saved")
+    post_save.connect(_of_source_saved, sender=SaasDailyStatus, dispatch_uid="due-saas-status-saved")
+    post_save.connect(_azure_asset_saved, sender=AzureAsset, dispatch_uid="due-azure-asset-saved")

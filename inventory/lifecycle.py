@@ -49,4 +49,4 @@ def retire_appliances(queryset, now) -> int:
     """R15.2: their alerts resolve; they stay for history, shown as retired, and raise nothing more."""
     with transaction.atomic():
         removal.leaving(queryset, now)
-        return queryset.filter(retired_at__isnull=True).update(retired_at=now)
+        return queryset.filter(retired_at__isnull=True).update(retired_at=now, next_check_at=due.changed_moment())

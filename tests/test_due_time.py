@@ -1,16 +1,25 @@
 """Evaluation by due time (issue 17): what beat's cycle evaluates, what it writes, how soon it
-sees a missed backup (R14.1), and the full evaluation split per organization."""
+sees a missed backup, a silent appliance, a SaaS source's held level or a late Azure backup
+(R14.1), what marks each type of subject due, and the full evaluation split per organization."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from alerts.evaluation import evaluate, evaluate_due, evaluate_shard
-from alerts.models import Alert
-from inventory.models import Asset
+from alerts.models import Alert, AlertSettings
+from inventory.models import (
+    Appliance,
+    ApplianceAlert,
+    Asset,
+    AzureAsset,
+    SaasDailyStatus,
+    SaasSource,
+)
 from tests.conftest import make_appliance, make_asset
 from tests.test_backup_alarm import make_backup, set_global
 
@@ -107,3 +116,166 @@ def test_the_evaluate_command_runs_by_due_time_when_asked(cast, capsys):
     with time_machine.travel(at, tick=False):
         call_command("evaluate", "--due", "--account", str(cast.account_a.pk))
     assert "raised 1" in capsys.readouterr().out
+
+
+# Appliances (R2, R10), SaaS sources (R8) and Azure assets (R9) carry their own next moment.
+
+def writes_of(ctx):
+    return [q["sql"] for q in ctx.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+
+
+def silent_appliance(cast, contact):
+    """An appliance whose last contact is `contact`, no asset, 4% free and nothing to purge."""
+    return make_appliance(cast.account_a, cast.org_a1, "ap-silent", last_contact_at=contact)
+
+
+def saas_source(cast, statuses):
+    """A mapped Microsoft 365 source with {date: status}."""
+    source = SaasSource.objects.create(account=cast.account_a, organization=cast.org_a1, kind="m365",
+                                       name="Acme tenant", external_id="tenant-1")
+    for day, status in statuses.items():
+        SaasDailyStatus.objects.create(account=cast.account_a, source=source, date=day, status=status)
+    return source
+
+
+def azure_asset(cast, last_good):
+    return AzureAsset.objects.create(account=cast.account_a, organization=cast.org_a1, client_external_id="11",
+                                     client_name="ACME", external_id="vm-1", name="acme-web",
+                                     last_successful_backup_at=last_good)
+
+
+def open_kinds(account):
+    return sorted(Alert.objects.filter(account=account, state="open").values_list("kind", flat=True))
+
+
+def test_r14_1_an_appliance_is_alerted_offline_within_a_minute_of_its_silence_reaching_30_minutes(cast):
+    contact = START
+    appliance = silent_appliance(cast, contact)
+    moment = contact + timedelta(minutes=30)
+    for at, kinds in ((contact + timedelta(minutes=5), []), (moment, []), (moment + timedelta(seconds=30),
+                                                                            ["appliance_offline"])):
+        with time_machine.travel(at, tick=False):
+            evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == kinds, at
+    appliance.refresh_from_db()
+    assert appliance.next_check_at > moment  # evaluated at its moment, then not again until the horizon
+
+
+def test_r14_1_a_saas_source_is_alerted_within_a_minute_of_the_day_its_level_has_held_two_days(cast):
+    """R8.4: Failed on the 1st, 2nd and 3rd (a status dated ahead, as a vendor's time zone can
+    give): it holds two days once the 3rd has begun, and the source is due at midnight."""
+    saas_source(cast, {date(2026, 11, d): "Failed" for d in (1, 2, 3)})
+    midnight = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
+    for at, kinds in ((midnight - timedelta(hours=12), []), (midnight - timedelta(minutes=1), []),
+                      (midnight + timedelta(seconds=30), ["spanning_m365"])):
+        with time_machine.travel(at, tick=False):
+            evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == kinds, at
+
+
+def test_r14_1_an_azure_asset_is_alerted_within_a_minute_of_its_last_good_backup_plus_its_threshold(cast):
+    set_global(cast.account_a, azure_hours=24)
+    make_appliance(cast.account_a, cast.org_a1, last_contact_at=START + timedelta(days=5))
+    moment = START + timedelta(hours=24)
+    azure_asset(cast, last_good=START)
+    for at, kinds in ((START + timedelta(hours=1), []), (moment, []), (moment + timedelta(seconds=30),
+                                                                       ["dbma_backup"])):
+        with time_machine.travel(at, tick=False):
+            evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == kinds, at
+
+
+IDLE_SUBJECTS = {
+    "appliance": (lambda cast: silent_appliance(cast, START - timedelta(hours=2)), "appliance_offline"),
+    "saas": (lambda cast: saas_source(cast, {date(2026, 10, 30) + timedelta(days=d): "Failed" for d in range(3)}),
+             "spanning_m365"),
+    "azure": (lambda cast: azure_asset(cast, last_good=START - timedelta(days=3)), "dbma_backup"),
+}
+
+
+@pytest.mark.parametrize("subject", sorted(IDLE_SUBJECTS))
+def test_r14_1_an_idle_cycle_with_an_alarming_subject_of_each_type_writes_nothing(cast, subject):
+    set_global(cast.account_a)
+    build, kind = IDLE_SUBJECTS[subject]
+    row = build(cast)
+    at = START + timedelta(hours=1)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+        assert kind in open_kinds(cast.account_a)
+        evaluate_due(cast.account_a, at + timedelta(seconds=10))  # a SaaS alert just raised is read once more (R8.6)
+        row.refresh_from_db()
+        assert row.next_check_at > at + timedelta(seconds=30)  # its moment is written, in the future
+        with CaptureQueriesContext(connection) as ctx:
+            evaluate_due(cast.account_a, at + timedelta(seconds=30))
+    assert writes_of(ctx) == []
+    assert kind in open_kinds(cast.account_a)
+
+
+def test_r10_1_an_appliance_filling_up_is_marked_due_and_its_purging_alert_raised_at_the_next_cycle(cast):
+    appliance = make_appliance(cast.account_a, cast.org_a1, last_contact_at=START)
+    at = START + timedelta(minutes=5)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == []
+        assert Appliance.objects.get(pk=appliance.pk).next_check_at > at
+        appliance.logical_free_bytes, appliance.purge_eligible_backups = appliance.logical_capacity_bytes // 50, 0
+        appliance.save()
+        assert Appliance.objects.get(pk=appliance.pk).next_check_at <= at  # marked changed
+        ApplianceAlert.objects.create(account=cast.account_a, appliance=appliance, external_id="7",
+                                      category="storage", message="Pool degraded")
+        evaluate_due(cast.account_a, at + timedelta(seconds=30))
+    assert open_kinds(cast.account_a) == ["appliance_alert", "purging"]
+
+
+def test_r8_2_a_status_arriving_marks_its_source_due_and_the_next_cycle_raises(cast):
+    source = saas_source(cast, {date(2026, 11, 1): "Failed", date(2026, 11, 2): "Failed"})
+    at = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == []  # held one day only (R8.4)
+        assert SaasSource.objects.get(pk=source.pk).next_check_at == datetime(2026, 11, 3, tzinfo=UTC)
+        SaasDailyStatus.objects.create(account=cast.account_a, source=source, date=date(2026, 10, 31),
+                                       status="Failed")  # a late status: 31 October was Failed too
+        assert SaasSource.objects.get(pk=source.pk).next_check_at <= at  # marked changed
+        evaluate_due(cast.account_a, at + timedelta(seconds=30))
+    assert open_kinds(cast.account_a) == ["spanning_m365"]
+
+
+def test_r9_3_a_new_backup_or_a_remapping_marks_the_azure_asset_due(cast):
+    set_global(cast.account_a, azure_hours=24)
+    make_appliance(cast.account_a, cast.org_a1, last_contact_at=START + timedelta(days=5))
+    asset = azure_asset(cast, last_good=START - timedelta(days=2))
+    at = START + timedelta(hours=1)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == ["dbma_backup"]
+        asset.last_successful_backup_at = at - timedelta(minutes=10)
+        asset.save()  # the Datto poll saves each asset
+        assert AzureAsset.objects.get(pk=asset.pk).next_check_at <= at
+        evaluate_due(cast.account_a, at + timedelta(seconds=30))
+        assert open_kinds(cast.account_a) == []
+        assert AzureAsset.objects.get(pk=asset.pk).next_check_at == asset.last_successful_backup_at + timedelta(
+            hours=24, microseconds=1)
+
+
+def test_r15_2_an_alert_of_a_deleted_saas_source_resolves_at_the_next_cycle(cast):
+    source = saas_source(cast, {date(2026, 10, 30) + timedelta(days=d): "Failed" for d in range(3)})
+    at = START + timedelta(hours=1)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+        assert open_kinds(cast.account_a) == ["spanning_m365"]
+        SaasSource.objects.filter(pk=source.pk).delete()  # no receiver: nothing marks it
+        evaluate_due(cast.account_a, at + timedelta(seconds=30))
+    assert open_kinds(cast.account_a) == []
+
+
+def test_r2_1_a_category_switched_off_makes_every_appliance_due(cast):
+    appliance = make_appliance(cast.account_a, cast.org_a1, last_contact_at=START)
+    at = START + timedelta(minutes=5)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+        assert Appliance.objects.get(pk=appliance.pk).next_check_at > at
+        settings_row = AlertSettings.for_account(cast.account_a)
+        settings_row.categories = {**settings_row.categories, "storage": False}
+        settings_row.save()
+    assert Appliance.objects.get(pk=appliance.pk).next_check_at <= at

@@ -13,12 +13,15 @@ from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
 
 
-def conditions(account, now):
+def conditions(account, now, appliances=None):
+    """`appliances` (ids): only those appliances (evaluation by due time); None: all."""
     cutoff = now - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
     category_on = AlertSettings.for_account(account).category_enabled("appliance")
     silent = Appliance.objects.filter(account=account).filter(
         Q(last_contact_at__lt=cutoff) | Q(last_contact_at__isnull=True)
     ).select_related("organization")
+    if appliances is not None:
+        silent = silent.filter(pk__in=appliances)
     for appliance in silent:
         # R2.1/R2.2: the toggle only silences appliances that support toggles.
         if not category_on and supports_category_toggles(appliance.version):

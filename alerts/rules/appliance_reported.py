@@ -22,13 +22,16 @@ def category_of(vendor_category: str) -> str:
     return name if name in CATEGORIES else "appliance"
 
 
-def conditions(account, now):
+def conditions(account, now, appliances=None):
+    """`appliances` (ids): only those appliances' alerts (evaluation by due time); None: all."""
     toggles = AlertSettings.for_account(account)
     active = (
         ApplianceAlert.objects.filter(account=account, active=True)
         .select_related("appliance__organization")
         .order_by("appliance_id", "external_id")
     )
+    if appliances is not None:
+        active = active.filter(appliance_id__in=appliances)
     for record in active:
         appliance = record.appliance
         category = category_of(record.category)

@@ -33,9 +33,11 @@ def azure_hours(thresholds, organization_id) -> tuple[int, str]:
     return effective.azure_hours, effective.origin
 
 
-def conditions(account, now):
+def conditions(account, now, azure_assets=None):
+    """`azure_assets` (ids): only those assets' backup alerts (evaluation by due time); None: all.
+    The integration alerts are always read whole (one row per integration)."""
     yield from integration_conditions(account)
-    yield from backup_conditions(account, now)
+    yield from backup_conditions(account, now, azure_assets)
 
 
 def integration_conditions(account):
@@ -65,7 +67,7 @@ def integration_conditions(account):
             )
 
 
-def backup_conditions(account, now):
+def backup_conditions(account, now, azure_assets=None):
     thresholds = effective_thresholds(account)
     in_force = [t.azure_hours for t in thresholds.custom.values()]
     in_force.append(thresholds.global_.azure_hours if thresholds.global_ else DEFAULT_AZURE_HOURS)
@@ -74,6 +76,8 @@ def backup_conditions(account, now):
     assets = AzureAsset.objects.filter(account=account, organization__isnull=False).filter(
         Q(last_successful_backup_at__isnull=True) | Q(last_successful_backup_at__lt=now - timedelta(hours=shortest))
     ).select_related("organization")
+    if azure_assets is not None:
+        assets = assets.filter(pk__in=azure_assets)
     for asset in assets:  # R9.3: only assets whose client is mapped
         limit, origin = azure_hours(thresholds, asset.organization_id)
         last = asset.last_successful_backup_at

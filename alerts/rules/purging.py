@@ -13,7 +13,8 @@ FREE_PERCENT_BELOW = 5  # R10.1
 RETURN_AFTER_DISMISSAL_HOURS = 24  # R10.3
 
 
-def conditions(account, now):
+def conditions(account, now, appliances=None):
+    """`appliances` (ids): only those appliances (evaluation by due time); None: all."""
     if not AlertSettings.for_account(account).purging_alerts:  # R10.2
         return
     # R10.1, in integers so 5.0% exactly is not "below 5%": free * 100 < 5 * capacity.
@@ -23,6 +24,8 @@ def conditions(account, now):
         .filter(free_x100__lt=F("capacity_x5"))
         .select_related("organization")
     )
+    if appliances is not None:
+        full = full.filter(pk__in=appliances)
     for appliance in full:
         percent = 100.0 * appliance.logical_free_bytes / appliance.logical_capacity_bytes
         yield Condition(

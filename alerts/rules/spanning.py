@@ -85,11 +85,13 @@ def subject(source_id, level) -> str:
     return f"saas:{source_id}:{LEVEL_NAMES[level]}"
 
 
-def conditions(account, now):
+def conditions(account, now, sources=None):
+    """`sources` (ids): only those sources (evaluation by due time); None: all."""
     today = now.date()
-    sources = list(
-        SaasSource.objects.filter(account=account, organization__isnull=False).select_related("organization")
-    )  # R8.1: unmapped sources raise nothing
+    mapped = SaasSource.objects.filter(account=account, organization__isnull=False)  # R8.1: unmapped raise nothing
+    if sources is not None:
+        mapped = mapped.filter(pk__in=sources)
+    sources = list(mapped.select_related("organization"))
     days = defaultdict(list)
     for source_id, day, status in SaasDailyStatus.objects.filter(
         account=account, source__in=sources, date__lte=today, date__gt=today - timedelta(days=HISTORY_DAYS)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from integrations import kinds
 from integrations.saas import with_health
+from inventory import due
 from inventory.models import SaasDailyStatus, SaasSource
 from tenancy.validation import clean_name
 
@@ -39,6 +40,8 @@ def _store_days(source, days) -> int:
     ]
     SaasDailyStatus.objects.bulk_create(rows, update_conflicts=True, unique_fields=["source", "date"],
                                         update_fields=["status", "services"])
+    if rows:
+        due.sources_changed([source.pk])  # evaluation by due time
     return len(rows)
 
 

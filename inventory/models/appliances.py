@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from inventory.due import changed_moment
 from tenancy.models import Account, Organization
 from tenancy.validation import refuse_control_characters
 
@@ -36,6 +37,9 @@ class Appliance(models.Model):
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The next moment its own alerts can change (R2, R10: silence, a quiet time's end); a
+    # moment a century back means "changed, evaluate at the next cycle" (inventory/due.py).
+    next_check_at = models.DateTimeField(default=changed_moment)
 
     tenancy_organization_field = "organization"
 
@@ -44,7 +48,10 @@ class Appliance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "external_id"], name="appliance_external_id_unique"),
         ]
-        indexes = [models.Index(fields=["account", "last_contact_at"], name="appliance_contact")]
+        indexes = [
+            models.Index(fields=["account", "last_contact_at"], name="appliance_contact"),
+            models.Index(fields=["account", "next_check_at"], name="appliance_due_by_account"),
+        ]
 
     def __str__(self):
         return self.name

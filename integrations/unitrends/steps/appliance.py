@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from integrations.unitrends.steps.values import MB, parse_stamp, to_int
+from inventory import due
 from inventory.models import Appliance, ApplianceAlert, ApplianceStorageSample
 
 SAMPLE_EVERY = timedelta(hours=1)  # the storage chart's resolution
@@ -13,7 +14,7 @@ def system(client, appliance, since, now) -> int:
     version = str(local.get("version") or appliance.version)[:40]
     if version == appliance.version:
         return 0
-    Appliance.objects.filter(pk=appliance.pk).update(version=version)
+    Appliance.objects.filter(pk=appliance.pk).update(version=version, next_check_at=due.changed_moment())
     appliance.version = version
     return 1
 
@@ -27,7 +28,7 @@ def storage(client, appliance, since, now) -> int:
     _sample(appliance, capacity, free, now)
     if all(getattr(appliance, k) == v for k, v in values.items()):
         return 0
-    Appliance.objects.filter(pk=appliance.pk).update(**values)
+    Appliance.objects.filter(pk=appliance.pk).update(**values, next_check_at=due.changed_moment())
     return 1
 
 
@@ -55,6 +56,8 @@ def alerts(client, appliance, since, now) -> int:
         changed += 1
     gone = [r.pk for k, r in existing.items() if k not in wanted and r.active]
     ApplianceAlert.objects.filter(pk__in=gone).update(active=False)
+    if changed or gone:
+        due.appliance_facts_changed([appliance.pk])  # evaluation by due time
     return changed + len(gone)
 
 
