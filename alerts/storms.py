@@ -22,6 +22,7 @@ written, and `settle` / `back` around its resolutions; `on_events` listens to
 from collections import defaultdict
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Count
 
 from alerts import events
@@ -29,6 +30,7 @@ from alerts.categories import KINDS
 from alerts.conditions import Condition
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
 from alerts.rules.alarm_checklist import ROOT_CAUSES
+from alerts.set_writes import rows_source
 
 STORM_KIND = "alert_storm"
 INCIDENT_KIND = "vendor_incident"
@@ -61,6 +63,20 @@ class Tally:
         self.alone: dict[tuple, list[int]] = defaultdict(list)
         self.storms: dict[tuple, Alert] = {}
         self.opened: set[int] = set()
+        self._explained = None
+
+    @property
+    def explained(self) -> dict[tuple, int]:
+        """{(organization id, kind): incident id} of the open vendor incidents, read once per
+        reconcile (the incident rule runs before the rules whose alerts it explains)."""
+        if self._explained is None:
+            self._explained = {}
+            incidents = Alert.objects.filter(account=self.account, kind=INCIDENT_KIND, state=AlertState.OPEN)
+            for pk, details in incidents.values_list("pk", "details"):
+                for kind in details.get("explains", []):
+                    for organization_id in details.get("organization_ids", []):
+                        self._explained.setdefault((organization_id, kind), pk)
+        return self._explained
 
     @property
     def settings(self) -> AlertSettings:
@@ -77,7 +93,7 @@ def on_raise(account, raised, now, tally=None) -> None:
         return
     tally = tally or Tally(account)
     _mark_flapping(account, plain, now, tally.settings.flapping_raises)
-    _hold(account, plain)
+    _hold(plain, tally.explained)
     loud = [a for a in plain if a.held_by_id is None and a.organization_id is not None]
     if tally.settings.storm_threshold and loud:
         group(account, loud, now, tally)
@@ -97,14 +113,8 @@ def _mark_flapping(account, alerts, now, limit) -> None:
         Alert.objects.filter(pk__in=[a.pk for a in flapping]).update(flapping=True)
 
 
-def _hold(account, alerts) -> None:
+def _hold(alerts, explained) -> None:
     """R17.2: an alert whose organization and kind an open vendor incident explains is held."""
-    incidents = Alert.objects.filter(account=account, kind=INCIDENT_KIND, state=AlertState.OPEN)
-    explained = {}
-    for pk, details in incidents.values_list("pk", "details"):
-        for kind in details.get("explains", []):
-            for organization_id in details.get("organization_ids", []):
-                explained.setdefault((organization_id, kind), pk)
     if not explained:
         return
     by_incident = defaultdict(list)
@@ -130,6 +140,7 @@ def group(account, alerts, now, tally) -> None:
     for alert in alerts:
         by_key[(alert.organization_id, alert.kind, cause_of(alert))].append(alert)
     found = _open_storms(account, [k for k in by_key if k not in tally.storms])
+    joining = []  # (alert id, storm id): written with one UPDATE for the batch
     for key, members in by_key.items():
         storm = tally.storms.get(key) or found.get(key)
         earlier = []
@@ -144,11 +155,21 @@ def group(account, alerts, now, tally) -> None:
         tally.storms[key] = storm
         for alert in members:
             alert.storm_id = storm.pk
-        Alert.objects.filter(pk__in=[a.pk for a in members] + earlier).update(storm=storm)
+        joining += [(pk, storm.pk) for pk in [a.pk for a in members] + earlier]
         if earlier:
             events.grouped.send(sender=Alert, alert_ids=earlier)
         if storm.pk not in tally.opened:  # a storm of an earlier evaluation: a note says who joined
-            events.record([storm], AlertEvent.Type.UPDATED, now, reason=_joined(members, storm))
+            events.record([storm], AlertEvent.Type.UPDATED, now, reason=_joined(members, storm, joining))
+    _join(joining)
+
+
+def _join(pairs) -> None:
+    if not pairs:
+        return
+    source, params = rows_source([("id", "bigint"), ("storm", "bigint")], pairs)
+    table = Alert._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET storm_id = v.storm FROM {source} WHERE {table}.id = v.id", params)
 
 
 def _open_storms(account, keys) -> dict[tuple, Alert]:
@@ -188,7 +209,9 @@ def _named(alerts) -> str:
     return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
 
 
-def _joined(members, storm) -> str:
+def _joined(members, storm, joining) -> str:
+    _join(joining)  # the count below includes those joining now
+    joining.clear()
     total = Alert.objects.filter(storm=storm, state=AlertState.OPEN).count()
     return f"{len(members)} more alert(s) joined: {_named(members)}. {total} open in this storm."
 
