@@ -1,7 +1,7 @@
 """The dashboard's alert pages (R11): list grouped by organization and kind, detail, dismissal."""
 
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict
@@ -32,6 +32,15 @@ def _filters(query):
         "severity": query.get("severity") or "",
         "sort": query.get("sort") or "",
     }
+
+
+def _live_query(filters, organizations) -> str:
+    """The query the list refreshes itself with: the filters it applies, never an id it ignored
+    (another account's organization refreshes like a missing one: R1.1)."""
+    kept = {k: v for k, v in filters.items() if v}
+    if "organization" in kept and not organizations.filter(pk=parse_id(kept["organization"])).exists():
+        del kept["organization"]
+    return urlencode({**kept, "live": 1})
 
 
 def _page_filters(request):
@@ -74,14 +83,16 @@ def alert_list(request, member):
     all_groups = (
         open_alerts.values_list("group_key", "group_label").distinct().order_by("group_label")
     )
+    organizations = member.scope(Organization)
     context = {
+        "live_query": _live_query(filters, organizations),
         "groups": groups[:shown],
         "more_groups": len(groups) - shown if len(groups) > shown else 0,
         "next_pages": _pages(request) + 1,
         "filters": filters,
         "total": sum(g["open_count"] for g in groups),
         "all_total": open_alerts.count(),
-        "organizations": member.scope(Organization),
+        "organizations": organizations,
         "group_choices": all_groups,
         "kinds": KINDS,
         "severities": Severity.choices,

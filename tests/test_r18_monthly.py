@@ -62,7 +62,7 @@ def test_r18_3_the_monthly_page_shows_trend_grid_failures_and_time_to_resolve(ca
     assert "fileserver" in page and "VSS snapshot failed" in page
     assert "1 h 30 min" in page  # mean time to resolve of the two alerts
     assert "state-failed" in page
-    assert "style=" not in page.split("<main>")[1]  # the strict CSP: no inline style
+    assert "style=" not in page.split("<main", 1)[1]  # the strict CSP: no inline style
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
 
 

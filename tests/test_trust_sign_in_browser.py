@@ -33,5 +33,5 @@ def test_r1_5_the_password_alone_cannot_enrol_a_device_in_the_browser(live_serve
     page.goto(f"{live_server.url}/accounts/two-factor/")
     page.fill("#id_code", code_for(device))
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/alerts/")
+    page.wait_for_url(f"{live_server.url}/")  # the overview, the landing page
     assert "admin@a.example" in page.locator(".who").text_content()
