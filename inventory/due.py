@@ -103,9 +103,6 @@ def due_rows(subject, account, now) -> dict:
     return dict(model.objects.filter(account=account, next_check_at__lte=now).order_by().values_list("id", "next_check_at"))
 
 
-def due_assets(account, now) -> dict:
-    return due_rows("asset", account, now)
-
 
 def all_rows(subject, account, organization_ids=None, ids=None) -> dict:
     """{id: its next_check_at} of every row of this subject type of the account (or of these

@@ -156,6 +156,7 @@ def test_the_dashboard_page_lists_entries_for_superusers_only(cast, client):
     client.force_login(cast.superuser_a)
     page = client.get("/audit/").content.decode()
     assert "alert_settings.update" in page and "super@a.example" in page and "super@b.example" not in page
+    assert "Alert settings changed" in page and "<code>alert_settings.update</code>" not in page  # the action in words
     assert "realert hours: 24 → 6" in page and "realert_hours" not in page  # in words, not a dict
     assert "Audit log" in client.get("/alerts/").content.decode()  # the nav link
     assert "No changes recorded for this filter" in client.get("/audit/?action=threshold").content.decode()
@@ -190,3 +191,12 @@ def test_a_save_of_untracked_columns_costs_no_audit_query(cast, django_assert_nu
     integration.last_error = "quota"
     with django_assert_num_queries(1):  # the UPDATE alone
         integration.save(update_fields=["last_error"])
+
+
+def test_an_audit_action_reads_as_words():
+    from audit.templatetags.audit_tags import audit_action
+
+    assert audit_action("alert_settings.update") == "Alert settings changed"
+    assert audit_action("threshold.global.create") == "Threshold global created"
+    assert audit_action("organization.delete") == "Organization removed"
+    assert audit_action("psa.auto_map") == "Psa auto map"

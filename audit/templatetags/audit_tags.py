@@ -1,4 +1,5 @@
-"""The audit log's "Changes" column in words: `backups hours: 4 → 8`, not a dict."""
+"""The audit log in words: "Changes" as `backups hours: 4 → 8`, not a dict; "Action" as
+`Alert settings changed`, not `alert_settings.update`."""
 
 from django import template
 
@@ -30,3 +31,14 @@ def audit_changes(changes) -> list[str]:
         else:
             lines.append(f"{label}: {_value(change)}")
     return lines
+
+
+VERBS = {"create": "created", "update": "changed", "delete": "removed"}
+
+
+@register.filter
+def audit_action(action) -> str:
+    """`alert_settings.update` → "Alert settings changed"; an action of another shape in words too."""
+    target, _, verb = str(action or "").rpartition(".")
+    words = f"{target.replace('_', ' ').replace('.', ' ')} {VERBS.get(verb, verb.replace('_', ' '))}".strip()
+    return words[:1].upper() + words[1:]
