@@ -9,12 +9,11 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertEvent
-from fakes.psa import ConnectWiseFake, make_psa
-from fakes.smtp import SmtpFake
+from fakes.psa import make_psa
 from notifications.models import Delivery, PsaCompanyMapping
 from notifications.tasks import sweep
 from tests.conftest import NOW, api_client, build_cast, make_appliance, make_asset
-from tests.workers import Worker, wait_for
+from tests.workers import psa_mail_worker, wait_for
 from thresholds.changes import save_global
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,13 +25,8 @@ def all_sent():
 
 @pytest.mark.slow
 def test_r15_1_r15_2_a_ticketed_alarm_moves_with_its_appliance_and_closes_once_when_its_organization_goes(tmp_path):
-    psa = ConnectWiseFake().start()
-    smtp = SmtpFake().start()
-    mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": smtp.port,
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
-    worker = Worker(tmp_path / "worker.log", **mail).start()
-    log = lambda: (tmp_path / "worker.log").read_text()[-3000:]  # noqa: E731
-    try:
+    with psa_mail_worker(tmp_path) as stack:
+        psa, smtp, log = stack.psa, stack.smtp, stack.log
         cast = build_cast()
         make_psa(cast.account_a, "connectwise", psa, close_on_resolve=True)
         PsaCompanyMapping.objects.create(account=cast.account_a, organization=cast.org_a1, company="100")
@@ -91,7 +85,3 @@ def test_r15_1_r15_2_a_ticketed_alarm_moves_with_its_appliance_and_closes_once_w
         assert set(per_target.values()) == {1}
         assert AlertEvent.objects.filter(alert=alert, type="resolved").count() == 1
         assert sweep() == 0
-    finally:
-        worker.stop()
-        smtp.stop()
-        psa.stop()

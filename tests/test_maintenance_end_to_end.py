@@ -9,13 +9,12 @@ import pytest
 
 from alerts.evaluation import evaluate
 from alerts.models import Alert
-from fakes.psa import ConnectWiseFake, make_psa
-from fakes.smtp import SmtpFake
+from fakes.psa import make_psa
 from inventory.models import Appliance
 from maintenance.models import MaintenanceWindow
 from notifications.models import Delivery
 from tests.conftest import build_cast, make_appliance
-from tests.workers import Worker, wait_for
+from tests.workers import psa_mail_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,13 +25,8 @@ def utc(*args):
 
 @pytest.mark.slow
 def test_r16_2_a_sunday_window_across_the_dst_change_holds_everything_and_raises_at_five_local(tmp_path):
-    psa = ConnectWiseFake().start()
-    smtp = SmtpFake().start()
-    mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": smtp.port,
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
-    worker = Worker(tmp_path / "worker.log", **mail).start()
-    log = lambda: (tmp_path / "worker.log").read_text()[-3000:]  # noqa: E731
-    try:
+    with psa_mail_worker(tmp_path) as stack:
+        psa, smtp, log = stack.psa, stack.smtp, stack.log
         cast = build_cast()
         make_psa(cast.account_a, "connectwise", psa, priority="3", priority_critical="1")
         MaintenanceWindow.objects.create(
@@ -66,7 +60,3 @@ def test_r16_2_a_sunday_window_across_the_dst_change_holds_everything_and_raises
         window = MaintenanceWindow.objects.get()
         assert window.cleared_total == 1  # "rebooted" cleared inside: a count, not an alert
         assert list(window.cleared_counts) == ["2026-11-01T05:00:00+00:00"]
-    finally:
-        worker.stop()
-        psa.stop()
-        smtp.stop()

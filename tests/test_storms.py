@@ -16,12 +16,11 @@ from alerts.evaluation import evaluate
 from alerts.models import Alert, AlertSettings
 from alerts.reconciler import reconcile
 from fakes.psa import ConnectWiseFake, make_psa
-from fakes.smtp import SmtpFake
 from inventory.models import Appliance, Backup
 from notifications.models import Delivery
 from notifications.tasks import sweep
 from tests.conftest import NOW, api_client, build_cast, make_appliance, make_asset
-from tests.workers import Worker, wait_for
+from tests.workers import Worker, psa_mail_worker, wait_for
 from thresholds.changes import save_global
 
 _ids = count(1)
@@ -67,12 +66,8 @@ def storm_ticket(fake, storm):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_r17_1_fifty_assets_missing_their_backup_open_one_ticket_listing_fifty_that_closes_with_the_last(tmp_path):
-    psa, smtp = ConnectWiseFake().start(), SmtpFake().start()
-    mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": smtp.port,
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
-    worker = Worker(tmp_path / "worker.log", **mail).start()
-    log = lambda: (tmp_path / "worker.log").read_text()[-3000:]  # noqa: E731
-    try:
+    with psa_mail_worker(tmp_path) as stack:
+        psa, smtp, log = stack.psa, stack.smtp, stack.log
         cast = build_cast()
         account = cast.account_a
         make_psa(account, "connectwise", psa, close_on_resolve=True)
@@ -131,10 +126,6 @@ def test_r17_1_fifty_assets_missing_their_backup_open_one_ticket_listing_fifty_t
         assert len(psa.calls("POST", 201)) - 2 == 4  # 4 tickets + the 2 notes
         assert wait_for(lambda: len(smtp.messages) == 5, timeout=15), log()  # + the storm's one resolved email
         assert "Resolved" in smtp.messages[-1]["Subject"] and storm.ref in smtp.messages[-1]["Subject"]
-    finally:
-        worker.stop()
-        psa.stop()
-        smtp.stop()
 
 
 @pytest.mark.slow

@@ -5,7 +5,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import redis
 from django.conf import settings
@@ -80,3 +82,22 @@ def wait_for(predicate, timeout=20, interval=0.2):
             return value
         time.sleep(interval)
     return predicate()
+
+
+@contextmanager
+def psa_mail_worker(tmp_path):
+    """A ConnectWise fake, an SMTP fake and a real worker that sends mail to it, stopped after;
+    `log()` is the end of the worker's log, for an assertion's message."""
+    from fakes.psa import ConnectWiseFake  # noqa: PLC0415 (only the end-to-end tests need the fakes)
+    from fakes.smtp import SmtpFake  # noqa: PLC0415
+
+    psa, smtp = ConnectWiseFake().start(), SmtpFake().start()
+    worker = Worker(tmp_path / "worker.log", EMAIL_HOST="127.0.0.1", EMAIL_PORT=smtp.port,
+                    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend").start()
+    try:
+        yield SimpleNamespace(psa=psa, smtp=smtp, worker=worker,
+                              log=lambda: (tmp_path / "worker.log").read_text()[-3000:])
+    finally:
+        worker.stop()
+        smtp.stop()
+        psa.stop()
