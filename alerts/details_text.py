@@ -4,7 +4,7 @@ R7 checklist one check a line, moments as dates, never a raw key, dict or ISO st
 from datetime import UTC, date, datetime
 
 # Keys a person never needs: a program's key beside its words, or what another line already says.
-_HIDDEN = {"root_cause", "failing_check", "organization_ids", "explains"}
+_HIDDEN = {"root_cause", "failing_check", "organization_ids", "explains", "grouped_kind"}
 _MARK = {True: "✓", False: "✗", None: "–"}
 
 

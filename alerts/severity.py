@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Value, When
 
-from alerts.categories import KINDS
-
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 SEVERITIES = (CRITICAL, WARNING, INFO)  # most severe first
 LABELS = {CRITICAL: "Critical", WARNING: "Warning", INFO: "Info"}
@@ -80,8 +78,8 @@ def dbma_backup(details) -> str:
 def alert_storm(details) -> str:
     """A storm (R17.1) is as severe as the kind of alert it groups; a kind whose severity
     depends on each condition counts as a warning."""
-    kind = next((k for k, name in KINDS.items() if name == details.get("alerts_of_kind")), None)
-    return severity(kind, {}) if kind and kind != "alert_storm" else WARNING
+    kind = details.get("grouped_kind")
+    return severity(kind, {}) if kind in SEVERITY_OF_KIND and kind != "alert_storm" else WARNING
 
 
 # The table: every kind, and where its severity depends on the condition, the function deciding it.

@@ -195,7 +195,7 @@ def _open_storm(account, key, example, now) -> Alert:
         title=f"Alert storm in {organization}: {KINDS.get(kind, kind)}" + (f" ({label})" if label else ""),
         organization_id=organization_id,
         group_label=f"{organization} — {KINDS[STORM_KIND]}",
-        details={"alerts_of_kind": KINDS.get(kind, kind), "cause": label or "—"},
+        details={"alerts_of_kind": KINDS.get(kind, kind), "cause": label or "—", "grouped_kind": kind},
     )
     raised = raise_alerts(account, [condition], now)
     if raised:

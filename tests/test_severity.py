@@ -173,3 +173,14 @@ def test_r20_1_the_migration_backfills_existing_alerts(cast):
     backfill(apps, None)
     assert sorted(Alert.objects.values_list("kind", "severity")) == [
         ("appliance_alert", "critical"), ("appliance_offline", "critical")]
+
+
+def test_r20_1_a_storm_is_as_severe_as_the_kind_it_groups_and_its_details_do_not_show_the_key():
+    from alerts.details_text import detail_lines
+
+    assert severity.severity("alert_storm", {"grouped_kind": "appliance_offline"}) == "critical"
+    assert severity.severity("alert_storm", {"grouped_kind": "appliance_upgrade"}) == "info"
+    assert severity.severity("alert_storm", {"grouped_kind": "alert_storm"}) == "warning"
+    assert severity.severity("alert_storm", {}) == "warning"
+    details = {"alerts_of_kind": "Appliance offline", "cause": "—", "grouped_kind": "appliance_offline"}
+    assert all("appliance_offline" not in f"{label} {text}" for label, text in detail_lines(details))
