@@ -29,7 +29,19 @@ CRLF = b"\r\n"
 
 # Each header value the way Django's message stores it (address lists parsed and made safe,
 # anything not ASCII encoded); the same recipients come back in every message of a batch.
-stored_header = lru_cache(maxsize=4096)(forbid_multi_line_headers)
+django_header = lru_cache(maxsize=4096)(forbid_multi_line_headers)
+
+
+def stored_header(name, value):
+    """`forbid_multi_line_headers(name, value)`, without its work where it changes nothing: an
+    ASCII value on one line is stored as it is, and so is a short subject of single-spaced words
+    (the `Header` it goes through would fold only a longer one)."""
+    if (
+        type(value) is str and value.isascii() and "\n" not in value and "\r" not in value
+        and (name.lower() != "subject" or (len(value) <= 70 and " ".join(value.split()) == value))
+    ):
+        return name, value
+    return django_header(name, value, "utf-8")
 
 
 def flat_bytes(email, boundary, policy) -> bytes | None:
@@ -75,7 +87,7 @@ def _headers(email, boundary):
     if "message-id" not in named:
         fields.append(("Message-ID", make_msgid(domain=DNS_NAME)))
     fields += list(email.extra_headers.items())
-    return headers + [stored_header(name, value, "utf-8") for name, value in fields]
+    return headers + [stored_header(name, value) for name, value in fields]
 
 
 def _part(subtype, text) -> bytes | None:

@@ -120,7 +120,7 @@ def flatten(email_message) -> bytes:
     """The message as Django writes it, with a boundary chosen up front: written straight to
     bytes when it is the usual text-and-HTML shape (`mime.flat_bytes`), else through Django's
     `message()` and the email package."""
-    boundary = f"==============={secrets.token_hex(16)}=="
+    boundary = f"=_{secrets.token_hex(12)}"  # short enough for Content-Type to fit on one line
     flat = flat_bytes(email_message, boundary, HEADER_LINES)
     if flat is not None:
         return flat
