@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from alerts.conditions import Condition  # noqa: E402
@@ -294,7 +295,13 @@ class _SinkProtocol(asyncio.Protocol):
 
 
 def fanout():
+    """Email and ticket fan-out rates. BENCH_FANOUT_STAGE names the code measured (its rows read
+    "(after)" by default); BENCH_FANOUT_UNBATCHED=0 leaves out the slow one-task-per-delivery
+    rows; BENCH_FANOUT_OUT writes the table elsewhere (to set two runs side by side)."""
     account = Account.objects.filter(name=ACCOUNT).first() or create_account(ACCOUNT)
+    stage = os.environ.get("BENCH_FANOUT_STAGE", "after")
+    unbatched = os.environ.get("BENCH_FANOUT_UNBATCHED", "1") != "0"
+    size = settings.DELIVERY_BATCH_SIZE
     rows = []
 
     sink = CountingSink().start()
@@ -303,17 +310,19 @@ def fanout():
     mail = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": sink.port}
     try:
         for label, single, args in (
-            ("email, one task per delivery (before)", True,
+            ("email, one task per delivery", True,
              {"workers": 1, "threads": 4, "pool": "threads", "DELIVERY_THREADS": 1, **mail}),
-            ("email, batches of 50 (after)", False,
+            (f"email, batches of {size}", False,
              {"workers": 1, "threads": 4, "pool": "threads", "DELIVERY_THREADS": 1, **mail}),
-            ("email, batches of 50, 4 processes (after)", False,
+            (f"email, batches of {size}, 4 processes", False,
              {"workers": 1, "threads": 4, "pool": "prefork", "DELIVERY_THREADS": 1, **mail}),
         ):
+            if single and not unbatched:
+                continue
             count = FANOUT_EMAILS // 5 if single else FANOUT_EMAILS
             rate, seconds, ok, load, cpu_ms, peer_ms = fanout_run("email", count, args, single)
             shape = "1 worker × 4 processes" if args["pool"] == "prefork" else "1 worker × 4 threads"
-            rows.append((label, shape, count, rate, seconds, ok, load, cpu_ms, peer_ms, "≥ 1,000/s"))
+            rows.append((f"{label} ({stage})", shape, count, rate, seconds, ok, load, cpu_ms, peer_ms, "≥ 1,000/s"))
             print(rows[-1], flush=True)
         sent = sink.count
     finally:
@@ -325,19 +334,22 @@ def fanout():
     make_psa(account, "connectwise", fake, rate_per_minute="1000000")
     try:
         for label, single, args in (
-            ("PSA answering in 50 ms, one task per delivery (before)", True,
+            ("PSA answering in 50 ms, one task per delivery", True,
              {"workers": 4, "threads": 8, "pool": "threads", "DELIVERY_THREADS": 1}),
-            ("PSA answering in 50 ms, batches of 50 on 8 threads (after)", False,
+            (f"PSA answering in 50 ms, batches of {size} on 8 threads", False,
              {"workers": 4, "threads": 1, "pool": "prefork", "DELIVERY_THREADS": 8}),
         ):
+            if single and not unbatched:
+                continue
             count = FANOUT_TICKETS // 3 if single else FANOUT_TICKETS
             rate, seconds, ok, load, cpu_ms, peer_ms = fanout_run("connectwise", count, args, single)
-            rows.append((label, "4 workers × 8 threads", count, rate, seconds, ok, load, cpu_ms, peer_ms, "≥ 400/s"))
+            rows.append((f"{label} ({stage})", "4 workers × 8 threads", count, rate, seconds, ok, load, cpu_ms,
+                         peer_ms, "≥ 400/s"))
             print(rows[-1], flush=True)
         tickets = len(fake.tickets)
     finally:
         fake.stop()
-    write_fanout(rows, sent, tickets)
+    write_fanout(rows, sent, tickets, Path(os.environ.get("BENCH_FANOUT_OUT", FANOUT_RESULTS)))
 
 
 # Where a delivery's CPU went, found with cProfile and a query counter around `deliver_batch`
@@ -376,19 +388,21 @@ HOT_SPOTS = [
 ]
 
 
-def write_fanout(rows, emails, tickets):
+def write_fanout(rows, emails, tickets, out=FANOUT_RESULTS):
     lines = [
         "# Benchmark: batched fan-out (issue 17)",
         "",
         f"Measured by `make bench` (`python -m bench.dispatch fanout`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "(PostgreSQL and Redis on localhost, 2 cores shared with other work: the load average is the",
         "1-minute figure read at the end of each run). Alerts are raised in one transaction; the figure",
-        "is deliveries sent per second from the commit until the last one is sent. *Before* queues one",
-        "`deliver` task per delivery (the path of messages queued before batching, still served);",
-        "*after* queues one `deliver_batch` task per 50 deliveries: one claim and one lease per batch",
-        "(whether each delivery was tried before read with it), one SMTP connection per batch with",
-        "MAIL/RCPT/DATA pipelined, the PSA sessions kept per sending thread, attempts and outcomes",
-        "written with one INSERT and one UPDATE per batch.",
+        "is deliveries sent per second from the commit until the last one is sent. *One task per",
+        "delivery* queues a `deliver` task each (the path of messages queued before batching, still",
+        f"served); *batches* queue one `deliver_batch` task per {settings.DELIVERY_BATCH_SIZE} deliveries: one "
+        "claim and one lease per",
+        "batch (what the channels read joined to it, its accounts read once), one SMTP connection per",
+        "batch with MAIL/RCPT/DATA pipelined and each message written straight to bytes, the PSA sessions",
+        "kept per sending thread and rate-limit tokens taken a few at a time, attempts and outcomes",
+        "written with one INSERT and one UPDATE from arrays per batch.",
         "",
         "| run | workers | deliveries | measured | time | all sent | worker CPU per delivery "
         "| sink or fake PSA CPU per delivery | 2 cores ÷ worker CPU | load average | target |",
@@ -414,8 +428,8 @@ def write_fanout(rows, emails, tickets):
         "",
         *HOT_SPOTS,
     ]
-    FANOUT_RESULTS.write_text("\n".join(lines))
-    print(FANOUT_RESULTS.read_text())
+    out.write_text("\n".join(lines))
+    print(out.read_text())
 
 
 if __name__ == "__main__":

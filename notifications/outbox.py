@@ -160,7 +160,10 @@ def deliver_batch(delivery_ids, deadline=None) -> dict[int, str]:
     if not deliveries:
         return {}
     with ExitStack() as stack:
-        shared = {kind: stack.enter_context(CHANNELS[kind].batch()) for kind in {d.channel for d in deliveries}}
+        by_kind = {}
+        for delivery in deliveries:
+            by_kind.setdefault(delivery.channel, []).append(delivery)
+        shared = {kind: stack.enter_context(CHANNELS[kind].batch(of_kind)) for kind, of_kind in by_kind.items()}
 
         def attempt(delivery):
             if deadline is not None and time.monotonic() > deadline:

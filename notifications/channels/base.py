@@ -46,9 +46,11 @@ class Channel:
 
     @classmethod
     @contextmanager
-    def batch(cls):
+    def batch(cls, deliveries=()):
         """What the sends of one batch share, handed to each as `shared` (an email batch shares
-        one SMTP connection). Sends may run on several threads: it must be thread-safe."""
+        one SMTP connection). Sends may run on several threads: it must be thread-safe. What it
+        can read for all of `deliveries` (this channel's of the batch) it reads here, on the
+        claiming thread, so the sending threads need no database connection of their own."""
         yield None
 
     @classmethod

@@ -65,8 +65,10 @@ class EmailChannel(Channel):
 
     @classmethod
     @contextmanager
-    def batch(cls):
+    def batch(cls, deliveries=()):
         mail = MailBatch()
+        for delivery in deliveries:  # each account's list, read on the claiming thread
+            mail.recipients(delivery.event.alert.account)
         try:
             yield mail
         finally:
