@@ -32,6 +32,7 @@ from notifications.channels import CHANNELS
 from notifications.channels.base import PermanentError, TransientError
 from notifications.grouping import events_for
 from notifications.models import Delivery, DeliveryAttempt
+from tenancy.models import Account
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +111,20 @@ def claim_batch(delivery_ids, now=None, limit=None) -> list[Delivery]:
         return []
     # What the channels read of each delivery comes with the claim, not with a query per
     # delivery: the alert and what it is about, and `tried_before`, whether a try was logged
-    # (`channels.psa.is_retry`).
-    return list(
+    # (`channels.psa.is_retry`). The account, the same for most of a batch, is read once.
+    deliveries = list(
         Delivery.objects.select_related(
-            "event__alert__account", "event__alert__organization", "event__alert__appliance", "event__alert__asset",
-            "event__actor", "account",
+            "event__alert__organization", "event__alert__appliance", "event__alert__asset", "event__actor",
         )
         .annotate(tried_before=Exists(DeliveryAttempt.objects.filter(delivery=OuterRef("pk"))))
         .filter(pk__in=won, claimed_until=lease)
         .order_by("pk")
     )
+    accounts = Account.objects.in_bulk({d.account_id for d in deliveries} | {d.event.alert.account_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.account = accounts[delivery.account_id]
+        delivery.event.alert.account = accounts[delivery.event.alert.account_id]
+    return deliveries
 
 
 def claim(delivery_id, now=None) -> Delivery | None:
@@ -155,7 +160,10 @@ def deliver_batch(delivery_ids, deadline=None) -> dict[int, str]:
     if not deliveries:
         return {}
     with ExitStack() as stack:
-        shared = {kind: stack.enter_context(CHANNELS[kind].batch()) for kind in {d.channel for d in deliveries}}
+        by_kind = {}
+        for delivery in deliveries:
+            by_kind.setdefault(delivery.channel, []).append(delivery)
+        shared = {kind: stack.enter_context(CHANNELS[kind].batch(of_kind)) for kind, of_kind in by_kind.items()}
 
         def attempt(delivery):
             if deadline is not None and time.monotonic() > deadline:
@@ -250,13 +258,14 @@ def _finish_batch(outcomes) -> dict[int, str]:
         rows.append(delivery)
         states[delivery.pk] = delivery.state
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts)
+        _insert_attempts(attempts)
         _write_outcomes(rows)
     return states
 
 
 # What finishing a try writes (claimed_until is cleared); `attempts` too, for a delivery handed back untried.
 FINISH_FIELDS = ["last_error", "state", "sent_at", "external_ref", "next_attempt_at", "attempts"]
+ATTEMPT_FIELDS = ["delivery", "started_at", "duration_ms", "ok", "error"]
 
 
 def _write_outcomes(rows):
@@ -265,16 +274,37 @@ def _write_outcomes(rows):
     if connection.vendor != "postgresql":
         Delivery.objects.bulk_update(rows, ["claimed_until", *FINISH_FIELDS])
         return
-    fields = [Delivery._meta.get_field(name) for name in FINISH_FIELDS]
-    columns = ", ".join(f"{f.column} = v.{f.column}" for f in fields)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-    names = ", ".join(f.column for f in fields)
+    names, arrays, params = _arrays(Delivery, FINISH_FIELDS, rows)
+    columns = ", ".join(f"{name} = v.{name}" for name in names)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Delivery._meta.db_table} AS d SET claimed_until = NULL, {columns} "
-            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE d.id = v.id",
-            [[row.pk for row in rows], *[[getattr(row, f.attname) for row in rows] for f in fields]],
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(names)}) WHERE d.id = v.id",
+            [[row.pk for row in rows], *params],
         )
+
+
+def _insert_attempts(attempts):
+    """One INSERT from arrays on PostgreSQL (`bulk_create` binds five parameters a row, and
+    binding them costs as much as the statement), `bulk_create` elsewhere."""
+    if not attempts:
+        return
+    if connection.vendor != "postgresql":
+        DeliveryAttempt.objects.bulk_create(attempts)
+        return
+    names, arrays, params = _arrays(DeliveryAttempt, ATTEMPT_FIELDS, attempts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {DeliveryAttempt._meta.db_table} ({', '.join(names)}) SELECT * FROM unnest({arrays})", params,
+        )
+
+
+def _arrays(model, field_names, objects):
+    """Columns, `%s::type[]` casts and one array parameter per column, for `unnest`."""
+    fields = [model._meta.get_field(name) for name in field_names]
+    names = [f.column for f in fields]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    return names, arrays, [[getattr(obj, f.attname) for obj in objects] for f in fields]
 
 
 def due(now=None, limit=500) -> list[int]:

@@ -101,7 +101,7 @@ def test_a_batch_of_email_reads_what_its_messages_say_with_the_claim(smtp, setti
     with CaptureQueriesContext(connections["default"]) as seen:
         assert set(outbox.deliver_batch(ids).values()) == {"sent"}
     statements = [q["sql"] for q in seen.captured_queries if q["sql"].split()[0] in ("SELECT", "INSERT", "UPDATE")]
-    assert len(statements) == 6  # the claim (3), the account's list, the attempts, the outcomes
+    assert len(statements) == 7  # the claim (3), its accounts, the account's list, the attempts, the outcomes
     appliances = f'FROM "{Appliance._meta.db_table}"'
     assert not any(appliances in sql for sql in statements)  # joined in the claim, not read apart
     bodies = sorted(m.get_body(("plain",)).get_content() for m in smtp.messages)

@@ -9,7 +9,8 @@ from email.policy import compat32
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from notifications.channels.smtp import HEADER_LINES, EmailBackend
+from notifications.channels.mime import flat_bytes
+from notifications.channels.smtp import HEADER_LINES, EmailBackend, flatten
 
 
 def message(n, to=("noc@msp-a.example", "oncall@msp-a.example"), subject=None, connection=None):
@@ -85,3 +86,44 @@ def test_header_lines_write_what_django_folding_writes(subject):
     ours = built.as_bytes(linesep="\r\n")
     assert ours == django_bytes
     assert message_from_bytes(ours, policy=compat32)["Subject"] is not None
+
+
+FIXED = {"Date": "Mon, 30 Nov 2026 21:56:29 -0000", "Message-ID": "<1.2.3@uniview.example>"}
+BOUNDARY = "===============0123456789abcdef0123456789abcdef=="
+
+
+def django_bytes(email):
+    built = email.message()
+    built.set_boundary(BOUNDARY)
+    return built.as_bytes(linesep="\r\n")
+
+
+@pytest.mark.parametrize("subject, body, html", [
+    ("[A-1] Alert: Appliance backup-1 offline", "Line one\nLine two\n", "<p>one</p>\n"),
+    ("[A-2] Alert: Ünïcode in the title — and a dash", "Organisation: Müller & Söhne\r\n— dash\n", "<p>Müller</p>"),
+    ("[A-3] Alert:  two spaces and\ta tab", "no newline at the end", "<p>x</p>\r\n<p>y</p>"),
+    ("[A-4] Alert: " + "a very long title that goes on " * 6, ".leading dot\n\nblank above\n", "<b>bold</b>\n"),
+    ("", "x" * 998 + "\n", "<p>" + "y" * 990 + "</p>"),
+])
+def test_the_usual_message_is_written_straight_to_the_bytes_django_writes(subject, body, html):
+    """Issue 17: a text-and-HTML message skips Django's MIME tree, byte for byte the same."""
+    email = EmailMultiAlternatives(subject=subject, body=body, to=["noc@msp-a.example", "Jane <jane@msp-a.example>"],
+                                   headers={**FIXED, "X-Uniview-Alert": "A-1", "X-Uniview-Event": "6f1c0d2e"})
+    email.attach_alternative(html, "text/html")
+    ours = flat_bytes(email, BOUNDARY, compat32)
+    assert ours is not None
+    assert ours == django_bytes(email)
+    assert flat_bytes(email, BOUNDARY, HEADER_LINES) == ours  # the one-line short cut changes nothing either
+
+
+def test_a_message_of_another_shape_takes_djangos_way():
+    long_line = EmailMultiAlternatives(subject="s", body="z" * 999, to=["noc@msp-a.example"])
+    long_line.attach_alternative("<p>x</p>", "text/html")
+    attached = EmailMultiAlternatives(subject="s", body="b", to=["noc@msp-a.example"])
+    attached.attach_alternative("<p>x</p>", "text/html")
+    attached.attach("report.csv", "a,b\n", "text/csv")
+    own_to = EmailMultiAlternatives(subject="s", body="b", to=["noc@msp-a.example"], headers={"To": "all@msp-a.example"})
+    own_to.attach_alternative("<p>x</p>", "text/html")
+    for email in (long_line, attached, own_to):
+        assert flat_bytes(email, BOUNDARY, compat32) is None
+        assert message_from_bytes(flatten(email))["Subject"] == "s"

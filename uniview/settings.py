@@ -294,7 +294,7 @@ DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8)
 # Fan-out: deliveries claimed and sent per task (one lease for the batch), and the threads a
 # worker process sends a batch on (PSA sessions are kept per thread and integration).
-DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 50)
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 200)
 DELIVERY_THREADS = env_int("DELIVERY_THREADS", 4)
 APPLIANCE_OFFLINE_MINUTES = env_int("APPLIANCE_OFFLINE_MINUTES", 30)
 

@@ -5,10 +5,10 @@ import threading
 from contextlib import contextmanager
 
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 
 from alerts.models import AlertSettings
 from notifications import grouping
+from notifications.channels import email_body
 from notifications.channels.base import Channel, PermanentError, TransientError, alert_url
 from tenancy.validation import one_line
 
@@ -65,8 +65,10 @@ class EmailChannel(Channel):
 
     @classmethod
     @contextmanager
-    def batch(cls):
+    def batch(cls, deliveries=()):
         mail = MailBatch()
+        for delivery in deliveries:  # each account's list, read on the claiming thread
+            mail.recipients(delivery.event.alert.account)
         try:
             yield mail
         finally:
@@ -85,22 +87,16 @@ class EmailChannel(Channel):
         if not recipients:
             return "no recipients"
         members, total = grouping.members(alert)  # R17.1: a storm's email lists its alerts
-        context = {
-            "alert": alert,
-            "event": event,
-            "alert_url": alert_url(alert),
-            "members": members,
-            "member_count": total,
-        }
+        text, html = email_body.bodies(alert, event, alert_url(alert), members, total)
         message = EmailMultiAlternatives(
             # One line always: a title built from a name stored before names were validated may
             # hold a line break, and a header with one is refused (the delivery would fail for good).
             subject=one_line(SUBJECTS[event.type].format(ref=alert.ref, title=alert.title))[:250],
-            body=render_to_string("notifications/email/alert.txt", context),
+            body=text,
             to=recipients,
             headers={"X-Uniview-Event": str(event.uuid), "X-Uniview-Alert": alert.ref},
         )
-        message.attach_alternative(render_to_string("notifications/email/alert.html", context), "text/html")
+        message.attach_alternative(html, "text/html")
         try:
             if self.shared:
                 self.shared.send(message)

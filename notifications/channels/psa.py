@@ -45,10 +45,25 @@ class Batch:
     per sending thread (a client's HTTP session belongs to the thread that made it). Two
     threads reading the same thing at once both read it; the answer is the same."""
 
-    def __init__(self):
+    def __init__(self, deliveries=()):
         self.integrations: dict = {}
         self.companies: dict = {}
         self.clients: dict = {}
+        if deliveries:
+            self._read(deliveries)
+
+    def _read(self, deliveries):
+        """The batch's integrations and its organizations' companies, two queries on the claiming
+        thread (a target that names no integration of its account is left to the send to refuse)."""
+        wanted = {(d.account_id, d.target) for d in deliveries if d.target.isdigit()}
+        for integration in Integration.objects.filter(pk__in={int(target) for _, target in wanted}):
+            if (integration.account_id, str(integration.pk)) in wanted:
+                self.integrations[(integration.account_id, str(integration.pk))] = integration
+        organizations = {d.event.alert.organization_id for d in deliveries} - {None}
+        self.companies = dict.fromkeys(organizations)
+        self.companies.update(
+            PsaCompanyMapping.objects.filter(organization_id__in=organizations).values_list("organization_id", "company")
+        )
 
 
 def ticket_for(integration, alert, limit=100, companies=None) -> Ticket:
@@ -90,8 +105,8 @@ class PsaChannel(Channel):
 
     @classmethod
     @contextmanager
-    def batch(cls):
-        yield Batch()
+    def batch(cls, deliveries=()):
+        yield Batch(deliveries)
 
     @classmethod
     def targets_for(cls, account, events):
