@@ -1,5 +1,6 @@
 """A fixed cast built once per test: two accounts, each role, and factories for inventory."""
 
+import os
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -88,7 +89,19 @@ def offline_appliances(cast):
 
 
 def pytest_collection_modifyitems(items):
-    """A browser test is a slow test too: `-m "not slow"` leaves both out."""
+    """A browser test is a slow test too: `-m "not slow"` leaves both out.
+
+    The long tests run first, longest first, each followed by a short one: xdist hands each
+    worker two tests at a time (scripts/test.sh passes --maxschedchunk=2), so the first workers
+    each start on a long one and no long test waits behind another while a worker idles at the end."""
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    long = sorted((item for item in items if item.get_closest_marker("long")),
+                  key=lambda item: -item.get_closest_marker("long").kwargs["seconds"])
+    if not long:
+        return
+    rest = [item for item in items if not item.get_closest_marker("long")]
+    first = min(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), len(long), len(rest))
+    paired = [test for pair in zip(long[:first], rest[:first], strict=True) for test in pair]
+    items[:] = paired + long[first:] + rest[first:]

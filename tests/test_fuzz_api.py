@@ -132,6 +132,7 @@ def check(case, response):
 
 
 @pytest.mark.slow
+@pytest.mark.long(seconds=150)
 @schema.parametrize()
 @hypothesis_settings(max_examples=EXAMPLES, **REPRODUCIBLE)
 def test_no_operation_answers_500_and_every_4xx_has_the_documented_shape(case, superuser_token):
@@ -143,6 +144,7 @@ def test_no_operation_answers_500_and_every_4xx_has_the_documented_shape(case, s
 
 
 @pytest.mark.slow
+@pytest.mark.long(seconds=80)
 def test_following_links_from_what_a_post_creates_never_answers_500(wsgi_app, superuser_token):
     # Valid data only: an invalid POST creates nothing to follow (the pass above sends invalid data).
     linked = schemathesis.from_dict(_with_links(_schema_without_outbound_calls()), app=wsgi_app)

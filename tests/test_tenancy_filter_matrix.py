@@ -177,6 +177,7 @@ def _page_same(a, b):
 
 
 @pytest.mark.slow
+@pytest.mark.long(seconds=45)
 @pytest.mark.parametrize("role", ["superuser_a", "scoped_admin_a", "orphan_a"])  # one test each: they spread over workers
 def test_r1_1_r1_4_a_dashboard_filter_id_of_another_account_or_outside_the_limit_answers_like_a_missing_one(
         cast, world, client, role):
