@@ -40,6 +40,6 @@ if [[ " $* " != *" -n"* && " $* " != *" --numprocesses"* && " $* " != *" -p no:x
   if [[ -n "${PYTEST_WORKERS:-}" ]]; then workers=(-n "$PYTEST_WORKERS")
   elif ((files == 0)); then cores=$(nproc); workers=(-n $((cores < 8 ? cores + 1 : 8))); fi
 fi
-# Two tests at a time per worker, long ones first (tests/conftest.py): no long test waits behind another.
-((${#workers[@]})) && workers+=(--maxschedchunk=2)
+# An idle worker takes tests from a busy one's queue; the long tests start first (tests/conftest.py).
+((${#workers[@]})) && workers+=(--dist worksteal)
 $BIN/python -m pytest "${workers[@]}" "$@"

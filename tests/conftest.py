@@ -91,17 +91,27 @@ def offline_appliances(cast):
 def pytest_collection_modifyitems(items):
     """A browser test is a slow test too: `-m "not slow"` leaves both out.
 
-    The long tests run first, longest first, each followed by a short one: xdist hands each
-    worker two tests at a time (scripts/test.sh passes --maxschedchunk=2), so the first workers
-    each start on a long one and no long test waits behind another while a worker idles at the end."""
+    The suite runs with `--dist worksteal` (scripts/test.sh): each worker starts with an equal
+    slice of the list, and a worker with nothing left takes half of another's queue from its end.
+    So the long tests go at the front of the slices, longest first, each to the slice with the
+    least long work so far: every worker starts on one and no long test waits behind another
+    while the short ones are shared out around them."""
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
-    long = sorted((item for item in items if item.get_closest_marker("long")),
-                  key=lambda item: -item.get_closest_marker("long").kwargs["seconds"])
-    if not long:
+    seconds = {item: item.get_closest_marker("long").kwargs["seconds"]
+               for item in items if item.get_closest_marker("long")}
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not seconds or workers < 2:
         return
-    rest = [item for item in items if not item.get_closest_marker("long")]
-    first = min(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), len(long), len(rest))
-    paired = [test for pair in zip(long[:first], rest[:first], strict=True) for test in pair]
-    items[:] = paired + long[first:] + rest[first:]
+    slices = [[] for _ in range(workers)]
+    for item in sorted(seconds, key=seconds.get, reverse=True):
+        min(slices, key=lambda tests: sum(seconds[t] for t in tests)).append(item)
+    rest = [item for item in items if item not in seconds]
+    ordered, left = [], len(items)
+    for remaining, tests in zip(range(workers, 0, -1), slices, strict=True):
+        size = left // remaining  # as worksteal slices the list among the idle workers
+        short = max(size - len(tests), 0)
+        ordered += tests + rest[:short]
+        rest, left = rest[short:], left - len(tests) - short
+    items[:] = ordered + rest
