@@ -20,6 +20,7 @@ every other change is a write that marks it (inventory/due.py, and the receivers
   a change no writer marked.
 """
 
+from bisect import bisect_right
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -161,10 +162,10 @@ def next_checks(account, now, asset_ids) -> dict:
     thresholds = effective_thresholds(account)
     if thresholds.global_ is None or not moments:
         return moments  # R4.1: no conditional alarms until a global threshold exists (its save marks)
-    cache = RecurrenceCache()
+    cache, windows = RecurrenceCache(), {}
     ids = list(moments)
     for start in range(0, len(ids), BATCH):
-        _next_in(account, now, ids[start:start + BATCH], moments, thresholds, cache)
+        _next_in(account, now, ids[start:start + BATCH], moments, thresholds, cache, windows)
     return moments
 
 
@@ -185,13 +186,35 @@ def _first_start(recurrence, after, until):
     return starts[0] if starts else None
 
 
-def _next_in(account, now, ids, moments, thresholds, cache):
+def _window(windows, recurrence, now, hours, until):
+    """The starts S (UTC, ascending) with now - N < S ≤ `until` (the horizon - N) of one schedule,
+    computed once per schedule and threshold for every asset on it; None when wider than the
+    range a recurrence keeps."""
+    key = (id(recurrence), hours)
+    if key not in windows:
+        after = now - hours
+        windows[key] = sorted(recurrence.starts(after, until)) if until - after <= COUNT_WINDOW else None
+    return windows[key]
+
+
+def _first_due_start(windows, recurrence, now, hours, after, until, horizon):
+    """R5.1: the first start S with `after` < S ≤ `until`, where now - N ≤ `after`."""
+    window = _window(windows, recurrence, now, hours, horizon - hours)
+    if window is None or until > horizon - hours:
+        return _first_start(recurrence, after, until)
+    index = bisect_right(window, after)
+    return window[index] if index < len(window) and window[index] <= until else None
+
+
+def _next_in(account, now, ids, moments, thresholds, cache, windows):
+    batch = frozenset(ids)  # a set: Django does not resolve its values one by one
+    horizon = now + timedelta(hours=settings.EVALUATION_DUE_HORIZON_HOURS)
     alarming = set(
-        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__any_of=ids)
+        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__any_of=batch)
         .values_list("asset_id", flat=True)
     )
     good = Backup.objects.filter(asset=OuterRef("asset_id"), status__in=GOOD_STATUSES, finished_at__lte=now)
-    schedules = BackupSchedule.objects.filter(asset_id__any_of=ids).annotate(
+    schedules = BackupSchedule.objects.filter(asset_id__any_of=batch).annotate(
         last_good=Subquery(good.order_by("-finished_at").values("finished_at")[:1])
     ).values_list("asset_id", "asset__organization_id", "asset__appliance__timezone", "rrule", "dtstart", "last_good")
     for asset_id, organization_id, zone, rrule, dtstart, last_good in schedules.iterator(chunk_size=BATCH):
@@ -201,7 +224,8 @@ def _next_in(account, now, ids, moments, thresholds, cache):
             if threshold.backups_enabled:  # R5.1: the next start to become due
                 hours = timedelta(hours=threshold.backups_hours)
                 after = now - hours if last_good is None else max(now - hours, last_good)
-                following = _first_start(recurrence, after, moments[asset_id] - hours)
+                following = _first_due_start(windows, recurrence, now, hours, after, moments[asset_id] - hours,
+                                             horizon)
                 _earlier(moments, asset_id, following and following + hours, now)
             if asset_id in alarming:  # R5.3, R7.1: the checklist's starts move on
                 _earlier(moments, asset_id, _first_start(recurrence, now, moments[asset_id]), now)
@@ -209,14 +233,14 @@ def _next_in(account, now, ids, moments, thresholds, cache):
             continue  # unreadable: the rules show no starts for it either
     hot = {
         pk: organization_id for pk, organization_id in
-        Asset.objects.filter(pk__any_of=ids, hot_copy=True).values_list("pk", "organization_id")
+        Asset.objects.filter(pk__any_of=batch, hot_copy=True).values_list("pk", "organization_id")
         if thresholds.for_organization(organization_id).hot_copy_enabled
     }
     for asset_id, oldest in oldest_uncopied_ends(list(hot), now).items():  # R6.1
         if oldest is not None:
             hours = thresholds.for_organization(hot[asset_id]).hot_copy_hours
             _earlier(moments, asset_id, oldest + timedelta(hours=hours), now)
-    _quiet_ends(account, now, ids, moments)
+    _quiet_ends(account, now, batch, moments)
 
 
 def gone_silent(account, now) -> set:
