@@ -131,7 +131,7 @@ def _run(account, now, read, present, everything=False, other_rules=True, settle
         maintenance.settle(account, now)  # R16.2: what cleared inside a window that is over
     for subject, rows in read.items():
         if rows and present:
-            for batch in batched(list(rows), MOMENTS_BATCH):
+            for batch in batched(sorted(rows), MOMENTS_BATCH):  # ascending: neighbours in the indexes
                 part = {pk: rows[pk] for pk in batch}
                 due.write_next_checks(part, next_moments(subject, account, now, batch), subject=subject)
         elif rows:  # a replay at another time (R15.5 --commit): its moments are not the present's

@@ -169,7 +169,7 @@ def full_due():
     with transaction.atomic():
         account_changed(account.pk)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE inventory_asset")  # as autovacuum would after a million updates
+        cursor.execute("VACUUM ANALYZE inventory_nextcheck")  # as autovacuum would after a million updates
     seconds, run = _timed(lambda: evaluate(account, timezone.now()))
     record(f"| full evaluation, {ASSETS:,} assets, every one due after a threshold change (raised {run.raised}) "
            f"| {seconds:.1f} s ({seconds / ASSETS * 1e6:.0f} µs per asset), {memory_mb():.0f} MB peak RSS "
