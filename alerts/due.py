@@ -1,6 +1,6 @@
 """Evaluation by due time (issue 17): when each subject's alerts can next change, computed
-after evaluating it, and what else makes it due. Four subject types carry `next_check_at`
-(inventory/due.py): assets (R5, R6), appliances (R2, R7.2, R10), SaaS sources (R8) and
+after evaluating it, and what else makes it due. Four subject types have a next moment
+(inventory.NextCheck, inventory/due.py): assets (R5, R6), appliances (R2, R7.2, R10), SaaS sources (R8) and
 Azure assets (R9).
 
 A subject's condition and its alert's details move by themselves only at these moments;
