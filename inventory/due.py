@@ -149,8 +149,8 @@ def _one_of(column, ids) -> tuple[str, list]:
 
 def _token() -> str:
     """A row's moment as read, for the compare-and-swap: exact microseconds in PostgreSQL,
-    the stored text in SQLite."""
-    return "(extract(epoch FROM next_check_at) * 1000000)::bigint" if _postgresql() else "next_check_at"
+    the stored text in SQLite (as stored: not parsed and formatted again)."""
+    return "(extract(epoch FROM next_check_at) * 1000000)::bigint" if _postgresql() else "CAST(next_check_at AS TEXT)"
 
 
 def _read(where, params) -> dict:

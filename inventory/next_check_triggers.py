@@ -13,7 +13,7 @@ SUBJECT_TABLES = {
 }
 # A mark: a moment a century back (inventory/due.py, CHANGED_OFFSET).
 _MARK = {"postgresql": "now() - interval '36500 days'",
-         "sqlite": "strftime('%Y-%m-%d %H:%M:%f', 'now', '-36500 days')"}
+         "sqlite": "strftime('%Y-%m-%d %H:%M:%f000', 'now', '-36500 days')"}  # as Django writes it: microseconds
 
 _POSTGRESQL_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION inventory_next_check_added() RETURNS trigger LANGUAGE plpgsql AS $$

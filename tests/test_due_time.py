@@ -15,7 +15,10 @@ from alerts.models import Alert, AlertSettings
 from inventory.due import next_check_of
 from inventory.models import (
     ApplianceAlert,
+    Asset,
     AzureAsset,
+    BackupSchedule,
+    NextCheck,
     SaasDailyStatus,
     SaasSource,
 )
@@ -278,3 +281,27 @@ def test_r2_1_a_category_switched_off_makes_every_appliance_due(cast):
         settings_row.categories = {**settings_row.categories, "storage": False}
         settings_row.save()
     assert next_check_of(appliance) <= at
+
+
+def test_r14_1_assets_written_in_bulk_are_due_at_once_and_their_moments_leave_with_them(cast):
+    # The database keeps one next moment per subject (inventory.NextCheck): rows written without
+    # the ORM's save (bulk_create, COPY) are evaluated at the next cycle like any other.
+    set_global(cast.account_a)
+    appliance = make_appliance(cast.account_a, cast.org_a1, last_contact_at=DUE + timedelta(days=1))
+    assets = Asset.objects.bulk_create([
+        Asset(account=cast.account_a, appliance=appliance, organization=cast.org_a1, external_id=f"vm-{n}",
+              name=f"vm-{n}", type="vmware") for n in range(3)
+    ])
+    BackupSchedule.objects.bulk_create([
+        BackupSchedule(account=cast.account_a, asset=a, rrule="FREQ=DAILY;BYHOUR=22;BYMINUTE=0",
+                       dtstart="2026-10-01T22:00:00") for a in assets
+    ])
+    at = DUE + timedelta(seconds=30)
+    assert all(next_check_of(a) <= at for a in assets)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+    assert Alert.objects.filter(account=cast.account_a, kind="backup_alarm", state="open").count() == 3
+    assert all(next_check_of(a) > at for a in assets)
+    Asset.objects.filter(pk=assets[0].pk).delete()
+    assert next_check_of(assets[0]) is None
+    assert NextCheck.objects.filter(kind="asset", subject_id__in=[a.pk for a in assets]).count() == 2
