@@ -1,6 +1,6 @@
 """Evaluation by due time (issue 17): when each subject's alerts can next change, computed
-after evaluating it, and what else makes it due. Four subject types carry `next_check_at`
-(inventory/due.py): assets (R5, R6), appliances (R2, R7.2, R10), SaaS sources (R8) and
+after evaluating it, and what else makes it due. Four subject types have a next moment
+(inventory.NextCheck, inventory/due.py): assets (R5, R6), appliances (R2, R7.2, R10), SaaS sources (R8) and
 Azure assets (R9).
 
 A subject's condition and its alert's details move by themselves only at these moments;
@@ -20,10 +20,12 @@ every other change is a write that marks it (inventory/due.py, and the receivers
   a change no writer marked.
 """
 
-from datetime import datetime, time, timedelta
+from bisect import bisect_right
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import BigIntegerField, Func, OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
@@ -51,6 +53,7 @@ SUBJECTS = {
 }
 BATCH = 5000
 AFTER = timedelta(microseconds=1)  # "late" is strictly after the limit: the first moment past it
+EPOCH, ONE_MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 
 
 def subject_of(kinds):
@@ -161,10 +164,10 @@ def next_checks(account, now, asset_ids) -> dict:
     thresholds = effective_thresholds(account)
     if thresholds.global_ is None or not moments:
         return moments  # R4.1: no conditional alarms until a global threshold exists (its save marks)
-    cache = RecurrenceCache()
-    ids = list(moments)
+    cache, windows = RecurrenceCache(), {}
+    ids = sorted(moments)
     for start in range(0, len(ids), BATCH):
-        _next_in(account, now, ids[start:start + BATCH], moments, thresholds, cache)
+        _next_in(account, now, ids[start:start + BATCH], moments, thresholds, cache, windows)
     return moments
 
 
@@ -185,38 +188,98 @@ def _first_start(recurrence, after, until):
     return starts[0] if starts else None
 
 
-def _next_in(account, now, ids, moments, thresholds, cache):
+def _micros(moment) -> int:
+    return (moment - EPOCH) // ONE_MICROSECOND
+
+
+def _window(windows, recurrence, now, hours, until):
+    """The starts S (UTC, ascending) with now - N < S ≤ `until` (the horizon - N) of one schedule,
+    computed once per schedule and threshold for every asset on it, with each start in
+    microseconds since the epoch; None when wider than the range a recurrence keeps."""
+    key = (id(recurrence), hours)
+    if key not in windows:
+        after = now - hours
+        starts = sorted(recurrence.starts(after, until)) if until - after <= COUNT_WINDOW else None
+        windows[key] = None if starts is None else ([_micros(s) for s in starts], starts)
+    return windows[key]
+
+
+def _first_due_start(windows, recurrence, now, hours, last_good, until, horizon):
+    """R5.1: the first start S after now - N and after the last good backup (`last_good`: in
+    microseconds since the epoch, or None), with S ≤ `until`."""
+    window = _window(windows, recurrence, now, hours, horizon - hours)
+    if window is None or until > horizon - hours:
+        after = now - hours if last_good is None else max(now - hours, EPOCH + last_good * ONE_MICROSECOND)
+        return _first_start(recurrence, after, until)
+    micros, starts = window
+    index = 0 if last_good is None else bisect_right(micros, last_good)
+    return starts[index] if index < len(starts) and starts[index] <= until else None
+
+
+def _last_good(now):
+    """The end of the asset's newest good backup, in microseconds since the epoch: PostgreSQL
+    gives an integer (no timestamp to parse per schedule); SQLite the moment, converted below."""
+    good = Backup.objects.filter(asset=OuterRef("asset_id"), status__in=GOOD_STATUSES, finished_at__lte=now)
+    newest = Subquery(good.order_by("-finished_at").values("finished_at")[:1])
+    if connection.vendor == "postgresql":
+        return Func(newest, template="(extract(epoch FROM %(expressions)s) * 1000000)::bigint",
+                    output_field=BigIntegerField())
+    return newest
+
+
+def _among(field, ids) -> dict:
+    """A filter for the rows of these assets (ascending ids): an id range when they are dense (a
+    full evaluation's batch: one index range scan, the few others skipped by the caller), else
+    `= ANY` (a due cycle's scattered few: one probe each)."""
+    if ids[-1] - ids[0] < 2 * len(ids):
+        return {f"{field}__gte": ids[0], f"{field}__lte": ids[-1]}
+    return {f"{field}__any_of": frozenset(ids)}  # a set: Django does not resolve its values one by one
+
+
+def _next_in(account, now, ids, moments, thresholds, cache, windows):
+    batch = frozenset(ids)
     alarming = set(
-        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__any_of=ids)
+        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, asset_id__any_of=batch)
         .values_list("asset_id", flat=True)
     )
-    good = Backup.objects.filter(asset=OuterRef("asset_id"), status__in=GOOD_STATUSES, finished_at__lte=now)
-    schedules = BackupSchedule.objects.filter(asset_id__any_of=ids).annotate(
-        last_good=Subquery(good.order_by("-finished_at").values("finished_at")[:1])
-    ).values_list("asset_id", "asset__organization_id", "asset__appliance__timezone", "rrule", "dtstart", "last_good")
-    for asset_id, organization_id, zone, rrule, dtstart, last_good in schedules.iterator(chunk_size=BATCH):
-        threshold = thresholds.for_organization(organization_id)
-        try:
-            recurrence = cache.get(rrule, dtstart, zone)
-            if threshold.backups_enabled:  # R5.1: the next start to become due
-                hours = timedelta(hours=threshold.backups_hours)
-                after = now - hours if last_good is None else max(now - hours, last_good)
-                following = _first_start(recurrence, after, moments[asset_id] - hours)
-                _earlier(moments, asset_id, following and following + hours, now)
-            if asset_id in alarming:  # R5.3, R7.1: the checklist's starts move on
-                _earlier(moments, asset_id, _first_start(recurrence, now, moments[asset_id]), now)
-        except (ScheduleError, ValueError, TypeError, KeyError):
-            continue  # unreadable: the rules show no starts for it either
+    _scheduled_moments(now, ids, batch, alarming, moments, thresholds, cache, windows)
     hot = {
         pk: organization_id for pk, organization_id in
-        Asset.objects.filter(pk__any_of=ids, hot_copy=True).values_list("pk", "organization_id")
-        if thresholds.for_organization(organization_id).hot_copy_enabled
+        Asset.objects.filter(**_among("pk", ids), hot_copy=True).values_list("pk", "organization_id")
+        if pk in batch and thresholds.for_organization(organization_id).hot_copy_enabled
     }
     for asset_id, oldest in oldest_uncopied_ends(list(hot), now).items():  # R6.1
         if oldest is not None:
             hours = thresholds.for_organization(hot[asset_id]).hot_copy_hours
             _earlier(moments, asset_id, oldest + timedelta(hours=hours), now)
-    _quiet_ends(account, now, ids, moments)
+    _quiet_ends(account, now, batch, moments)
+
+
+def _scheduled_moments(now, ids, batch, alarming, moments, thresholds, cache, windows):
+    """R5.1, R5.3: the moments each schedule of the assets `ids` sets (one streamed query)."""
+    horizon = now + timedelta(hours=settings.EVALUATION_DUE_HORIZON_HOURS)
+    schedules = (
+        BackupSchedule.objects.filter(**_among("asset_id", ids)).order_by().annotate(last_good=_last_good(now))
+        .values_list("asset_id", "asset__organization_id", "asset__appliance__timezone", "rrule", "dtstart",
+                     "last_good")
+    )
+    for asset_id, organization_id, zone, rrule, dtstart, last_good in schedules.iterator(chunk_size=BATCH):
+        if asset_id not in batch:
+            continue
+        threshold = thresholds.for_organization(organization_id)
+        try:
+            recurrence = cache.get(rrule, dtstart, zone)
+            if threshold.backups_enabled:  # R5.1: the next start to become due
+                hours = timedelta(hours=threshold.backups_hours)
+                if isinstance(last_good, datetime):
+                    last_good = _micros(last_good)
+                following = _first_due_start(windows, recurrence, now, hours, last_good, moments[asset_id] - hours,
+                                             horizon)
+                _earlier(moments, asset_id, following and following + hours, now)
+            if asset_id in alarming:  # R5.3, R7.1: the checklist's starts move on
+                _earlier(moments, asset_id, _first_start(recurrence, now, moments[asset_id]), now)
+        except (ScheduleError, ValueError, TypeError, KeyError):
+            continue  # unreadable: the rules show no starts for it either
 
 
 def gone_silent(account, now) -> set:

@@ -4,7 +4,7 @@ and evaluations asked for on demand, which are never silently skipped (R15.6).
 Full or by due time. A full evaluation runs every rule over every subject; it is what a
 person asks for and what `manage.py evaluate` runs. Beat's evaluation runs by due time:
 each rule runs only over the subjects of its type (assets, appliances, SaaS sources, Azure
-assets) whose next moment has come or that changed (`next_check_at`, an index range per
+assets) whose next moment has come or that changed (inventory.NextCheck, an index range per
 account and type: alerts/due.py, inventory/due.py), and the reconciler compares only those
 subjects' alerts. Both write each evaluated subject's next moment, so both give the same
 alerts (tests/test_due_equivalence.py). A cycle with nothing due
@@ -115,7 +115,7 @@ def evaluate_shard(account, now, organization_ids) -> Evaluation:
 
 
 def _run(account, now, read, present, everything=False, other_rules=True, settle=True) -> Outcome:
-    """Reconcile the rules. `read` ({subject type: {id: next_check_at as read}}): a rule of a
+    """Reconcile the rules. `read` ({subject type: {id: the token of its moment as read}}): a rule of a
     type in it runs over those rows only (alerts/due.py); the other rules whole unless told
     not to; `everything`: every rule whole. Then, at the present, write the next moment of
     each row of `read` (unless it was marked meanwhile: compare-and-swap); a replay at
@@ -131,7 +131,7 @@ def _run(account, now, read, present, everything=False, other_rules=True, settle
         maintenance.settle(account, now)  # R16.2: what cleared inside a window that is over
     for subject, rows in read.items():
         if rows and present:
-            for batch in batched(list(rows), MOMENTS_BATCH):
+            for batch in batched(sorted(rows), MOMENTS_BATCH):  # ascending: neighbours in the indexes
                 part = {pk: rows[pk] for pk in batch}
                 due.write_next_checks(part, next_moments(subject, account, now, batch), subject=subject)
         elif rows:  # a replay at another time (R15.5 --commit): its moments are not the present's

@@ -57,7 +57,9 @@ def one_of(column, values) -> tuple[str, list]:
 @Field.register_lookup
 class AnyOf(Lookup):
     """`field__any_of=ids`: `field = ANY(%s)`, one array parameter in PostgreSQL. `__in` sends one
-    placeholder per value, which the driver scans and quotes one by one (thousands per batch)."""
+    placeholder per value, which the driver scans and quotes one by one (thousands per batch).
+    Integers go as one array literal joined in C, not a list the driver dumps value by value;
+    a set (or any iterable but a list or tuple) is not walked value by value by Django either."""
 
     lookup_name = "any_of"
     prepare_rhs = False
@@ -68,6 +70,8 @@ class AnyOf(Lookup):
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
+            if all(type(value) is int for value in self.rhs):
+                return f"{lhs} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.rhs)) + "}"]
             return f"{lhs} = ANY(%s)", [*params, self.rhs]
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs)) or 'NULL'})", [*params, *self.rhs]
 

@@ -25,7 +25,6 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource  # noqa: E402
 from reports import compliance  # noqa: E402
 from reports.models import OrganizationDay, ReportSettings, SubjectDay  # noqa: E402
@@ -83,9 +82,8 @@ def _generate(account, rng):
     assets = [(asset_id, appliances[n % APPLIANCES]) for n, asset_id in enumerate(_ids(Asset, ASSETS))]
     created = NOW - timedelta(days=60)
     _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type", "hot_copy",
-                  "created_at", "updated_at", "next_check_at"],
-          ((a, account.pk, ap.pk, ap.organization_id, f"a{a}", f"a{a}", "vmware", False, created, created,
-            changed_moment()) for a, ap in assets))
+                  "created_at", "updated_at"],
+          ((a, account.pk, ap.pk, ap.organization_id, f"a{a}", f"a{a}", "vmware", False, created, created) for a, ap in assets))
     _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
           ((account.pk, a, "Daily", "FREQ=DAILY;BYHOUR=22;BYMINUTE=0", "2024-01-01T22:00:00") for a, _ in assets))
     written = 0

@@ -33,14 +33,12 @@ from alerts.evaluation import evaluate  # noqa: E402
 from alerts.models import Alert, AlertSettings  # noqa: E402
 from alerts.rules import backup_alarm, hot_copy_alarm  # noqa: E402
 from bench.rows import copy_rows, next_ids  # noqa: E402
-from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupCopy, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-DUE = changed_moment()  # new rows are due at once, as Asset's default makes them
 DAYS = 30
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Australia/Sydney"]
 LARGE = {"name": "Bench MSP (100k assets)", "orgs": 2000, "appliances": 500, "assets": 100_000}
@@ -74,8 +72,8 @@ def _assets(account, appliances, size, rng):
         weekly = n % 20 == 0
         assets.append((asset_id, appliance_id, org_id, zone, rng.randrange(24), weekly, n % 5 < 2))
     copy_rows(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
-                  "hot_copy", "created_at", "updated_at", "next_check_at"],
-          ((a[0], account.pk, a[1], a[2], f"vm-{a[0]}", f"vm-{a[0]:06d}", "vmware", a[6], NOW, NOW, DUE) for a in assets))
+                  "hot_copy", "created_at", "updated_at"],
+          ((a[0], account.pk, a[1], a[2], f"vm-{a[0]}", f"vm-{a[0]:06d}", "vmware", a[6], NOW, NOW) for a in assets))
     copy_rows(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
           ((account.pk, a[0], "Weekly" if a[5] else "Daily", f"FREQ={'WEEKLY;BYDAY=SU' if a[5] else 'DAILY'};BYHOUR={a[4]};BYMINUTE=0",
             f"2026-09-01T{a[4]:02d}:00:00") for a in assets))

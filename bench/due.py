@@ -35,7 +35,15 @@ from django.utils import timezone  # noqa: E402
 from alerts.evaluation import evaluate, evaluate_due  # noqa: E402
 from alerts.models import Alert, AlertSettings, Evaluation  # noqa: E402
 from bench.rows import copy_rows, next_ids  # noqa: E402
-from inventory.models import Appliance, Asset, AzureAsset, Backup, BackupSchedule, SaasSource  # noqa: E402
+from inventory.models import (  # noqa: E402
+    Appliance,
+    Asset,
+    AzureAsset,
+    Backup,
+    BackupSchedule,
+    NextCheck,
+    SaasSource,
+)
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
@@ -75,7 +83,6 @@ def build(name, assets, organizations, appliances, backed_up, next_check_at):
         Appliance.objects.bulk_create([
             Appliance(account=account, organization_id=orgs[n % len(orgs)], external_id=f"ua-{n}", name=f"ua-{n:04d}",
                       version="10.8.2", timezone="UTC", last_contact_at=now + timedelta(days=2),
-                      next_check_at=now + timedelta(days=2),  # not due, as if evaluated
                       logical_capacity_bytes=100, logical_free_bytes=50, purge_eligible_backups=5)
             for n in range(appliances)
         ])
@@ -83,20 +90,25 @@ def build(name, assets, organizations, appliances, backed_up, next_check_at):
         later = now + (next_check_at if next_check_at is not None else timedelta(hours=12))
         SaasSource.objects.bulk_create([  # each due at the next midnight at the latest: not now
             SaasSource(account=account, organization_id=orgs[n % len(orgs)], kind="m365", name=f"tenant-{n}",
-                       external_id=f"tenant-{n}", next_check_at=later) for n in range(2 * appliances)
+                       external_id=f"tenant-{n}") for n in range(2 * appliances)
         ])
         AzureAsset.objects.bulk_create([
             AzureAsset(account=account, organization_id=orgs[n % len(orgs)], client_external_id="c", client_name="c",
                        external_id=f"vm-{n}", name=f"vm-{n}", last_successful_backup_at=now - timedelta(hours=1),
-                       next_check_at=later) for n in range(5 * appliances)
+                       ) for n in range(5 * appliances)
         ])
         ids = next_ids(Asset, assets)
         hour = (now - timedelta(hours=2)).hour  # the last start: two hours ago, backed up since
         moment = now + next_check_at if next_check_at is not None else now - timedelta(days=36500)
         copy_rows(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
-                      "hot_copy", "created_at", "updated_at", "next_check_at"],
-              ((pk, account.pk, *boxes[n % len(boxes)], f"vm-{pk}", f"vm-{pk}", "vmware", False, now, now, moment)
+                      "hot_copy", "created_at", "updated_at"],
+              ((pk, account.pk, *boxes[n % len(boxes)], f"vm-{pk}", f"vm-{pk}", "vmware", False, now, now)
                for n, pk in enumerate(ids)))
+        # Every row got its next moment, due, from the database; set them as if evaluated.
+        checks = NextCheck.objects.filter(account=account)
+        checks.filter(kind="asset").update(next_check_at=moment)
+        checks.filter(kind="appliance").update(next_check_at=now + timedelta(days=2))
+        checks.filter(kind__in=["saas", "azure"]).update(next_check_at=later)
         copy_rows(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
               ((account.pk, pk, "Daily", f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0", f"2026-09-01T{hour:02d}:00:00")
                for pk in ids))
@@ -157,7 +169,7 @@ def full_due():
     with transaction.atomic():
         account_changed(account.pk)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE inventory_asset")  # as autovacuum would after a million updates
+        cursor.execute("VACUUM ANALYZE inventory_nextcheck")  # as autovacuum would after a million updates
     seconds, run = _timed(lambda: evaluate(account, timezone.now()))
     record(f"| full evaluation, {ASSETS:,} assets, every one due after a threshold change (raised {run.raised}) "
            f"| {seconds:.1f} s ({seconds / ASSETS * 1e6:.0f} µs per asset), {memory_mb():.0f} MB peak RSS "

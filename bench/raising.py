@@ -36,14 +36,12 @@ from django.db import connection, transaction  # noqa: E402
 
 from alerts.models import Alert, AlertSettings  # noqa: E402
 from bench.rows import copy_rows  # noqa: E402
-from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-DUE = changed_moment()  # new rows are due at once, as Asset's default makes them
 SIZES = (10_000, 50_000, 100_000)
 ASSETS_PER_ORGANIZATION = 50
 ASSETS_PER_APPLIANCE = 200
@@ -83,8 +81,8 @@ def build(n):
             ids = [row[0] for row in cursor.fetchall()]
         assets = [(asset_id, *appliances[i * len(appliances) // n]) for i, asset_id in enumerate(ids)]
         copy_rows(Asset._meta.db_table, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name",
-                                     "type", "hot_copy", "created_at", "updated_at", "next_check_at"],
-              ((a, account.pk, appliance, org, f"vm-{a}", f"vm-{a:07d}", "vmware", False, NOW, NOW, DUE)
+                                     "type", "hot_copy", "created_at", "updated_at"],
+              ((a, account.pk, appliance, org, f"vm-{a}", f"vm-{a:07d}", "vmware", False, NOW, NOW)
                for a, appliance, org in assets))
         copy_rows(BackupSchedule._meta.db_table, ["account_id", "asset_id", "name", "rrule", "dtstart"],
               ((account.pk, a, "Daily", f"FREQ=DAILY;BYHOUR={a % 24};BYMINUTE=0", "2026-09-01T00:00:00")

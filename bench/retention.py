@@ -33,7 +33,6 @@ from django.db import connection, transaction  # noqa: E402
 
 from alerts.models import Alert, AlertEvent  # noqa: E402
 from alerts.rules import backup_alarm, hot_copy_alarm  # noqa: E402
-from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupCopy, BackupSchedule  # noqa: E402
 from notifications.models import Delivery, DeliveryAttempt  # noqa: E402
 from observability import retention  # noqa: E402
@@ -42,7 +41,6 @@ from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-DUE = changed_moment()  # new rows are due at once, as Asset's default makes them
 NAME = "Bench retention"
 ASSETS = int(os.environ.get("BENCH_RETENTION_ASSETS", "5000"))  # a smaller run to try the bench
 OLD_DAYS, RECENT_DAYS = range(401, 601), range(0, 31)
@@ -95,8 +93,8 @@ def _inventory(account, rng):
     assets = [(asset_id, appliances[n % 25], n % 5 < 2, n % 100 == 7, n % 100 == 3)
               for n, asset_id in enumerate(asset_ids)]  # (id, appliance, hot, stopped, copies stop)
     _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type", "hot_copy",
-                  "created_at", "updated_at", "next_check_at"],
-          ((a[0], account.pk, a[1].pk, a[1].organization_id, f"r{a[0]}", f"r{a[0]}", "vmware", a[2], NOW, NOW, DUE)
+                  "created_at", "updated_at"],
+          ((a[0], account.pk, a[1].pk, a[1].organization_id, f"r{a[0]}", f"r{a[0]}", "vmware", a[2], NOW, NOW)
            for a in assets))
     _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
           ((account.pk, a[0], "Daily", "FREQ=DAILY;BYHOUR=22;BYMINUTE=0", "2024-01-01T22:00:00") for a in assets))

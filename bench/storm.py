@@ -33,14 +33,12 @@ from django.db import connection, transaction  # noqa: E402
 from alerts.models import AlertSettings  # noqa: E402
 from bench.rows import copy_rows, next_ids  # noqa: E402
 from integrations.models import Integration  # noqa: E402
-from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-DUE = changed_moment()
 PER_ORGANIZATION = 250
 PER_APPLIANCE = 250
 RESULTS = Path(__file__).with_name("RESULTS_storm.md")
@@ -78,8 +76,8 @@ def build(n):
         ids = next_ids(Asset, n)
         assets = [(asset_id, *appliances[i * len(appliances) // n]) for i, asset_id in enumerate(ids)]
         copy_rows(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type",
-                          "hot_copy", "created_at", "updated_at", "next_check_at"],
-                  ((a, account.pk, appliance, org, f"vm-{a}", f"vm-{a:07d}", "vmware", False, NOW, NOW, DUE)
+                          "hot_copy", "created_at", "updated_at"],
+                  ((a, account.pk, appliance, org, f"vm-{a}", f"vm-{a:07d}", "vmware", False, NOW, NOW)
                    for a, appliance, org in assets))
         copy_rows(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
                   ((account.pk, a, "Daily", "FREQ=DAILY;BYHOUR=1;BYMINUTE=0", "2026-09-01T00:00:00")

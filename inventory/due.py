@@ -1,5 +1,6 @@
-"""When each subject's alerts can next change: `next_check_at` on assets (R5, R6), appliances
-(R2, R7.2, R10), SaaS sources (R8) and Azure assets (R9).
+"""When each subject's alerts can next change: the next moment of assets (R5, R6), appliances
+(R2, R7.2, R10), SaaS sources (R8) and Azure assets (R9), one narrow row each in
+inventory.NextCheck (`kind`, `subject_id`, `account`, `next_check_at`).
 
 An evaluation by due time reads only the subjects whose moment has come (an index range
 per account and subject type) and, after evaluating them, writes each one's next moment.
@@ -10,6 +11,12 @@ appliance (time zone, name, status, contact after silence), its threshold or its
 alert settings. A mark is a moment a century back, read at the time it is written, so an
 evaluation that read a subject before the mark can tell (compare-and-swap in
 `write_next_checks`) and leaves it due. When unsure, mark: a needless check is cheap.
+
+The moments live apart from the subjects' wide tables (an asset has seven indexes, each
+touched by any update of an indexed column): a full evaluation after a threshold change
+writes a million of them. What an evaluation reads of a row is its id and a token of the
+moment it read (microseconds since the epoch: an integer, cheap to read and to send back
+for the compare-and-swap); new moments go back as one array per batch.
 """
 
 from datetime import timedelta
@@ -21,6 +28,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 CHANGED_OFFSET = timedelta(days=36500)
+TABLE = "inventory_nextcheck"
 
 
 def changed_moment():
@@ -29,18 +37,34 @@ def changed_moment():
 
 
 def subject_models() -> dict:
-    """{subject type: its model}: the four kinds of row that carry `next_check_at`."""
+    """{subject type: its model}: the four kinds of row that have a next moment."""
     from inventory.models import Appliance, Asset, AzureAsset, SaasSource
 
     return {"asset": Asset, "appliance": Appliance, "saas": SaasSource, "azure": AzureAsset}
 
 
+def _checks(subject, **lookup):
+    from inventory.models import NextCheck
+
+    return NextCheck.objects.filter(kind=subject, **lookup)
+
+
+def next_check_of(row):
+    """The next moment of one asset, appliance, SaaS source or Azure asset (None: it has none);
+    one query, for pages and tests, not for loops."""
+    subject = next(s for s, model in subject_models().items() if isinstance(row, model))
+    return _checks(subject, subject_id=row.pk).values_list("next_check_at", flat=True).first()
+
+
 def mark_assets(queryset) -> int:
     """Make these rows (a queryset of any subject model) due at the next cycle."""
-    return queryset.update(next_check_at=changed_moment())
+    subject = next(s for s, model in subject_models().items() if model is queryset.model)
+    return _checks(subject, subject_id__in=queryset.values("pk")).update(next_check_at=changed_moment())
 
 
 def _mark(subject, **lookup) -> int:
+    if set(lookup) == {"pk__in"}:
+        return _checks(subject, subject_id__in=lookup["pk__in"]).update(next_check_at=changed_moment())
     return mark_assets(subject_models()[subject].objects.filter(**lookup))
 
 
@@ -83,36 +107,75 @@ def organizations_changed(organization_ids) -> int:
     return sum(_mark(subject, organization_id__in=ids) for subject in subject_models()) if ids else 0
 
 
+def account_changed(account_id) -> int:
+    """Everything of the account is due: a threshold or an alert setting changed (R4.6, R2.1)."""
+    from inventory.models import NextCheck
+
+    return NextCheck.objects.filter(account_id=account_id).update(next_check_at=changed_moment())
+
+
 def leave_due(asset_ids, subject="asset") -> int:
     """Make these rows due, writing only those not due already (a replay at another time)."""
     marked_before = timezone.now() - CHANGED_OFFSET / 2
-    model = subject_models()[subject]
-    waiting = model.objects.filter(pk__in=list(asset_ids)).exclude(next_check_at__lt=marked_before)
-    ids = list(waiting.values_list("pk", flat=True))
-    return mark_assets(model.objects.filter(pk__in=ids)) if ids else 0
+    where, params = _one_of("subject_id", asset_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET next_check_at = %s WHERE kind = %s AND next_check_at >= %s AND {where}",  # noqa: S608
+            [_moment(changed_moment()), subject, _moment(marked_before), *params],
+        )
+        return cursor.rowcount
 
 
-def account_changed(account_id) -> int:
-    """Everything of the account is due: a threshold or an alert setting changed (R4.6, R2.1)."""
-    return sum(_mark(subject, account_id=account_id) for subject in subject_models())
+def _postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _moment(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal of numbers: one text parameter, built in C, where a list is
+    quoted by the driver element by element."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _one_of(column, ids) -> tuple[str, list]:
+    ids = list(ids)
+    if _postgresql():
+        return f"{column} = ANY(%s::bigint[])", [_array(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", ids
+
+
+def _token() -> str:
+    """A row's moment as read, for the compare-and-swap: exact microseconds in PostgreSQL,
+    the stored text in SQLite (as stored: not parsed and formatted again)."""
+    return "(extract(epoch FROM next_check_at) * 1000000)::bigint" if _postgresql() else "CAST(next_check_at AS TEXT)"
+
+
+def _read(where, params) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT subject_id, {_token()} FROM {TABLE} WHERE {where}", params)  # noqa: S608
+        return dict(cursor)
 
 
 def due_rows(subject, account, now) -> dict:
-    """{id: its next_check_at} of the rows of this subject type due at `now` (one index range)."""
-    model = subject_models()[subject]
-    return dict(model.objects.filter(account=account, next_check_at__lte=now).order_by().values_list("id", "next_check_at"))
-
+    """{id: the token of its moment} of the rows of this subject type due at `now` (one index range)."""
+    return _read("account_id = %s AND kind = %s AND next_check_at <= %s", [account.pk, subject, _moment(now)])
 
 
 def all_rows(subject, account, organization_ids=None, ids=None) -> dict:
-    """{id: its next_check_at} of every row of this subject type of the account (or of these
-    organizations, or these ids)."""
-    rows = subject_models()[subject].objects.filter(account=account)
+    """{id: the token of its moment} of every row of this subject type of the account (or of
+    these organizations, or these ids)."""
+    where, params = "account_id = %s AND kind = %s", [account.pk, subject]
     if organization_ids is not None:
-        rows = rows.filter(organization_id__in=organization_ids)
+        table = subject_models()[subject]._meta.db_table
+        among, more = _one_of("organization_id", organization_ids)
+        where, params = f"{where} AND subject_id IN (SELECT id FROM {table} WHERE {among})", [*params, *more]
     if ids is not None:
-        rows = rows.filter(pk__in=ids)
-    return dict(rows.order_by().values_list("id", "next_check_at").iterator(chunk_size=20000))
+        among, more = _one_of("subject_id", ids)
+        where, params = f"{where} AND {among}", [*params, *more]
+    return _read(where, params)
 
 
 def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
@@ -120,24 +183,50 @@ def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
 
 
 def write_next_checks(read: dict, moments: dict, batch: int = 20000, subject: str = "asset") -> int:
-    """Write each row's next moment, unless it was marked since `read` was taken."""
-    model = subject_models()[subject]
-    if connection.vendor != "postgresql":
-        for pk, old in read.items():
-            model.objects.filter(pk=pk, next_check_at=old).update(next_check_at=moments[pk])
-        return len(read)
-    ids = list(read)
+    """Write each row's next moment, unless it was marked since `read` was taken (its token
+    differs) or it is unchanged (nothing written)."""
+    if not _postgresql():
+        return _write_one_by_one(read, moments, subject)
+    ids = sorted(read)
     written = 0
-    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         for start in range(0, len(ids), batch):
             chunk = ids[start:start + batch]
+            among, params = _rows_of(chunk)
             cursor.execute(
-                f"UPDATE {table} AS a SET next_check_at = v.next "  # noqa: S608 (a model's own table name)
-                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v(id, next, old) "
-                "WHERE a.id = ANY(%s::bigint[]) AND a.id = v.id AND a.next_check_at = v.old "
-                "AND a.next_check_at IS DISTINCT FROM v.next",  # ANY: an index scan, not a hash of the table
-                [chunk, [moments[pk] for pk in chunk], [read[pk] for pk in chunk], chunk],
+                f"UPDATE {TABLE} AS n SET next_check_at = v.next "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[]) AS v(id, next, old) "
+                f"WHERE n.kind = %s AND {among} AND n.subject_id = v.id "
+                "AND (extract(epoch FROM n.next_check_at) * 1000000)::bigint = v.old "
+                "AND n.next_check_at IS DISTINCT FROM v.next",
+                [_array(chunk), _moments_array(moments[pk] for pk in chunk), _array(read[pk] for pk in chunk),
+                 subject, *params],
+            )
+            written += cursor.rowcount
+    return written
+
+
+def _rows_of(ids) -> tuple[str, list]:
+    """The rows of these (ascending) ids, found through the primary key: a range when they are
+    dense (a full evaluation's batch), else one probe each. Without either, the planner hashes
+    the whole table for every batch."""
+    if ids[-1] - ids[0] < 4 * len(ids):
+        return "n.subject_id BETWEEN %s AND %s", [ids[0], ids[-1]]
+    return "n.subject_id = ANY(%s::bigint[])", [_array(ids)]
+
+
+def _moments_array(moments) -> str:
+    """A PostgreSQL array literal of aware datetimes (`str` is their ISO form, made in C)."""
+    return '{"' + '","'.join(map(str, moments)) + '"}'
+
+
+def _write_one_by_one(read, moments, subject) -> int:
+    written = 0
+    with connection.cursor() as cursor:
+        for pk, old in read.items():
+            cursor.execute(
+                f"UPDATE {TABLE} SET next_check_at = %s WHERE kind = %s AND subject_id = %s AND next_check_at = %s",  # noqa: S608
+                [_moment(moments[pk]), subject, pk, old],
             )
             written += cursor.rowcount
     return written

@@ -23,9 +23,12 @@ def follow_appliance(appliance: Appliance) -> int:
     organization_id = Appliance.objects.filter(pk=appliance.pk).values_list("organization_id", flat=True).first()
     if organization_id is None:
         return 0
-    return Asset.objects.filter(appliance_id=appliance.pk).exclude(organization_id=organization_id).update(
-        organization_id=organization_id, next_check_at=due.changed_moment()
-    )
+    moving = Asset.objects.filter(appliance_id=appliance.pk).exclude(organization_id=organization_id)
+    moved = list(moving.values_list("pk", flat=True))
+    if moved:
+        Asset.objects.filter(pk__in=moved).update(organization_id=organization_id)
+        due.assets_changed(moved)
+    return len(moved)
 
 
 def remove_appliance(appliance: Appliance, now=None) -> int:
@@ -49,4 +52,7 @@ def retire_appliances(queryset, now) -> int:
     """R15.2: their alerts resolve; they stay for history, shown as retired, and raise nothing more."""
     with transaction.atomic():
         removal.leaving(queryset, now)
-        return queryset.filter(retired_at__isnull=True).update(retired_at=now, next_check_at=due.changed_moment())
+        retiring = list(queryset.filter(retired_at__isnull=True).values_list("pk", flat=True))
+        Appliance.objects.filter(pk__in=retiring).update(retired_at=now)
+        due.appliance_facts_changed(retiring)
+        return len(retiring)

@@ -12,11 +12,13 @@ from django.test.utils import CaptureQueriesContext
 
 from alerts.evaluation import evaluate, evaluate_due, evaluate_shard
 from alerts.models import Alert, AlertSettings
+from inventory.due import next_check_of
 from inventory.models import (
-    Appliance,
     ApplianceAlert,
     Asset,
     AzureAsset,
+    BackupSchedule,
+    NextCheck,
     SaasDailyStatus,
     SaasSource,
 )
@@ -52,13 +54,13 @@ def test_an_asset_not_due_is_not_evaluated_until_its_moment_and_carries_the_next
         evaluate_due(cast.account_a, at)
     asset.refresh_from_db()
     # 1 November's start is covered by its backup: the next to become due is 2 November's, + 24 h.
-    assert asset.next_check_at == datetime(2026, 11, 3, 22, 0, tzinfo=UTC)
+    assert next_check_of(asset) == datetime(2026, 11, 3, 22, 0, tzinfo=UTC)
     settings.EVALUATION_DUE_HORIZON_HOURS = 24  # at the latest a day after its last evaluation
     with time_machine.travel(at, tick=False):
         make_backup(asset, START + timedelta(minutes=50))  # marked changed: evaluated again
         evaluate_due(cast.account_a, at)
     asset.refresh_from_db()
-    assert asset.next_check_at == at + timedelta(hours=24)
+    assert next_check_of(asset) == at + timedelta(hours=24)
 
 
 def test_an_idle_cycle_writes_nothing_not_even_its_evaluation_row(cast):
@@ -84,7 +86,7 @@ def test_r5_1_a_good_backup_makes_its_asset_due_at_once_and_resolves_its_alarm(c
         evaluate_due(cast.account_a, at)
         assert Alert.objects.filter(account=cast.account_a, state="open").count() == 1
         make_backup(asset, at - timedelta(minutes=5))
-        assert Asset.objects.get(pk=asset.pk).next_check_at <= at  # marked changed
+        assert next_check_of(asset) <= at  # marked changed
         evaluate_due(cast.account_a, at + timedelta(seconds=30))
     assert Alert.objects.filter(account=cast.account_a, state="open").count() == 0
 
@@ -158,7 +160,7 @@ def test_r14_1_an_appliance_is_alerted_offline_within_a_minute_of_its_silence_re
             evaluate_due(cast.account_a, at)
         assert open_kinds(cast.account_a) == kinds, at
     appliance.refresh_from_db()
-    assert appliance.next_check_at > moment  # evaluated at its moment, then not again until the horizon
+    assert next_check_of(appliance) > moment  # evaluated at its moment, then not again until the horizon
 
 
 def test_r14_1_a_saas_source_is_alerted_within_a_minute_of_the_day_its_level_has_held_two_days(cast):
@@ -204,7 +206,7 @@ def test_r14_1_an_idle_cycle_with_an_alarming_subject_of_each_type_writes_nothin
         assert kind in open_kinds(cast.account_a)
         evaluate_due(cast.account_a, at + timedelta(seconds=10))  # a SaaS alert just raised is read once more (R8.6)
         row.refresh_from_db()
-        assert row.next_check_at > at + timedelta(seconds=30)  # its moment is written, in the future
+        assert next_check_of(row) > at + timedelta(seconds=30)  # its moment is written, in the future
         with CaptureQueriesContext(connection) as ctx:
             evaluate_due(cast.account_a, at + timedelta(seconds=30))
     assert writes_of(ctx) == []
@@ -217,10 +219,10 @@ def test_r10_1_an_appliance_filling_up_is_marked_due_and_its_purging_alert_raise
     with time_machine.travel(at, tick=False):
         evaluate_due(cast.account_a, at)
         assert open_kinds(cast.account_a) == []
-        assert Appliance.objects.get(pk=appliance.pk).next_check_at > at
+        assert next_check_of(appliance) > at
         appliance.logical_free_bytes, appliance.purge_eligible_backups = appliance.logical_capacity_bytes // 50, 0
         appliance.save()
-        assert Appliance.objects.get(pk=appliance.pk).next_check_at <= at  # marked changed
+        assert next_check_of(appliance) <= at  # marked changed
         ApplianceAlert.objects.create(account=cast.account_a, appliance=appliance, external_id="7",
                                       category="storage", message="Pool degraded")
         evaluate_due(cast.account_a, at + timedelta(seconds=30))
@@ -233,10 +235,10 @@ def test_r8_2_a_status_arriving_marks_its_source_due_and_the_next_cycle_raises(c
     with time_machine.travel(at, tick=False):
         evaluate_due(cast.account_a, at)
         assert open_kinds(cast.account_a) == []  # held one day only (R8.4)
-        assert SaasSource.objects.get(pk=source.pk).next_check_at == datetime(2026, 11, 3, tzinfo=UTC)
+        assert next_check_of(source) == datetime(2026, 11, 3, tzinfo=UTC)
         SaasDailyStatus.objects.create(account=cast.account_a, source=source, date=date(2026, 10, 31),
                                        status="Failed")  # a late status: 31 October was Failed too
-        assert SaasSource.objects.get(pk=source.pk).next_check_at <= at  # marked changed
+        assert next_check_of(source) <= at  # marked changed
         evaluate_due(cast.account_a, at + timedelta(seconds=30))
     assert open_kinds(cast.account_a) == ["spanning_m365"]
 
@@ -251,10 +253,10 @@ def test_r9_3_a_new_backup_or_a_remapping_marks_the_azure_asset_due(cast):
         assert open_kinds(cast.account_a) == ["dbma_backup"]
         asset.last_successful_backup_at = at - timedelta(minutes=10)
         asset.save()  # the Datto poll saves each asset
-        assert AzureAsset.objects.get(pk=asset.pk).next_check_at <= at
+        assert next_check_of(asset) <= at
         evaluate_due(cast.account_a, at + timedelta(seconds=30))
         assert open_kinds(cast.account_a) == []
-        assert AzureAsset.objects.get(pk=asset.pk).next_check_at == asset.last_successful_backup_at + timedelta(
+        assert next_check_of(asset) == asset.last_successful_backup_at + timedelta(
             hours=24, microseconds=1)
 
 
@@ -274,8 +276,32 @@ def test_r2_1_a_category_switched_off_makes_every_appliance_due(cast):
     at = START + timedelta(minutes=5)
     with time_machine.travel(at, tick=False):
         evaluate_due(cast.account_a, at)
-        assert Appliance.objects.get(pk=appliance.pk).next_check_at > at
+        assert next_check_of(appliance) > at
         settings_row = AlertSettings.for_account(cast.account_a)
         settings_row.categories = {**settings_row.categories, "storage": False}
         settings_row.save()
-    assert Appliance.objects.get(pk=appliance.pk).next_check_at <= at
+    assert next_check_of(appliance) <= at
+
+
+def test_r14_1_assets_written_in_bulk_are_due_at_once_and_their_moments_leave_with_them(cast):
+    # The database keeps one next moment per subject (inventory.NextCheck): rows written without
+    # the ORM's save (bulk_create, COPY) are evaluated at the next cycle like any other.
+    set_global(cast.account_a)
+    appliance = make_appliance(cast.account_a, cast.org_a1, last_contact_at=DUE + timedelta(days=1))
+    assets = Asset.objects.bulk_create([
+        Asset(account=cast.account_a, appliance=appliance, organization=cast.org_a1, external_id=f"vm-{n}",
+              name=f"vm-{n}", type="vmware") for n in range(3)
+    ])
+    BackupSchedule.objects.bulk_create([
+        BackupSchedule(account=cast.account_a, asset=a, rrule="FREQ=DAILY;BYHOUR=22;BYMINUTE=0",
+                       dtstart="2026-10-01T22:00:00") for a in assets
+    ])
+    at = DUE + timedelta(seconds=30)
+    assert all(next_check_of(a) <= at for a in assets)
+    with time_machine.travel(at, tick=False):
+        evaluate_due(cast.account_a, at)
+    assert Alert.objects.filter(account=cast.account_a, kind="backup_alarm", state="open").count() == 3
+    assert all(next_check_of(a) > at for a in assets)
+    Asset.objects.filter(pk=assets[0].pk).delete()
+    assert next_check_of(assets[0]) is None
+    assert NextCheck.objects.filter(kind="asset", subject_id__in=[a.pk for a in assets]).count() == 2

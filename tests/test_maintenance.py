@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerts.evaluation import evaluate, evaluate_due
 from alerts.models import Alert
+from inventory.due import next_check_of
 from inventory.models import Appliance, Asset
 from maintenance import occurrences
 from maintenance.models import MaintenanceHold, MaintenanceWindow
@@ -170,7 +171,7 @@ def test_r16_2_a_windows_end_makes_the_assets_it_covers_due(cast):
     evaluate(cast.account_a, now)
     assert not Alert.objects.filter(kind="backup_alarm").exists()
     asset.refresh_from_db()
-    assert asset.next_check_at == end
+    assert next_check_of(asset) == end
     Appliance.objects.filter(pk=asset.appliance_id).update(last_contact_at=end)
     evaluate_due(cast.account_a, end)
     assert Alert.objects.filter(kind="backup_alarm", state="open", asset=asset).exists()

@@ -9,6 +9,7 @@ here so `from inventory.models import Asset` reads the same wherever it lives.
 from inventory.models.appliances import Appliance, ApplianceAlert, ApplianceStorageSample
 from inventory.models.assets import Asset, AssetType, BackupSchedule
 from inventory.models.backups import GOOD_STATUSES, Backup, BackupCopy, Job
+from inventory.models.next_checks import NextCheck
 from inventory.models.saas import AzureAsset, DattoClient, SaasDailyStatus, SaasSource, SyncHealth
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "BackupSchedule",
     "DattoClient",
     "Job",
+    "NextCheck",
     "SaasDailyStatus",
     "SaasSource",
     "SyncHealth",

@@ -2,7 +2,6 @@
 
 from django.db import models
 
-from inventory.due import changed_moment
 from tenancy.models import Account, Organization
 from tenancy.validation import refuse_control_characters
 
@@ -37,9 +36,6 @@ class Appliance(models.Model):
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # The next moment its own alerts can change (R2, R10: silence, a quiet time's end); a
-    # moment a century back means "changed, evaluate at the next cycle" (inventory/due.py).
-    next_check_at = models.DateTimeField(default=changed_moment)
 
     tenancy_organization_field = "organization"
 
@@ -50,7 +46,6 @@ class Appliance(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "last_contact_at"], name="appliance_contact"),
-            models.Index(fields=["account", "next_check_at"], name="appliance_due_by_account"),
         ]
 
     def __str__(self):

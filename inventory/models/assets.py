@@ -2,7 +2,6 @@
 
 from django.db import models
 
-from inventory.due import changed_moment
 from inventory.models.appliances import Appliance
 from tenancy.models import Account, Organization
 from tenancy.validation import refuse_control_characters
@@ -31,9 +30,6 @@ class Asset(models.Model):
     hot_copy = models.BooleanField(default=False, help_text="Its backups are hot-copied (R6).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # The next moment its conditional alarms can change (R5, R6); a moment a century
-    # back means "changed, evaluate at the next cycle" (inventory/due.py).
-    next_check_at = models.DateTimeField(default=changed_moment)
 
     tenancy_organization_field = "organization"
 
@@ -44,7 +40,6 @@ class Asset(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "organization"], name="asset_account_org"),
-            models.Index(fields=["account", "next_check_at"], name="asset_due_by_account"),
         ]
 
     def __str__(self):

@@ -3,7 +3,6 @@ clients (R9), and the health of the polls that fill them (R9.2)."""
 
 from django.db import models
 
-from inventory.due import changed_moment
 from tenancy.models import Account, Organization
 from tenancy.validation import refuse_control_characters
 
@@ -32,9 +31,6 @@ class SaasSource(models.Model):
     license_status = models.CharField(max_length=32, blank=True)
     # R8.7 "module" link: the Spanning app this source lives in (region-specific).
     app_url = models.URLField(blank=True)
-    # The next moment its alert can change (R8: the next day); a moment a century back means
-    # "changed, evaluate at the next cycle" (inventory/due.py).
-    next_check_at = models.DateTimeField(default=changed_moment)
 
     tenancy_organization_field = "organization"
 
@@ -43,7 +39,6 @@ class SaasSource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "kind", "external_id"], name="saas_source_unique"),
         ]
-        indexes = [models.Index(fields=["account", "next_check_at"], name="saas_source_due_by_account")]
 
 
 class SaasDailyStatus(models.Model):
@@ -86,9 +81,6 @@ class AzureAsset(models.Model):
     resource_group = models.CharField(max_length=200, blank=True)
     last_backup_status = models.CharField(max_length=32, blank=True)
     last_backup_at = models.DateTimeField(null=True, blank=True)
-    # The next moment its alert can change (R9.3: the last good backup + the threshold); a
-    # moment a century back means "changed, evaluate at the next cycle" (inventory/due.py).
-    next_check_at = models.DateTimeField(default=changed_moment)
 
     tenancy_organization_field = "organization"
 
@@ -97,7 +89,6 @@ class AzureAsset(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "external_id"], name="azure_asset_unique"),
         ]
-        indexes = [models.Index(fields=["account", "next_check_at"], name="azure_asset_due_by_account")]
 
 
 class DattoClient(models.Model):

@@ -14,7 +14,8 @@ def system(client, appliance, since, now) -> int:
     version = str(local.get("version") or appliance.version)[:40]
     if version == appliance.version:
         return 0
-    Appliance.objects.filter(pk=appliance.pk).update(version=version, next_check_at=due.changed_moment())
+    Appliance.objects.filter(pk=appliance.pk).update(version=version)
+    due.appliance_facts_changed([appliance.pk])
     appliance.version = version
     return 1
 
@@ -28,7 +29,8 @@ def storage(client, appliance, since, now) -> int:
     _sample(appliance, capacity, free, now)
     if all(getattr(appliance, k) == v for k, v in values.items()):
         return 0
-    Appliance.objects.filter(pk=appliance.pk).update(**values, next_check_at=due.changed_moment())
+    Appliance.objects.filter(pk=appliance.pk).update(**values)
+    due.appliance_facts_changed([appliance.pk])
     return 1
 
 

@@ -30,7 +30,8 @@ def assets(client, appliance, since, now) -> int:
         if asset is None:
             Asset(appliance=appliance, external_id=external_id, **fields).save()
         elif any(getattr(asset, k) != v for k, v in fields.items()):
-            Asset.objects.filter(pk=asset.pk).update(**fields, next_check_at=due.changed_moment())
+            Asset.objects.filter(pk=asset.pk).update(**fields)
+            due.assets_changed([asset.pk])
         else:
             continue
         changed += 1

@@ -31,7 +31,8 @@ def schedules(client, appliance, since, now) -> int:
     changed = 0
     for external_id, asset in by_id.items():
         if asset.hot_copy != (external_id in copied):
-            Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied, next_check_at=due.changed_moment())
+            Asset.objects.filter(pk=asset.pk).update(hot_copy=external_id in copied)
+            due.assets_changed([asset.pk])
             changed += 1
         current = [(s.name, s.rrule, s.dtstart) for s in asset.backup_schedules.all()]
         if asset.pk in held:
