@@ -44,57 +44,63 @@ def _t(model) -> str:
 
 
 DAYS = """
-days AS (
+days AS (  -- counted in whole days, so that the plans know how many there are
     SELECT d::date AS day, d AT TIME ZONE %(tz)s AS day_start, (d + interval '1 day') AT TIME ZONE %(tz)s AS day_end
-    FROM generate_series(%(first)s::timestamp, %(last)s::timestamp, interval '1 day') AS d
+    FROM generate_series(0, %(day_count)s - 1) AS n, LATERAL (SELECT %(first)s::timestamp + n * interval '1 day') AS t(d)
 )"""
 
 ASSETS = f"""
 WITH {DAYS},
-bounds AS (SELECT min(day_start) AS range_start, max(day_end) AS range_end FROM days),
 thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
-subjects AS (
+subjects AS MATERIALIZED (  -- once per asset, not once per asset and day
     SELECT a.id, a.organization_id, t.hours,
            EXISTS (SELECT 1 FROM {{schedule}} s WHERE s.asset_id = a.id) AS scheduled,
-           LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
-                                ORDER BY b.started_at LIMIT 1)) AS first_seen,
-           (SELECT b.finished_at FROM {{backup}} b, bounds
-            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < bounds.range_start
+           CASE WHEN a.created_at < %(first_end)s THEN a.created_at  -- known on every day: no need to look further
+                ELSE LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
+                                          ORDER BY b.started_at LIMIT 1)) END AS first_seen,
+           (SELECT b.finished_at FROM {{backup}} b
+            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < %(range_start)s
             ORDER BY b.finished_at DESC LIMIT 1) AS good_before
     FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
     WHERE a.account_id = %(account)s
 ),
 good AS (  -- per asset and local day: the newest good backup that ended that day
     SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, max(b.finished_at) AS good_end
-    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
-    WHERE b.status IN ('success', 'warning') AND b.finished_at >= bounds.range_start
-          AND b.finished_at < bounds.range_end
+    FROM {{backup}} b
+    WHERE b.account_id = %(account)s AND b.status IN ('success', 'warning')
+          AND b.finished_at >= %(range_start)s AND b.finished_at < %(range_end)s
     GROUP BY 1, 2
 ),
-tries AS (  -- per asset and local day: the status of the day's last finished try
-    SELECT DISTINCT ON (b.asset_id, day) b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date AS day, b.status
-    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
-    WHERE b.started_at >= bounds.range_start AND b.started_at < bounds.range_end AND b.status <> 'running'
-    ORDER BY b.asset_id, day, b.started_at DESC
+tries AS (  -- per asset and local day: when the last try started, and when the last failed and warned ones did
+    SELECT b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date AS day, max(b.started_at) AS last_try,
+           max(b.started_at) FILTER (WHERE b.status IN ('failed', 'cancelled')) AS last_failed,
+           max(b.started_at) FILTER (WHERE b.status = 'warning') AS last_warning
+    FROM {{backup}} b
+    WHERE b.account_id = %(account)s AND b.status <> 'running'
+          AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
+    GROUP BY 1, 2
 ),
 grid AS (
-    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end, t.status,
+    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end,
+           CASE t.last_try WHEN t.last_failed THEN 'failed' WHEN t.last_warning THEN 'warning' END AS last_try_went,
            GREATEST(s.good_before, max(g.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
     FROM subjects s JOIN days d ON s.first_seen < d.day_end
     LEFT JOIN good g ON g.asset_id = s.id AND g.day = d.day
     LEFT JOIN tries t ON t.asset_id = s.id AND t.day = d.day
 )
-INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
+INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
 SELECT %(account)s, organization_id, id, NULL, day,
        CASE WHEN NOT scheduled OR hours IS NULL THEN 'none'
             WHEN last_good >= day_end - make_interval(hours => hours) THEN
-                 CASE WHEN status IN ('failed', 'cancelled', 'warning') THEN 'warning' ELSE 'good' END
-            WHEN status IN ('failed', 'cancelled') THEN 'failed'
+                 CASE WHEN last_try_went IS NOT NULL THEN 'warning' ELSE 'good' END
+            WHEN last_try_went = 'failed' THEN 'failed'
             ELSE 'missed' END,
        last_good
 FROM grid
 ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
 SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state, last_good_at = EXCLUDED.last_good_at
+WHERE (old.organization_id, old.state, old.last_good_at)
+      IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state, EXCLUDED.last_good_at)
 """
 
 SAAS = f"""
@@ -105,7 +111,7 @@ subjects AS (
                  AT TIME ZONE %(tz)s) AS first_seen
     FROM {{source}} src WHERE src.account_id = %(account)s AND src.organization_id IS NOT NULL
 )
-INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
+INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
 SELECT %(account)s, s.organization_id, NULL, s.id, d.day,
        CASE st.status WHEN 'Successful' THEN 'good'
                       WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'good' ELSE 'warning' END
@@ -116,24 +122,29 @@ FROM subjects s JOIN days d ON s.first_seen < d.day_end
 LEFT JOIN {{status}} st ON st.source_id = s.id AND st.date = d.day
 ON CONFLICT (saas_source_id, day) WHERE saas_source_id IS NOT NULL DO UPDATE
 SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
+WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
 """
 
 ORGANIZATIONS = f"""
 WITH {DAYS},
-counts AS (
-    SELECT o.id AS organization_id, d.day,
-           count(sd.id) FILTER (WHERE sd.state <> 'none') AS protected,
-           count(sd.id) FILTER (WHERE sd.state IN ('good', 'warning')) AS compliant
-    FROM {{organization}} o CROSS JOIN days d
-    LEFT JOIN {{subject_day}} sd ON sd.organization_id = o.id AND sd.day = d.day
-    WHERE o.account_id = %(account)s
-    GROUP BY o.id, d.day
+counts AS (  -- one pass over the range's rows of (1) and (2), rather than a probe per organization and day
+    SELECT sd.organization_id, sd.day,
+           count(*) FILTER (WHERE sd.state <> 'none') AS protected,
+           count(*) FILTER (WHERE sd.state IN ('good', 'warning')) AS compliant
+    FROM {{subject_day}} sd
+    WHERE sd.organization_id IN (SELECT id FROM {{organization}} WHERE account_id = %(account)s)
+          AND sd.day >= %(first)s::date AND sd.day <= %(last)s::date
+    GROUP BY 1, 2
 )
-INSERT INTO {{organization_day}} (account_id, organization_id, day, protected, compliant, ratio)
-SELECT %(account)s, organization_id, day, protected, compliant, compliant::float / NULLIF(protected, 0)
-FROM counts
+INSERT INTO {{organization_day}} AS old (account_id, organization_id, day, protected, compliant, ratio)
+SELECT %(account)s, o.id, d.day, coalesce(c.protected, 0), coalesce(c.compliant, 0),
+       c.compliant::float / NULLIF(c.protected, 0)
+FROM {{organization}} o CROSS JOIN days d
+LEFT JOIN counts c ON c.organization_id = o.id AND c.day = d.day
+WHERE o.account_id = %(account)s
 ON CONFLICT (organization_id, day) DO UPDATE
 SET protected = EXCLUDED.protected, compliant = EXCLUDED.compliant, ratio = EXCLUDED.ratio
+WHERE (old.protected, old.compliant, old.ratio) IS DISTINCT FROM (EXCLUDED.protected, EXCLUDED.compliant, EXCLUDED.ratio)
 """
 
 
@@ -163,6 +174,22 @@ def _checked_hours(account) -> tuple[list[int], list[int]]:
     return orgs, hours
 
 
+# For this transaction only: no JIT (compiling costs seconds; the plan is hashes and index probes),
+# and room to hash and sort a month of 100,000 assets' days in memory rather than on disk.
+SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
+
+
+def _bounds(cursor, params) -> dict:
+    """The range's moments, worked out by the database in the account's zone (as the statements'
+    days are) and passed to the statements as values, so that their plans know how many backups
+    the range holds."""
+    cursor.execute(
+        "SELECT %(first)s::timestamp AT TIME ZONE %(tz)s, (%(first)s::timestamp + interval '1 day') AT TIME ZONE %(tz)s,"
+        " (%(last)s::timestamp + interval '1 day') AT TIME ZONE %(tz)s", params)
+    range_start, first_end, range_end = cursor.fetchone()
+    return {"range_start": range_start, "first_end": first_end, "range_end": range_end}
+
+
 def compute(account, first: date, last: date) -> dict:
     """Write the rows of days `first`..`last` (the account's days, both included); idempotent.
     Answers how many rows each statement wrote."""
@@ -173,10 +200,13 @@ def compute(account, first: date, last: date) -> dict:
     params = {
         "account": account.pk, "tz": zone, "first": datetime.combine(first, datetime.min.time()),
         "last": datetime.combine(last, datetime.min.time()), "orgs": orgs, "hours": hours,
+        "day_count": (last - first).days + 1,
     }
     written = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")  # compiling costs seconds, the plan is index probes and hashes
+        for setting in SESSION:
+            cursor.execute(setting)
+        params.update(_bounds(cursor, params))
         for name, template in (("subjects", ASSETS), ("saas", SAAS), ("organizations", ORGANIZATIONS)):
             cursor.execute(_sql(template), params)
             written[name] = cursor.rowcount
