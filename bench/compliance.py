@@ -4,10 +4,15 @@
 
 The data: one account, 100 organizations, 1,000 appliances, 100,000 assets on a daily schedule,
 each with 35 days of daily backups (93 % success, 3 % warning, 3 % failed, 1 % none that day),
-plus 1,000 SaaS sources with a status a day: 3.5 million backups, written with COPY. The
-computation is `reports.compliance.compute` over the 30 days before 2026-11-02, in the account's
-zone (Europe/Berlin); it runs twice (the second writes the same rows: an upsert), and the rows
-are counted against what they must be (assets × days, organizations × days).
+plus 1,000 SaaS sources with a status a day: 3.5 million backups, the backups written by one
+INSERT … SELECT in the database. A database that already holds the same data set (same
+parameters, recorded in the table `bench_data_set`) is reused: only the computed rows are removed
+(BENCH_COMPLIANCE_REBUILD=1 builds it again). The computation is `reports.compliance.compute`
+over the 30 days before 2026-11-02, in the account's zone (Europe/Berlin); it runs twice (the
+second finds every row unchanged and writes none), and the rows are counted against what they
+must be (assets × days, organizations × days). Besides the wall time it reports the CPU time of
+the database's process for each run, which the load of other work on the machine changes less.
+"""
 """
 
 import os
@@ -178,22 +183,40 @@ def _data_set():
     return account, built_seconds, backups, False
 
 
+def _database_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL process (None when it is not on this
+    machine): the share of the machine the computation took, whatever else runs beside it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(account, first_day):
+    """Wall seconds, database CPU seconds (or None) and the rows each statement wrote."""
+    cpu, started = _database_cpu(), time.monotonic()
+    written = compliance.compute(account, first_day, LAST)
+    wall, cpu_after = time.monotonic() - started, _database_cpu()
+    return wall, (cpu_after - cpu if cpu is not None and cpu_after is not None else None), written
+
+
 def main():
     account, generated, backups, reused = _data_set()
     first_day = LAST - timedelta(days=DAYS - 1)
     load_before = os.getloadavg()[0]
-    started = time.monotonic()
-    compliance.compute(account, first_day, LAST)
-    first_run = time.monotonic() - started
+    first_run, first_cpu, _ = _timed(account, first_day)
     load_during = os.getloadavg()[0]
-    started = time.monotonic()
-    compliance.compute(account, first_day, LAST)
-    second_run = time.monotonic() - started
+    second_run, second_cpu, rewritten = _timed(account, first_day)
     subject_rows = SubjectDay.objects.filter(account=account).count()
     org_rows = OrganizationDay.objects.filter(account=account).count()
     expected_subjects = (ASSETS + SOURCES) * DAYS
     m = {
         "assets": ASSETS, "backups": backups, "generated": generated, "reused": reused, "first": first_run, "second": second_run,
+        "first_cpu": first_cpu, "second_cpu": second_cpu, "rewritten": sum(rewritten.values()),
         "subject_rows": subject_rows, "org_rows": org_rows, "expected_subjects": expected_subjects,
         "load_before": load_before, "load_during": load_during,
         "states": dict(SubjectDay.objects.filter(account=account, asset__isnull=False).values_list("state")
@@ -203,6 +226,10 @@ def main():
     print(RESULTS.read_text())
     if subject_rows != expected_subjects or org_rows != ORGANIZATIONS * DAYS:
         sys.exit("compliance wrote the wrong number of rows: see bench/RESULTS_compliance.md")
+
+
+def _cpu(seconds):
+    return "not measured" if seconds is None else f"{seconds:.1f} s"
 
 
 def report(m):
@@ -223,15 +250,18 @@ def report(m):
         "|---|---|---|",
         f"| {m['assets']:,} assets × {DAYS} days, first run (insert) | {m['first']:.1f} s ({verdict} the target) "
         f"| ≤ {TARGET_SECONDS:.0f} s |",
-        f"| the same again (upsert, same rows) | {m['second']:.1f} s | ≤ {TARGET_SECONDS:.0f} s |",
+        f"| the same again (every row unchanged: {m['rewritten']:,} rewritten) | {m['second']:.1f} s "
+        f"| ≤ {TARGET_SECONDS:.0f} s |",
+        f"| CPU of the database's process, first run / again | {_cpu(m['first_cpu'])} / {_cpu(m['second_cpu'])} | |",
         f"| asset-days per second (first run) | {rate:,.0f}/s | {100_000 * DAYS / TARGET_SECONDS:,.0f}/s |",
         f"| subject rows written | {m['subject_rows']:,} (expected {m['expected_subjects']:,}) | |",
         f"| organization rows written | {m['org_rows']:,} (expected {ORGANIZATIONS * DAYS:,}) | |",
         f"| asset-day states | {states} | |",
         "",
-        "Three statements, whatever the number of assets (reports/compliance.py): assets × days with two",
-        "index probes each (the newest good backup before the day's end, the day's last try), SaaS",
-        "sources × days, then organizations × days from those rows.",
+        "Three statements, whatever the number of assets (reports/compliance.py): assets × days (one",
+        "grouped pass over the range's backups joined to the grid, the newest good backup a running",
+        "maximum), SaaS sources × days, then organizations × days in one grouped pass over those rows;",
+        "each skips the rows that did not change, so the second run writes nothing.",
         "",
     ]
     RESULTS.write_text("\n".join(lines))

@@ -4,18 +4,21 @@ organization's share of protected subjects that were within their threshold at t
 Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
 Set-based: three statements per call, whatever the number of assets or days —
 
-1. assets × days: per asset, its backups in the range read along its indexes (one range scan of
-   `backup_good_by_asset` and one of `backup_by_asset_started`, plus one probe for the newest good
-   backup before the range), grouped by local day; the newest good backup at each day's end is a
-   running maximum over the days. An asset is within its threshold when that backup ended at
-   most N hours before the day's end, N being the effective threshold (R4:
-   `thresholds.effective`, the backup rule's own);
+1. assets × days: one pass over the account's backups in the range, grouped by asset and local
+   day (the newest good backup that ended that day; the day's last try), joined to the grid of
+   assets × days; the newest good backup at each day's end is a running maximum over the days
+   (window), starting from one index probe per asset for the newest good backup before the
+   range. An asset is within its threshold when that backup ended at most N hours before the
+   day's end, N being the effective threshold (R4: `thresholds.effective`, the backup rule's own);
 2. SaaS sources × days: the day's status (R8.2);
-3. organizations × days: the counts of (1) and (2).
+3. organizations × days: the counts of (1) and (2), in one grouped pass over their rows.
 
-Each is `INSERT … SELECT … ON CONFLICT DO UPDATE`: running a day twice writes the same rows,
-and a back-fill (`manage.py backfill_compliance`) is the same call over past days. A subject
-counts from the first day it is known: created, or its first stored backup or status.
+Each is `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`: running a day
+twice writes the same rows, and rewrites none that did not change (a rerun writes nothing); a
+back-fill (`manage.py backfill_compliance`) is the same call over past days. A subject counts
+from the first day it is known: created, or its first stored backup or status. The range's
+bounds are worked out first and passed as values, so that the plans know how many backups they
+read (bench/RESULTS_compliance.md has the figures for 100,000 assets × 30 days).
 
 States (models.DayState): good — within the threshold and the day's last try (if any) good;
 warning — within the threshold but the day's last try failed or warned (SaaS: Partial, except
@@ -64,29 +67,32 @@ subjects AS MATERIALIZED (  -- once per asset, not once per asset and day
     FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
     WHERE a.account_id = %(account)s
 ),
-good AS (  -- per asset and local day: the newest good backup that ended that day
-    SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, max(b.finished_at) AS good_end
-    FROM {{backup}} b
-    WHERE b.account_id = %(account)s AND b.status IN ('success', 'warning')
-          AND b.finished_at >= %(range_start)s AND b.finished_at < %(range_end)s
-    GROUP BY 1, 2
-),
-tries AS (  -- per asset and local day: when the last try started, and when the last failed and warned ones did
-    SELECT b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date AS day, max(b.started_at) AS last_try,
-           max(b.started_at) FILTER (WHERE b.status IN ('failed', 'cancelled')) AS last_failed,
-           max(b.started_at) FILTER (WHERE b.status = 'warning') AS last_warning
-    FROM {{backup}} b
-    WHERE b.account_id = %(account)s AND b.status <> 'running'
-          AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
-    GROUP BY 1, 2
+per_day AS (  -- per asset and local day, one hashed pass over the range's backups: the newest good
+              -- backup that ended that day; when the day's last try started, and its last failed and warned ones
+    SELECT asset_id, day, max(good_end) AS good_end, max(started) AS last_try,
+           max(started) FILTER (WHERE went = 'failed') AS last_failed,
+           max(started) FILTER (WHERE went = 'warning') AS last_warning
+    FROM (
+        SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, b.finished_at AS good_end,
+               NULL::timestamptz AS started, NULL AS went
+        FROM {{backup}} b
+        WHERE b.account_id = %(account)s AND b.status IN ('success', 'warning')
+              AND b.finished_at >= %(range_start)s AND b.finished_at < %(range_end)s
+        UNION ALL
+        SELECT b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date, NULL, b.started_at,
+               CASE WHEN b.status IN ('failed', 'cancelled') THEN 'failed' WHEN b.status = 'warning' THEN 'warning' END
+        FROM {{backup}} b
+        WHERE b.account_id = %(account)s AND b.status <> 'running'
+              AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
+    ) AS events
+    GROUP BY asset_id, day
 ),
 grid AS (
     SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end,
-           CASE t.last_try WHEN t.last_failed THEN 'failed' WHEN t.last_warning THEN 'warning' END AS last_try_went,
-           GREATEST(s.good_before, max(g.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
+           CASE p.last_try WHEN p.last_failed THEN 'failed' WHEN p.last_warning THEN 'warning' END AS last_try_went,
+           GREATEST(s.good_before, max(p.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
     FROM subjects s JOIN days d ON s.first_seen < d.day_end
-    LEFT JOIN good g ON g.asset_id = s.id AND g.day = d.day
-    LEFT JOIN tries t ON t.asset_id = s.id AND t.day = d.day
+    LEFT JOIN per_day p ON p.asset_id = s.id AND p.day = d.day
 )
 INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
 SELECT %(account)s, organization_id, id, NULL, day,
