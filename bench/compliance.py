@@ -13,7 +13,6 @@ second finds every row unchanged and writes none), and the rows are counted agai
 must be (assets × days, organizations × days). Besides the wall time it reports the CPU time of
 the database's process for each run, which the load of other work on the machine changes less.
 """
-"""
 
 import os
 import random
