@@ -4,10 +4,14 @@
 
 The data: one account, 100 organizations, 1,000 appliances, 100,000 assets on a daily schedule,
 each with 35 days of daily backups (93 % success, 3 % warning, 3 % failed, 1 % none that day),
-plus 1,000 SaaS sources with a status a day: 3.5 million backups, written with COPY. The
-computation is `reports.compliance.compute` over the 30 days before 2026-11-02, in the account's
-zone (Europe/Berlin); it runs twice (the second writes the same rows: an upsert), and the rows
-are counted against what they must be (assets × days, organizations × days).
+plus 1,000 SaaS sources with a status a day: 3.5 million backups, the backups written by one
+INSERT … SELECT in the database. A database that already holds the same data set (same
+parameters, recorded in the table `bench_data_set`) is reused: only the computed rows are removed
+(BENCH_COMPLIANCE_REBUILD=1 builds it again). The computation is `reports.compliance.compute`
+over the 30 days before 2026-11-02, in the account's zone (Europe/Berlin); it runs twice (the
+second finds every row unchanged and writes none), and the rows are counted against what they
+must be (assets × days, organizations × days). Besides the wall time it reports the CPU time of
+the database's process for each run, which the load of other work on the machine changes less.
 """
 
 import os
@@ -56,19 +60,66 @@ def _ids(model, count):
         return [row[0] for row in cursor.fetchall()]
 
 
-def _account():
-    """The bench's account, emptied of what the last run left."""
+FINGERPRINT = f"assets={ASSETS} organizations={ORGANIZATIONS} appliances={APPLIANCES} sources={SOURCES} days={DAYS} seed=18 v2"
+
+
+def _fingerprints(cursor):
+    """A table of the bench's own (not the project's): which data set the database holds, and how
+    long it took to build, so that a rerun reuses it instead of building it again."""
+    cursor.execute("CREATE TABLE IF NOT EXISTS bench_data_set (name text PRIMARY KEY, fingerprint text NOT NULL, "
+                   "built_seconds float NOT NULL, backups bigint NOT NULL)")
+
+
+def _reusable():
+    """The account and its data set's figures when the database holds this very data set, else None."""
     account = Account.objects.filter(name=NAME).first()
     if account is None:
-        return create_account(NAME)
+        return None
     with connection.cursor() as cursor:
-        for model in (SubjectDay, OrganizationDay, SaasDailyStatus, SaasSource, Backup, BackupSchedule, Asset,
-                      Appliance):
+        _fingerprints(cursor)
+        cursor.execute("SELECT fingerprint, built_seconds, backups FROM bench_data_set WHERE name = %s", [NAME])
+        row = cursor.fetchone()
+    if row is None or row[0] != FINGERPRINT:
+        return None
+    if Asset.objects.filter(account=account).count() != ASSETS:
+        return None
+    return account, row[1], row[2]
+
+
+def _emptied(account, everything):
+    """The account's computed rows removed (and, to build again, everything the last run left)."""
+    models = (SubjectDay, OrganizationDay)
+    if everything:
+        models += (SaasDailyStatus, SaasSource, Backup, BackupSchedule, Asset, Appliance)
+    with connection.cursor() as cursor:
+        for model in models:
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE account_id = %s", [account.pk])
-    GlobalThreshold.objects.filter(account=account).delete()
-    ReportSettings.objects.filter(account=account).delete()
-    Organization.objects.filter(account=account).delete()
-    return account
+        _fingerprints(cursor)
+        if everything:
+            cursor.execute("DELETE FROM bench_data_set WHERE name = %s", [NAME])
+    if everything:
+        GlobalThreshold.objects.filter(account=account).delete()
+        ReportSettings.objects.filter(account=account).delete()
+        Organization.objects.filter(account=account).delete()
+    ReportSettings.objects.filter(account=account).update(compliance_through=None)
+
+
+# The backups, written by the database itself (a Python loop sending 3.5 million rows through COPY
+# took a quarter of an hour): per asset and day, one roll decides 1 % nothing, then 93 % success,
+# 3 % warning, 3 % failed; the start is 21:00 UTC less up to two hours, the run 10 to 90 minutes;
+# stored in the order they arrive, day by day.
+BACKUPS = """
+INSERT INTO {backup} (account_id, asset_id, external_id, type, status, started_at, finished_at, size_bytes, error)
+SELECT %(account)s, id, 'b' || id || '-' || day, 'incremental',
+       CASE WHEN roll < 0.94 THEN 'success' WHEN roll < 0.97 THEN 'warning' ELSE 'failed' END,
+       started, started + (10 + floor(random() * 81)) * interval '1 minute', 0, ''
+FROM (SELECT a.id, day, random() AS roll,
+             timestamptz '2026-11-01 21:00+00' - day * interval '1 day' - floor(random() * 121) * interval '1 minute'
+                 AS started
+      FROM {asset} a CROSS JOIN generate_series(0, %(days)s - 1) AS day
+      WHERE a.account_id = %(account)s ORDER BY day DESC, a.id) AS rolled  -- as they arrive: day by day
+WHERE roll >= 0.01
+"""
 
 
 def _generate(account, rng):
@@ -86,54 +137,88 @@ def _generate(account, rng):
           ((a, account.pk, ap.pk, ap.organization_id, f"a{a}", f"a{a}", "vmware", False, created, created) for a, ap in assets))
     _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
           ((account.pk, a, "Daily", "FREQ=DAILY;BYHOUR=22;BYMINUTE=0", "2024-01-01T22:00:00") for a, _ in assets))
-    written = 0
-    for first in range(0, len(assets), 2000):
-        rows = []
-        for asset_id, _ in assets[first:first + 2000]:
-            for day in range(DAYS + 5):
-                roll = rng.random()
-                if roll < 0.01:
-                    continue
-                status = "success" if roll < 0.94 else "warning" if roll < 0.97 else "failed"
-                start = datetime(2026, 11, 1, 21, 0, tzinfo=UTC) - timedelta(days=day, minutes=rng.randint(0, 120))
-                rows.append((account.pk, asset_id, f"b{asset_id}-{day}", "incremental", status, start,
-                             start + timedelta(minutes=rng.randint(10, 90)), 0, ""))
-        _copy(Backup, ["account_id", "asset_id", "external_id", "type", "status", "started_at", "finished_at",
-                       "size_bytes", "error"], rows)
-        written += len(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.18)")
+        cursor.execute(BACKUPS.format(backup=Backup._meta.db_table, asset=Asset._meta.db_table),
+                       {"account": account.pk, "days": DAYS + 5})
+        written = cursor.rowcount
     sources = SaasSource.objects.bulk_create([
         SaasSource(account=account, organization=orgs[n % ORGANIZATIONS], kind="m365", name=f"t{n}",
                    external_id=f"t{n}") for n in range(SOURCES)])
     _copy(SaasDailyStatus, ["account_id", "source_id", "date", "status", "services"],
           ((account.pk, s.pk, LAST - timedelta(days=d), rng.choice(["Successful"] * 8 + ["Partial", "Failed"]), "{}")
            for s in sources for d in range(DAYS + 5)))
-    with connection.cursor() as cursor:
-        for model in (Asset, BackupSchedule, Backup, SaasSource, SaasDailyStatus):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
     return written
 
 
-def main():
-    rng = random.Random(18)
-    with transaction.atomic():
-        account = _account()
+def _data_set():
+    """The account holding the data set, how long building it took and how many backups it has:
+    reused when the database already holds the same data set (BENCH_COMPLIANCE_REBUILD=1 forces a
+    build), else built in one transaction (an interrupted build leaves nothing half-made)."""
+    found = None if os.environ.get("BENCH_COMPLIANCE_REBUILD") else _reusable()
+    if found is not None:
+        account, built_seconds, backups = found
+        with transaction.atomic():
+            _emptied(account, everything=False)
+        _vacuumed(SubjectDay, OrganizationDay)  # the first run then writes into tables as a new month would
+        return account, built_seconds, backups, True
     started = time.monotonic()
-    backups = _generate(account, rng)
-    generated = time.monotonic() - started
+    with transaction.atomic():
+        account = Account.objects.filter(name=NAME).first()
+        if account is None:
+            account = create_account(NAME)
+        else:
+            _emptied(account, everything=True)
+        backups = _generate(account, random.Random(18))
+        built_seconds = time.monotonic() - started
+        with connection.cursor() as cursor:
+            _fingerprints(cursor)
+            cursor.execute("INSERT INTO bench_data_set (name, fingerprint, built_seconds, backups) "
+                           "VALUES (%s, %s, %s, %s)", [NAME, FINGERPRINT, built_seconds, backups])
+    _vacuumed(Asset, BackupSchedule, Backup, SaasSource, SaasDailyStatus, SubjectDay, OrganizationDay)
+    return account, built_seconds, backups, False
+
+
+def _vacuumed(*models):
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+
+
+def _database_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL process (None when it is not on this
+    machine): the share of the machine the computation took, whatever else runs beside it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(account, first_day):
+    """Wall seconds, database CPU seconds (or None) and the rows each statement wrote."""
+    cpu, started = _database_cpu(), time.monotonic()
+    written = compliance.compute(account, first_day, LAST)
+    wall, cpu_after = time.monotonic() - started, _database_cpu()
+    return wall, (cpu_after - cpu if cpu is not None and cpu_after is not None else None), written
+
+
+def main():
+    account, generated, backups, reused = _data_set()
     first_day = LAST - timedelta(days=DAYS - 1)
     load_before = os.getloadavg()[0]
-    started = time.monotonic()
-    compliance.compute(account, first_day, LAST)
-    first_run = time.monotonic() - started
+    first_run, first_cpu, _ = _timed(account, first_day)
     load_during = os.getloadavg()[0]
-    started = time.monotonic()
-    compliance.compute(account, first_day, LAST)
-    second_run = time.monotonic() - started
+    second_run, second_cpu, rewritten = _timed(account, first_day)
     subject_rows = SubjectDay.objects.filter(account=account).count()
     org_rows = OrganizationDay.objects.filter(account=account).count()
     expected_subjects = (ASSETS + SOURCES) * DAYS
     m = {
-        "assets": ASSETS, "backups": backups, "generated": generated, "first": first_run, "second": second_run,
+        "assets": ASSETS, "backups": backups, "generated": generated, "reused": reused, "first": first_run, "second": second_run,
+        "first_cpu": first_cpu, "second_cpu": second_cpu, "rewritten": sum(rewritten.values()),
         "subject_rows": subject_rows, "org_rows": org_rows, "expected_subjects": expected_subjects,
         "load_before": load_before, "load_during": load_during,
         "states": dict(SubjectDay.objects.filter(account=account, asset__isnull=False).values_list("state")
@@ -143,6 +228,10 @@ def main():
     print(RESULTS.read_text())
     if subject_rows != expected_subjects or org_rows != ORGANIZATIONS * DAYS:
         sys.exit("compliance wrote the wrong number of rows: see bench/RESULTS_compliance.md")
+
+
+def _cpu(seconds):
+    return "not measured" if seconds is None else f"{seconds:.1f} s"
 
 
 def report(m):
@@ -156,22 +245,34 @@ def report(m):
         f"(PostgreSQL 15 on localhost, 2 cores shared with other work: 1-minute load average "
         f"{m['load_before']:.1f} before, {m['load_during']:.1f} after the first run).",
         f"Data: {m['assets']:,} assets on a daily schedule in {ORGANIZATIONS} organizations, {m['backups']:,} "
-        f"backups (35 days), {SOURCES:,} SaaS sources with a status a day; written with COPY in "
-        f"{m['generated']:.0f} s. Days: the {DAYS} days to {LAST:%d %B %Y} in Europe/Berlin.",
+        f"backups (35 days), {SOURCES:,} SaaS sources with a status a day; built in {m['generated']:.0f} s"
+        f"{' by an earlier run, reused' if m['reused'] else ''}. Days: the {DAYS} days to {LAST:%d %B %Y} in Europe/Berlin.",
         "",
         "| figure | measured | floor |",
         "|---|---|---|",
         f"| {m['assets']:,} assets × {DAYS} days, first run (insert) | {m['first']:.1f} s ({verdict} the target) "
         f"| ≤ {TARGET_SECONDS:.0f} s |",
-        f"| the same again (upsert, same rows) | {m['second']:.1f} s | ≤ {TARGET_SECONDS:.0f} s |",
+        f"| the same again (every row unchanged: {m['rewritten']:,} rewritten) | {m['second']:.1f} s "
+        f"| ≤ {TARGET_SECONDS:.0f} s |",
+        f"| CPU of the database's process, first run / again | {_cpu(m['first_cpu'])} / {_cpu(m['second_cpu'])} | |",
         f"| asset-days per second (first run) | {rate:,.0f}/s | {100_000 * DAYS / TARGET_SECONDS:,.0f}/s |",
         f"| subject rows written | {m['subject_rows']:,} (expected {m['expected_subjects']:,}) | |",
         f"| organization rows written | {m['org_rows']:,} (expected {ORGANIZATIONS * DAYS:,}) | |",
         f"| asset-day states | {states} | |",
         "",
-        "Three statements, whatever the number of assets (reports/compliance.py): assets × days with two",
-        "index probes each (the newest good backup before the day's end, the day's last try), SaaS",
-        "sources × days, then organizations × days from those rows.",
+        "Three statements, whatever the number of assets (reports/compliance.py): assets × days (one",
+        "grouped pass over the range's backups joined to the grid, the newest good backup a running",
+        "maximum), SaaS sources × days, then organizations × days in one grouped pass over those rows;",
+        "each skips the rows that did not change, so the second run writes nothing.",
+        "",
+        "Where the time goes (EXPLAIN ANALYZE of the asset statement, reports/compliance.py): two",
+        "sequential reads of the range's backups and one hash aggregation by asset and local day, a",
+        "hash join to the 3 million cells of the grid, one sort for the running maximum, then the",
+        "writes. The writes alone set a floor on this machine: a bare INSERT of 3 million rows into",
+        "`reports_subjectday` (its primary key, the asset-and-day unique index and the organization",
+        "index) costs 28 s of the database's CPU; the rerun pays instead 3 million conflict checks,",
+        "which find every row unchanged. The target of 30 s is not met here; beat's daily run",
+        "computes one day, a thirtieth of it.",
         "",
     ]
     RESULTS.write_text("\n".join(lines))

@@ -146,9 +146,15 @@ class ConnectWiseFake(PsaFake):
         if found and method == "PATCH":
             return self._patch(int(found.group(1)), request.json())
         found = re.fullmatch(r"/service/tickets/(\d+)/notes", path)
+        if found and method == "GET":
+            if int(found.group(1)) not in self.tickets:
+                return 404, {"code": "NotFound", "message": "ticket not found"}
+            notes = list(enumerate(self.tickets[int(found.group(1))].get("notes", []), 1))[::-1]  # orderBy=id desc
+            return 200, [{"id": n, "text": text} for n, text in notes[:int(request.arg("pageSize") or 25)]]
         if found and method == "POST":
             if not self.add_note(int(found.group(1)), (request.json() or {}).get("text", "")):
                 return 404, {"code": "NotFound", "message": "ticket not found"}
+            self.after_acting()
             return 201, {"id": len(self.tickets[int(found.group(1))]["notes"])}
         return 404, {"code": "NotFound", "message": "no such route"}
 
@@ -294,9 +300,16 @@ class AutotaskFake(PsaFake):
             self.tickets[body["id"]]["status"] = body.get("status")
             return 200, {"itemId": body["id"]}
         found = re.fullmatch(r"/Tickets/(\d+)/Notes", path)
+        if found and method == "GET":
+            if int(found.group(1)) not in self.tickets:
+                return 404, {"errors": ["ticket not found"]}
+            notes = self.tickets[int(found.group(1))].get("notes", [])
+            return 200, {"items": [{"id": n, "description": text} for n, text in enumerate(notes, 1)],
+                         "pageDetails": {"count": len(notes), "nextPageUrl": None}}
         if found and method == "POST":
             if not self.add_note(int(found.group(1)), (request.json() or {}).get("description", "")):
                 return 404, {"errors": ["ticket not found"]}
+            self.after_acting()
             return 200, {"itemId": len(self.tickets[int(found.group(1))]["notes"])}
         return 404, {"errors": ["no such route"]}
 
@@ -372,9 +385,15 @@ class BmsFake(PsaFake):
                     self.tickets[ticket_id]["status"] = op["value"]
             return 200, {"Result": {"Id": ticket_id}}
         found = re.fullmatch(r"/v2/servicedesk/tickets/(\d+)/notes", path)
+        if found and method == "GET":
+            if int(found.group(1)) not in self.tickets:
+                return 404, {"Message": "not found"}
+            notes = self.tickets[int(found.group(1))].get("notes", [])
+            return 200, {"Result": [{"Id": n, "Details": text} for n, text in enumerate(notes, 1)]}
         if found and method == "POST":
             if not self.add_note(int(found.group(1)), (request.json() or {}).get("Details", "")):
                 return 404, {"Message": "not found"}
+            self.after_acting()
             return 200, {"Result": {"Id": len(self.tickets[int(found.group(1))]["notes"])}}
         return 404, {"Message": "no such route"}
 

@@ -4,18 +4,21 @@ organization's share of protected subjects that were within their threshold at t
 Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
 Set-based: three statements per call, whatever the number of assets or days —
 
-1. assets × days: per asset, its backups in the range read along its indexes (one range scan of
-   `backup_good_by_asset` and one of `backup_by_asset_started`, plus one probe for the newest good
-   backup before the range), grouped by local day; the newest good backup at each day's end is a
-   running maximum over the days. An asset is within its threshold when that backup ended at
-   most N hours before the day's end, N being the effective threshold (R4:
-   `thresholds.effective`, the backup rule's own);
+1. assets × days: one pass over the account's backups in the range, grouped by asset and local
+   day (the newest good backup that ended that day; the day's last try), joined to the grid of
+   assets × days; the newest good backup at each day's end is a running maximum over the days
+   (window), starting from one index probe per asset for the newest good backup before the
+   range. An asset is within its threshold when that backup ended at most N hours before the
+   day's end, N being the effective threshold (R4: `thresholds.effective`, the backup rule's own);
 2. SaaS sources × days: the day's status (R8.2);
-3. organizations × days: the counts of (1) and (2).
+3. organizations × days: the counts of (1) and (2), in one grouped pass over their rows.
 
-Each is `INSERT … SELECT … ON CONFLICT DO UPDATE`: running a day twice writes the same rows,
-and a back-fill (`manage.py backfill_compliance`) is the same call over past days. A subject
-counts from the first day it is known: created, or its first stored backup or status.
+Each is `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`: running a day
+twice writes the same rows, and rewrites none that did not change (a rerun writes nothing); a
+back-fill (`manage.py backfill_compliance`) is the same call over past days. A subject counts
+from the first day it is known: created, or its first stored backup or status. The range's
+bounds are worked out first and passed as values, so that the plans know how many backups they
+read (bench/RESULTS_compliance.md has the figures for 100,000 assets × 30 days).
 
 States (models.DayState): good — within the threshold and the day's last try (if any) good;
 warning — within the threshold but the day's last try failed or warned (SaaS: Partial, except
@@ -44,57 +47,66 @@ def _t(model) -> str:
 
 
 DAYS = """
-days AS (
+days AS (  -- counted in whole days, so that the plans know how many there are
     SELECT d::date AS day, d AT TIME ZONE %(tz)s AS day_start, (d + interval '1 day') AT TIME ZONE %(tz)s AS day_end
-    FROM generate_series(%(first)s::timestamp, %(last)s::timestamp, interval '1 day') AS d
+    FROM generate_series(0, %(day_count)s - 1) AS n, LATERAL (SELECT %(first)s::timestamp + n * interval '1 day') AS t(d)
 )"""
 
 ASSETS = f"""
 WITH {DAYS},
-bounds AS (SELECT min(day_start) AS range_start, max(day_end) AS range_end FROM days),
 thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
-subjects AS (
+subjects AS MATERIALIZED (  -- once per asset, not once per asset and day
     SELECT a.id, a.organization_id, t.hours,
            EXISTS (SELECT 1 FROM {{schedule}} s WHERE s.asset_id = a.id) AS scheduled,
-           LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
-                                ORDER BY b.started_at LIMIT 1)) AS first_seen,
-           (SELECT b.finished_at FROM {{backup}} b, bounds
-            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < bounds.range_start
+           CASE WHEN a.created_at < %(first_end)s THEN a.created_at  -- known on every day: no need to look further
+                ELSE LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
+                                          ORDER BY b.started_at LIMIT 1)) END AS first_seen,
+           (SELECT b.finished_at FROM {{backup}} b
+            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < %(range_start)s
             ORDER BY b.finished_at DESC LIMIT 1) AS good_before
     FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
     WHERE a.account_id = %(account)s
 ),
-good AS (  -- per asset and local day: the newest good backup that ended that day
-    SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, max(b.finished_at) AS good_end
-    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
-    WHERE b.status IN ('success', 'warning') AND b.finished_at >= bounds.range_start
-          AND b.finished_at < bounds.range_end
-    GROUP BY 1, 2
-),
-tries AS (  -- per asset and local day: the status of the day's last finished try
-    SELECT DISTINCT ON (b.asset_id, day) b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date AS day, b.status
-    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id, bounds
-    WHERE b.started_at >= bounds.range_start AND b.started_at < bounds.range_end AND b.status <> 'running'
-    ORDER BY b.asset_id, day, b.started_at DESC
+per_day AS (  -- per asset and local day, one hashed pass over the range's backups: the newest good
+              -- backup that ended that day; when the day's last try started, and its last failed and warned ones
+    SELECT asset_id, day, max(good_end) AS good_end, max(started) AS last_try,
+           max(started) FILTER (WHERE went = 'failed') AS last_failed,
+           max(started) FILTER (WHERE went = 'warning') AS last_warning
+    FROM (
+        SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, b.finished_at AS good_end,
+               NULL::timestamptz AS started, NULL AS went
+        FROM {{backup}} b
+        WHERE b.account_id = %(account)s AND b.status IN ('success', 'warning')
+              AND b.finished_at >= %(range_start)s AND b.finished_at < %(range_end)s
+        UNION ALL
+        SELECT b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date, NULL, b.started_at,
+               CASE WHEN b.status IN ('failed', 'cancelled') THEN 'failed' WHEN b.status = 'warning' THEN 'warning' END
+        FROM {{backup}} b
+        WHERE b.account_id = %(account)s AND b.status <> 'running'
+              AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
+    ) AS events
+    GROUP BY asset_id, day
 ),
 grid AS (
-    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end, t.status,
-           GREATEST(s.good_before, max(g.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
+    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end,
+           CASE p.last_try WHEN p.last_failed THEN 'failed' WHEN p.last_warning THEN 'warning' END AS last_try_went,
+           GREATEST(s.good_before, max(p.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
     FROM subjects s JOIN days d ON s.first_seen < d.day_end
-    LEFT JOIN good g ON g.asset_id = s.id AND g.day = d.day
-    LEFT JOIN tries t ON t.asset_id = s.id AND t.day = d.day
+    LEFT JOIN per_day p ON p.asset_id = s.id AND p.day = d.day
 )
-INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
+INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
 SELECT %(account)s, organization_id, id, NULL, day,
        CASE WHEN NOT scheduled OR hours IS NULL THEN 'none'
             WHEN last_good >= day_end - make_interval(hours => hours) THEN
-                 CASE WHEN status IN ('failed', 'cancelled', 'warning') THEN 'warning' ELSE 'good' END
-            WHEN status IN ('failed', 'cancelled') THEN 'failed'
+                 CASE WHEN last_try_went IS NOT NULL THEN 'warning' ELSE 'good' END
+            WHEN last_try_went = 'failed' THEN 'failed'
             ELSE 'missed' END,
        last_good
 FROM grid
 ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
 SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state, last_good_at = EXCLUDED.last_good_at
+WHERE (old.organization_id, old.state, old.last_good_at)
+      IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state, EXCLUDED.last_good_at)
 """
 
 SAAS = f"""
@@ -105,7 +117,7 @@ subjects AS (
                  AT TIME ZONE %(tz)s) AS first_seen
     FROM {{source}} src WHERE src.account_id = %(account)s AND src.organization_id IS NOT NULL
 )
-INSERT INTO {{subject_day}} (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
+INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
 SELECT %(account)s, s.organization_id, NULL, s.id, d.day,
        CASE st.status WHEN 'Successful' THEN 'good'
                       WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'good' ELSE 'warning' END
@@ -116,24 +128,29 @@ FROM subjects s JOIN days d ON s.first_seen < d.day_end
 LEFT JOIN {{status}} st ON st.source_id = s.id AND st.date = d.day
 ON CONFLICT (saas_source_id, day) WHERE saas_source_id IS NOT NULL DO UPDATE
 SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
+WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
 """
 
 ORGANIZATIONS = f"""
 WITH {DAYS},
-counts AS (
-    SELECT o.id AS organization_id, d.day,
-           count(sd.id) FILTER (WHERE sd.state <> 'none') AS protected,
-           count(sd.id) FILTER (WHERE sd.state IN ('good', 'warning')) AS compliant
-    FROM {{organization}} o CROSS JOIN days d
-    LEFT JOIN {{subject_day}} sd ON sd.organization_id = o.id AND sd.day = d.day
-    WHERE o.account_id = %(account)s
-    GROUP BY o.id, d.day
+counts AS (  -- one pass over the range's rows of (1) and (2), rather than a probe per organization and day
+    SELECT sd.organization_id, sd.day,
+           count(*) FILTER (WHERE sd.state <> 'none') AS protected,
+           count(*) FILTER (WHERE sd.state IN ('good', 'warning')) AS compliant
+    FROM {{subject_day}} sd
+    WHERE sd.organization_id IN (SELECT id FROM {{organization}} WHERE account_id = %(account)s)
+          AND sd.day >= %(first)s::date AND sd.day <= %(last)s::date
+    GROUP BY 1, 2
 )
-INSERT INTO {{organization_day}} (account_id, organization_id, day, protected, compliant, ratio)
-SELECT %(account)s, organization_id, day, protected, compliant, compliant::float / NULLIF(protected, 0)
-FROM counts
+INSERT INTO {{organization_day}} AS old (account_id, organization_id, day, protected, compliant, ratio)
+SELECT %(account)s, o.id, d.day, coalesce(c.protected, 0), coalesce(c.compliant, 0),
+       c.compliant::float / NULLIF(c.protected, 0)
+FROM {{organization}} o CROSS JOIN days d
+LEFT JOIN counts c ON c.organization_id = o.id AND c.day = d.day
+WHERE o.account_id = %(account)s
 ON CONFLICT (organization_id, day) DO UPDATE
 SET protected = EXCLUDED.protected, compliant = EXCLUDED.compliant, ratio = EXCLUDED.ratio
+WHERE (old.protected, old.compliant, old.ratio) IS DISTINCT FROM (EXCLUDED.protected, EXCLUDED.compliant, EXCLUDED.ratio)
 """
 
 
@@ -163,6 +180,22 @@ def _checked_hours(account) -> tuple[list[int], list[int]]:
     return orgs, hours
 
 
+# For this transaction only: no JIT (compiling costs seconds; the plan is hashes and index probes),
+# and room to hash and sort a month of 100,000 assets' days in memory rather than on disk.
+SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
+
+
+def _bounds(cursor, params) -> dict:
+    """The range's moments, worked out by the database in the account's zone (as the statements'
+    days are) and passed to the statements as values, so that their plans know how many backups
+    the range holds."""
+    cursor.execute(
+        "SELECT %(first)s::timestamp AT TIME ZONE %(tz)s, (%(first)s::timestamp + interval '1 day') AT TIME ZONE %(tz)s,"
+        " (%(last)s::timestamp + interval '1 day') AT TIME ZONE %(tz)s", params)
+    range_start, first_end, range_end = cursor.fetchone()
+    return {"range_start": range_start, "first_end": first_end, "range_end": range_end}
+
+
 def compute(account, first: date, last: date) -> dict:
     """Write the rows of days `first`..`last` (the account's days, both included); idempotent.
     Answers how many rows each statement wrote."""
@@ -173,10 +206,13 @@ def compute(account, first: date, last: date) -> dict:
     params = {
         "account": account.pk, "tz": zone, "first": datetime.combine(first, datetime.min.time()),
         "last": datetime.combine(last, datetime.min.time()), "orgs": orgs, "hours": hours,
+        "day_count": (last - first).days + 1,
     }
     written = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")  # compiling costs seconds, the plan is index probes and hashes
+        for setting in SESSION:
+            cursor.execute(setting)
+        params.update(_bounds(cursor, params))
         for name, template in (("subjects", ASSETS), ("saas", SAAS), ("organizations", ORGANIZATIONS)):
             cursor.execute(_sql(template), params)
             written[name] = cursor.rowcount

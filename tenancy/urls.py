@@ -5,7 +5,7 @@ from tenancy import job_views, settings_views, time_zone_views, views
 urlpatterns = [
     path("organizations/", views.organization_list, name="organizations"),
     path("organizations/<int:pk>/", views.organization_page, name="organization"),
-    path("organizations/<int:pk>/rename/", views.organization_rename, name="organization-rename"),
+    path("organizations/<int:pk>/rename/", views.organization_edit, name="organization-edit"),
     path("organizations/<int:pk>/delete/", views.organization_delete, name="organization-delete"),
     path("settings/users/", settings_views.user_list, name="users"),
     path("settings/users/<int:pk>/", settings_views.user_edit, name="user-edit"),

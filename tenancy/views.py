@@ -20,15 +20,21 @@ SHOWN = 500
 REFUSAL = "Only a superuser may change organizations."
 
 
+EDITED = {"name": "Name", "report_contact": "Monthly report contact"}  # the edit form's fields, by label
+
+
 def _save(request, account, instance=None):
-    """Create or rename through the API's serializer, so both refuse the same names."""
+    """Create or edit through the API's serializer, so both refuse the same names and contacts.
+    Answers the organization saved, or None and the first error of each field refused; a field the
+    form did not send is left as it is."""
+    data = {name: request.POST[name] for name in EDITED if name in request.POST}
+    data.setdefault("name", "")
     serializer = OrganizationSerializer(
-        instance, data={"name": request.POST.get("name", "")}, partial=instance is not None,
-        context={"account": account, "request": request},
+        instance, data=data, partial=instance is not None, context={"account": account, "request": request},
     )
     if serializer.is_valid():
-        return serializer.save(**({} if instance else {"account": account})), None
-    return None, serializer.errors.get("name", ["Not valid."])[0]
+        return serializer.save(**({} if instance else {"account": account})), {}
+    return None, {name: str(errors[0]) for name, errors in serializer.errors.items()}
 
 
 @member_page(write=MANAGE, refusal=REFUSAL)
@@ -36,7 +42,8 @@ def organization_list(request, member):
     """Organizations with open alerts per kind (R1.4: only what the user sees) and a search."""
     error = None
     if request.method == "POST":
-        organization, error = _save(request, member.account)
+        organization, errors = _save(request, member.account)
+        error = errors.get("name") or next(iter(errors.values()), None)
         if organization:
             messages.success(request, f"Organization {organization.name} created.")
             return redirect("tenancy:organization", organization.pk)
@@ -59,29 +66,40 @@ def organization_list(request, member):
     })
 
 
-@member_page
-def organization_page(request, member, pk):
-    """Its facts (threshold, PSA company …) and the sections other rooms add (inventory, recent alerts)."""
-    organization = member.get(Organization, pk=pk)
+def _page(request, member, organization, edit=None, status=200):
+    """The organization page; `edit` is the edit form sent back with its errors (none: the stored values)."""
     by_kind = organizations.open_alert_counts([organization.pk]).get(organization.pk, {})
+    edit = edit or {
+        "values": {"name": organization.name, "report_contact": organization.report_contact}, "errors": {}}
     return render(request, "tenancy/organization.html", {
         "organization": organization,
         "open_count": sum(by_kind.values()),
         "facts": in_order(e.fact(member, organization) for e in ORGANIZATION_EXTENSIONS),
         "panels": in_order(e.panel(member, organization) for e in ORGANIZATION_EXTENSIONS),
         "can_manage": member.can(MANAGE),
-    })
+        "edit": edit,
+    }, status=status)
+
+
+@member_page
+def organization_page(request, member, pk):
+    """Its facts (threshold, PSA company …) and the sections other rooms add (inventory, recent alerts)."""
+    return _page(request, member, member.get(Organization, pk=pk))
 
 
 @member_page(methods=["POST"], require=MANAGE, refusal=REFUSAL)
-def organization_rename(request, member, pk):
+def organization_edit(request, member, pk):
+    """Its name and its monthly report's customer contact (R18.3). A refused value comes back as the
+    form's error on that field, and nothing is saved."""
     organization = member.get(Organization, pk=pk)
-    renamed, error = _save(request, member.account, organization)
-    if renamed:
-        messages.success(request, f"Renamed to {renamed.name}.")
-    else:
-        messages.error(request, f"Not renamed: {error}")
-    return redirect("tenancy:organization", pk)
+    old_name = organization.name
+    saved, errors = _save(request, member.account, organization)
+    if saved:
+        messages.success(request, f"Renamed to {saved.name}." if saved.name != old_name else f"{saved.name} saved.")
+        return redirect("tenancy:organization", pk)
+    organization.refresh_from_db()
+    values = {name: request.POST.get(name, getattr(organization, name)) for name in EDITED}
+    return _page(request, member, organization, {"values": values, "errors": errors}, status=400)
 
 
 @member_page(require=MANAGE, refusal=REFUSAL)

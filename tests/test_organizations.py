@@ -120,3 +120,41 @@ def test_r1_1_and_r1_4_an_organization_out_of_reach_is_404(cast, client):
     client.force_login(cast.scoped_admin_a)
     assert client.get(f"/organizations/{cast.org_a1.pk}/").status_code == 404
     assert client.get(f"/organizations/{cast.org_a2.pk}/").status_code == 200
+
+
+def test_r18_3_the_monthly_report_contact_is_set_in_the_organization_form_and_shown(cast, client):
+    client.force_login(cast.superuser_a)
+    response = client.post(f"/organizations/{cast.org_a1.pk}/rename/",
+                           {"name": "Acme", "report_contact": "cfo@acme.example"})
+    assert response.status_code == 302
+    cast.org_a1.refresh_from_db()
+    assert cast.org_a1.report_contact == "cfo@acme.example"
+    page = client.get(f"/organizations/{cast.org_a1.pk}/").content.decode()
+    assert 'data-testid="report-contact">cfo@acme.example<' in page
+    assert 'name="report_contact" id="id_report_contact" value="cfo@acme.example"' in page
+
+    client.post(f"/organizations/{cast.org_a1.pk}/rename/", {"name": "Acme", "report_contact": ""})
+    cast.org_a1.refresh_from_db()
+    assert cast.org_a1.report_contact == ""
+
+
+def test_r18_3_a_bad_report_contact_is_a_form_error_naming_the_field_and_nothing_is_saved(cast, client):
+    cast.org_a1.report_contact = "it@acme.example"
+    cast.org_a1.save()
+    client.force_login(cast.superuser_a)
+    response = client.post(f"/organizations/{cast.org_a1.pk}/rename/",
+                           {"name": "Acme Renamed", "report_contact": "nobody at acme"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Monthly report contact: Must be an email address" in page
+    assert 'value="nobody at acme"' in page  # what was typed comes back to be corrected
+    cast.org_a1.refresh_from_db()
+    assert (cast.org_a1.name, cast.org_a1.report_contact) == ("Acme", "it@acme.example")
+
+
+def test_r18_3_only_a_superuser_sets_the_report_contact(cast, client):
+    client.force_login(cast.admin_a)
+    response = client.post(f"/organizations/{cast.org_a1.pk}/rename/", {"name": "Acme", "report_contact": "x@y.example"})
+    assert response.status_code == 403
+    cast.org_a1.refresh_from_db()
+    assert cast.org_a1.report_contact == ""

@@ -241,3 +241,29 @@ def test_r13_5_slow_answers_within_the_timeout_are_just_slow(cast, psa):
     raise_offline(cast)
     fake.slow(0.2)
     assert deliver_all(kind) == ["sent"] and len(fake.tickets) == 1
+
+
+def test_r17_1_a_storm_note_whose_answer_was_lost_is_not_added_twice(cast, psa):
+    """Invariant 4 for notes: the PSA recorded the note, the answer never came; the retry finds the
+    note by its reference among the ticket's notes and adds no second one."""
+    from alerts.models import AlertEvent
+
+    kind, fake = psa
+    make_psa(cast.account_a, kind, fake)
+    alert = raise_offline(cast)
+    assert deliver_all(kind) == ["sent"]
+    [ticket] = fake.tickets.values()
+    event = AlertEvent.objects.create(account=cast.account_a, alert=alert, type="updated", at=NOW,
+                                      reason="2 alert(s) joined the storm: silent-2, silent-3.")
+    outbox.enqueue_for_events([event])
+    fake.drop_after_acting(1)
+    assert deliver_all(kind) == ["pending"]  # ambiguous: the PSA recorded the note, we never heard
+    assert len(ticket["notes"]) == 1
+    assert deliver_all(kind) == ["sent"]
+    assert len(ticket["notes"]) == 1 and "2 alert(s) joined the storm" in ticket["notes"][0]
+
+    second = AlertEvent.objects.create(account=cast.account_a, alert=alert, type="updated", at=NOW,
+                                       reason="1 alert(s) resolved.")
+    outbox.enqueue_for_events([second])
+    assert deliver_all(kind) == ["sent"]  # another note is another note
+    assert len(ticket["notes"]) == 2

@@ -71,6 +71,12 @@ class AutotaskClient(PsaClient):
         body = {"ticketID": ticket, "title": "uniview update", "description": text, "noteType": 1, "publish": 1}
         self.request("POST", f"{self.zone()}/Tickets/{ticket}/Notes", "Autotask note", json=body)
 
+    def notes(self, ticket_id) -> list[str]:
+        """R17.1: the texts of the ticket's notes (a retried note looks for its own first)."""
+        ticket = _int(ticket_id, "ticket")
+        answer = self.request("GET", f"{self.zone()}/Tickets/{ticket}/Notes", "Autotask notes").json()
+        return [item.get("description") or "" for item in answer.get("items", [])]
+
     def query(self, entity, filters, what, **extra):
         body = {"filter": filters, **extra}
         return self.request("POST", f"{self.zone()}/{entity}/query", what, json=body).json().get("items") or []

@@ -69,6 +69,11 @@ class BmsClient(PsaClient):
         body = {"Details": text, "IsInternal": True}
         self.api("POST", f"/servicedesk/tickets/{_int(ticket_id, 'ticket')}/notes", "note", json=body)
 
+    def notes(self, ticket_id) -> list[str]:
+        """R17.1: the texts of the ticket's notes (a retried note looks for its own first)."""
+        answer = self.api("GET", f"/servicedesk/tickets/{_int(ticket_id, 'ticket')}/notes", "notes").json()
+        return [row.get("Details") or "" for row in answer.get("Result") or []]
+
     def tickets(self, ids):
         """R19.1: one GET a ticket (the API has no documented batch read); 404: deleted.
         Closed when it has a closed date or the configured closed status."""

@@ -8,6 +8,7 @@ from integrations.psa.tickets import Company, TicketState, batches, first_ours
 
 # R19: ids per read-back call; `id in (...)` travels in the query string, so it stays short.
 READ_BATCH = 200
+NOTES_READ = 100  # a retried note is among the ticket's newest
 
 # (site, company) → API root: the codebase changes only with a CW release, so one lookup per process.
 _ROOTS: dict[tuple[str, str], str] = {}
@@ -68,6 +69,13 @@ class ConnectWiseClient(PsaClient):
         body = {"text": text, "internalAnalysisFlag": True, "detailDescriptionFlag": False}
         self.request("POST", f"{self.base()}/service/tickets/{_int(ticket_id, 'ticket')}/notes", "ConnectWise note",
                      json=body)
+
+    def notes(self, ticket_id) -> list[str]:
+        """R17.1: the texts of the ticket's newest notes (a retried note looks for its own first)."""
+        rows = self.request("GET", f"{self.base()}/service/tickets/{_int(ticket_id, 'ticket')}/notes",
+                            "ConnectWise notes", params={"orderBy": "id desc", "pageSize": NOTES_READ,
+                                                         "fields": "id,text"}).json()
+        return [row.get("text") or "" for row in rows]
 
     def tickets(self, ids):
         """R19.1: `conditions=id in (...)`, a batch a call; a ticket not in the answer is gone."""

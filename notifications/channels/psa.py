@@ -150,13 +150,18 @@ class PsaChannel(Channel):
         return super().send()
 
     def note(self) -> str:
-        """R17.1: a storm's members joined or resolved: a note on its ticket, never a second ticket."""
+        """R17.1: a storm's members joined or resolved: a note on its ticket, never a second ticket.
+        Invariant 4 as for the ticket: a try after the first may follow an answer lost after the PSA
+        recorded the note, so it first looks for its own reference among the ticket's notes."""
         integration = self.integration()
         client = self.client(integration)
         ticket_id = self._ticket_id(client)
         if not ticket_id:
             return "no ticket to note"
-        client.note(ticket_id, f"{self.event.reason}\n\nOpen the alert in uniview: {alert_url(self.alert)}")
+        reference = f"Note reference: {self.alert.ref}-{self.delivery.pk}"
+        if is_retry(self.delivery) and any(reference in text for text in client.notes(ticket_id)):
+            return str(ticket_id)
+        client.note(ticket_id, f"{self.event.reason}\n\nOpen the alert in uniview: {alert_url(self.alert)}\n{reference}")
         return str(ticket_id)
 
     def open(self) -> str:
