@@ -286,13 +286,20 @@ def gone_silent(account, now) -> set:
     """R7.2: assets whose open alarm shows their appliance online while it no longer is (silent
     for 30 minutes, or reported offline). An appliance turns offline by itself, between two
     polls: rather than make every alarming asset due at each contact + 30 minutes, each cycle
-    asks which alarms' checklists went stale (few rows: the silent appliances' alarms)."""
+    asks which alarms' checklists went stale. The silent appliances are read first (few rows,
+    `appliance_contact`), and only their assets' alarms after them: a cycle with every
+    appliance reporting reads no alarm at all, however many are open."""
     cutoff = now - timedelta(minutes=settings.APPLIANCE_OFFLINE_MINUTES)
-    silent = (Q(appliance__last_contact_at__lt=cutoff) | Q(appliance__last_contact_at__isnull=True)
-              | Q(appliance__status=Appliance.Status.OFFLINE))
+    silent = list(
+        Appliance.objects.filter(account=account)
+        .filter(Q(last_contact_at__lt=cutoff) | Q(last_contact_at__isnull=True) | Q(status=Appliance.Status.OFFLINE))
+        .values_list("pk", flat=True)
+    )
+    if not silent:
+        return set()
     return set(
-        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN)
-        .filter(silent, details__checks__0__ok=True).values_list("asset_id", flat=True)
+        Alert.objects.filter(account=account, kind__in=ASSET_KINDS, state=AlertState.OPEN, appliance_id__in=silent)
+        .filter(details__checks__0__ok=True).values_list("asset_id", flat=True)
     )
 
 

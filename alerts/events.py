@@ -52,12 +52,12 @@ def _insert(alerts, type_, at, actor_id, reason) -> list[AlertEvent]:
         )
         written = cursor.fetchall()
     to_python = meta.get_field("uuid").to_python
-    events = []
+    events, alias = [], connection.alias
     for pk, written_uuid in sorted(written):
         key = to_python(written_uuid)
         alert = keyed[key]
         event = loaded(AlertEvent, {"id": pk, "uuid": key, "account_id": alert.account_id, "alert_id": alert.pk,
-                                    "type": type_, "at": at, "actor_id": actor_id, "reason": reason})
+                                    "type": type_, "at": at, "actor_id": actor_id, "reason": reason}, alias)
         event._state.fields_cache["alert"] = alert
         events.append(event)
     return events

@@ -307,7 +307,7 @@ def _raise_batch(account, conditions, now, tally=None) -> list[Alert]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [account.pk, AlertState.OPEN, moment, *params])
         written = sorted(cursor.fetchall())
-    raised = []
+    raised, alias = [], connection.alias
     for pk, fingerprint, organization_name in written:
         c, row = by_fingerprint[fingerprint], rows[fingerprint]
         values = {
@@ -319,7 +319,7 @@ def _raise_batch(account, conditions, now, tally=None) -> list[Alert]:
             "dismiss_reason": "", "details": c.details, "links": c.links, "details_hash": row[10],
             "severity": row[11], "storm_id": None, "held_by_id": None, "flapping": False, "clear_since": None,
         }
-        alert = loaded(Alert, values)
+        alert = loaded(Alert, values, alias)
         alert._state.fields_cache["account"] = account
         raised.append(alert)
     storms.on_raise(account, raised, now, tally)  # R17: storms, vendor incidents, flapping

@@ -102,7 +102,7 @@ def on_raise(account, raised, now, tally=None) -> None:
 def _mark_flapping(account, alerts, now, limit) -> None:
     counts = dict(
         Alert.objects.filter(
-            account=account, fingerprint__in=[a.fingerprint for a in alerts], state=AlertState.RESOLVED,
+            account=account, fingerprint__any_of=[a.fingerprint for a in alerts], state=AlertState.RESOLVED,
             resolved_at__gt=now - FLAPPING_WINDOW,
         ).order_by().values("fingerprint").annotate(n=Count("id")).values_list("fingerprint", "n")
     )

@@ -19,14 +19,33 @@ def grouped_channels() -> set[str]:
 
 
 def events_for(channel_kind, events) -> list:
-    grouped = channel_kind in grouped_channels()
+    return chooser(events)(channel_kind)
+
+
+def chooser(events):
+    """`events_for` over one list for each channel kind in turn: the choice depends only on
+    whether the channel is grouped and whether it is a PSA, so each of those answers is
+    worked out once (a bad day sends thousands of events past every channel)."""
+    grouped_kinds, psa = grouped_channels(), set(psa_kinds())
+    answers = {}
+
+    def choose(channel_kind):
+        key = (channel_kind in grouped_kinds, channel_kind in psa)
+        if key not in answers:
+            answers[key] = _chosen(events, *key)
+        return answers[key]
+
+    return choose
+
+
+def _chosen(events, grouped, psa) -> list:
     chosen = []
     for event in events:
         alert = event.alert
         if alert.held_by_id is not None:
             continue
         if event.type == AlertEvent.Type.UPDATED:
-            if channel_kind in psa_kinds():
+            if psa:
                 chosen.append(event)
             continue
         if grouped and alert.storm_id is not None:

@@ -30,7 +30,7 @@ from django.utils import timezone
 from alerts.set_writes import rows_source
 from notifications.channels import CHANNELS
 from notifications.channels.base import PermanentError, TransientError
-from notifications.grouping import events_for
+from notifications.grouping import chooser
 from notifications.models import Delivery, DeliveryAttempt
 from tenancy.models import Account
 
@@ -46,10 +46,11 @@ def enqueue_for_events(events) -> list[int]:
         return []
     account = events[0].alert.account
     now = timezone.now()
+    choose = chooser(events)
     rows = [
         (event.pk, kind, target)
         for kind, channel in CHANNELS.items()
-        for event, target in _targets(channel, kind, account, events)
+        for event, target in _targets(channel, kind, account, choose(kind))
     ]
     if not rows:
         return []
@@ -62,9 +63,8 @@ def enqueue_for_events(events) -> list[int]:
     )
 
 
-def _targets(channel, kind, account, events):
-    """R17: what noise control leaves a channel (notifications.grouping), then its targets."""
-    chosen = events_for(kind, events)
+def _targets(channel, kind, account, chosen):
+    """R17: what noise control leaves a channel (`chosen`: notifications.grouping), then its targets."""
     return channel.targets_for(account, chosen) if chosen else []
 
 

@@ -77,7 +77,9 @@ def root_cause(kind, row, now) -> tuple[str, str]:
     return "hot_copy_did_not_run", ""
 
 
+@lru_cache(maxsize=4096)
 def _iso(moment):
+    # Cached: the checklists of a bad day repeat the same few starts thousands of times.
     return moment.astimezone(UTC).isoformat() if moment else None
 
 

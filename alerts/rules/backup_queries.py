@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from alerts.set_writes import AnyOf  # noqa: F401  (registers the `any_of` lookup used below)
+from alerts.set_writes import AnyOf, int_array  # noqa: F401  (AnyOf: registers the `any_of` lookup used below)
 from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy, BackupSchedule
 from tenancy.models import Organization
 
@@ -153,10 +153,10 @@ def _alarm_rows_joined(asset_ids, now) -> list[dict]:
             AND target = %(hot)s AND started_at <= %(now)s ORDER BY started_at DESC, id DESC LIMIT 1) c ON true
         LEFT JOIN LATERAL (SELECT finished_at FROM {tables["BackupCopy"]} WHERE asset_id = a.id AND target = %(hot)s
             AND status = ANY(%(good)s) AND finished_at <= %(now)s ORDER BY finished_at DESC LIMIT 1) good_copy ON true
-        WHERE a.id = ANY(%(ids)s)
+        WHERE a.id = ANY(%(ids)s::bigint[])
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"good": list(GOOD_STATUSES), "now": now, "hot": HOT, "ids": list(asset_ids)})
+        cursor.execute(sql, {"good": list(GOOD_STATUSES), "now": now, "hot": HOT, "ids": int_array(asset_ids)})
         return [dict(zip(_ROW_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
