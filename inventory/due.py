@@ -118,11 +118,14 @@ def leave_due(asset_ids, subject="asset") -> int:
     """Make these rows due, writing only those not due already (a replay at another time)."""
     marked_before = timezone.now() - CHANGED_OFFSET / 2
     where, params = _one_of("subject_id", asset_ids)
+    waiting = f"kind = %s AND next_check_at >= %s AND {where}"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {TABLE} SET next_check_at = %s WHERE kind = %s AND next_check_at >= %s AND {where}",  # noqa: S608
-            [_moment(changed_moment()), subject, _moment(marked_before), *params],
-        )
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE {waiting})",  # noqa: S608
+                       [subject, _moment(marked_before), *params])
+        if not cursor.fetchone()[0]:
+            return 0  # all due already: a replay with nothing changed writes nothing, not even an empty UPDATE
+        cursor.execute(f"UPDATE {TABLE} SET next_check_at = %s WHERE {waiting}",  # noqa: S608
+                       [_moment(changed_moment()), subject, _moment(marked_before), *params])
         return cursor.rowcount
 
 
