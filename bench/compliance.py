@@ -27,6 +27,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from inventory.models import Appliance, Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource  # noqa: E402
@@ -186,16 +187,24 @@ def _vacuumed(*models):
 
 
 def _database_cpu() -> float | None:
-    """CPU seconds used so far by this connection's PostgreSQL process (None when it is not on this
-    machine): the share of the machine the computation took, whatever else runs beside it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds used so far by PostgreSQL on this machine (None when it is elsewhere): every
+    server process's, plus what the postmaster has collected of the backends that ended (the
+    computation's spans run on connections of their own, closed when done). Other databases'
+    work counts too: read it on a quiet machine."""
+    tick, total, found = os.sysconf("SC_CLK_TCK"), 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name != "postgres" and not name.startswith("postgres:"):
+            continue
+        found = True
+        total += int(fields[11]) + int(fields[12])
+        if Path(f"/proc/{fields[1]}/comm").exists() and "postgres" not in Path(f"/proc/{fields[1]}/comm").read_text():
+            total += int(fields[13]) + int(fields[14])  # the postmaster: its ended children's CPU
+    return total / tick if found else None
 
 
 def _timed(account, first_day):
@@ -254,7 +263,7 @@ def report(m):
         f"| ≤ {TARGET_SECONDS:.0f} s |",
         f"| the same again (every row unchanged: {m['rewritten']:,} rewritten) | {m['second']:.1f} s "
         f"| ≤ {TARGET_SECONDS:.0f} s |",
-        f"| CPU of the database's process, first run / again | {_cpu(m['first_cpu'])} / {_cpu(m['second_cpu'])} | |",
+        f"| CPU of PostgreSQL, first run / again | {_cpu(m['first_cpu'])} / {_cpu(m['second_cpu'])} | |",
         f"| asset-days per second (first run) | {rate:,.0f}/s | {100_000 * DAYS / TARGET_SECONDS:,.0f}/s |",
         f"| subject rows written | {m['subject_rows']:,} (expected {m['expected_subjects']:,}) | |",
         f"| organization rows written | {m['org_rows']:,} (expected {ORGANIZATIONS * DAYS:,}) | |",
@@ -263,16 +272,18 @@ def report(m):
         "Three statements, whatever the number of assets (reports/compliance.py): assets × days (one",
         "grouped pass over the range's backups joined to the grid, the newest good backup a running",
         "maximum), SaaS sources × days, then organizations × days in one grouped pass over those rows;",
-        "each skips the rows that did not change, so the second run writes nothing.",
+        "each skips the rows that did not change, so the second run writes nothing. A range this large",
+        f"is computed in {settings.COMPLIANCE_PARALLEL_SPANS} spans of days at once, each on its own",
+        "connection, so PostgreSQL works on both cores (the rows are the ones one pass writes: the",
+        "states above are the same as with one span).",
         "",
         "Where the time goes (EXPLAIN ANALYZE of the asset statement, reports/compliance.py): two",
         "sequential reads of the range's backups and one hash aggregation by asset and local day, a",
         "hash join to the 3 million cells of the grid, one sort for the running maximum, then the",
-        "writes. The writes alone set a floor on this machine: a bare INSERT of 3 million rows into",
-        "`reports_subjectday` (its primary key, the asset-and-day unique index and the organization",
-        "index) costs 28 s of the database's CPU; the rerun pays instead 3 million conflict checks,",
-        "which find every row unchanged. The target of 30 s is not met here; beat's daily run",
-        "computes one day, a thirtieth of it.",
+        "writes. The writes alone weigh most: a bare INSERT of 3 million rows into `reports_subjectday`",
+        "(its primary key, the asset-and-day unique index and the organization index) costs 28 s of the",
+        "database's CPU on one core; the rerun pays instead 3 million conflict checks, which find every",
+        "row unchanged. Beat's daily run computes one day, a thirtieth of it, in one span.",
         "",
     ]
     RESULTS.write_text("\n".join(lines))

@@ -28,9 +28,12 @@ status that day); none — no backup schedule, or an organization whose threshol
 backups (R5.2) or with no threshold at all (R4.1): not counted.
 """
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from inventory.models import Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource
@@ -198,9 +201,42 @@ def _bounds(cursor, params) -> dict:
 
 def compute(account, first: date, last: date) -> dict:
     """Write the rows of days `first`..`last` (the account's days, both included); idempotent.
-    Answers how many rows each statement wrote."""
+    Answers how many rows each statement wrote.
+
+    A large range (a back-fill) is split into spans of consecutive days computed at once, each
+    on a connection of its own, so that PostgreSQL works on every core: a span is the same
+    computation as a range (it reads the newest good backup before its first day), so the rows
+    are the ones a single pass writes. Those connections commit on their own and do not see
+    what the caller has not committed; beat's daily run (one day) stays on the caller's."""
     if last < first or not supported():
         return {"subjects": 0, "saas": 0, "organizations": 0}
+    spans = _spans(account, first, last)
+    if len(spans) == 1:
+        return _compute(account, first, last)
+    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
+        parts = list(pool.map(lambda span: _compute_on_own_connection(account, *span), spans))
+    return {name: sum(part[name] for part in parts) for name in parts[0]}
+
+
+def _spans(account, first: date, last: date) -> list[tuple[date, date]]:
+    """[(first, last)] of each span: one, unless the range holds at least
+    COMPLIANCE_PARALLEL_FROM asset-days; then one per core (COMPLIANCE_PARALLEL_SPANS)."""
+    days = (last - first).days + 1
+    spans = min(days, settings.COMPLIANCE_PARALLEL_SPANS)
+    if spans < 2 or days * Asset.objects.filter(account=account).count() < settings.COMPLIANCE_PARALLEL_FROM:
+        return [(first, last)]
+    bounds = [first + timedelta(days=days * n // spans) for n in range(spans + 1)]
+    return [(start, end - timedelta(days=1)) for start, end in itertools.pairwise(bounds)]
+
+
+def _compute_on_own_connection(account, first: date, last: date) -> dict:
+    try:
+        return _compute(account, first, last)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _compute(account, first: date, last: date) -> dict:
     zone = ReportSettings.for_account(account).time_zone
     orgs, hours = _checked_hours(account)
     params = {

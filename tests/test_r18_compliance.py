@@ -183,3 +183,20 @@ def test_r18_1_backfill_command_refuses_bad_input_naming_it(cast):
         call_command("backfill_compliance", "--days", "0")
     with pytest.raises(CommandError, match="--account"):
         call_command("backfill_compliance", "--days", "3", "--account", "999999")
+
+
+def test_r18_1_a_large_range_computed_in_spans_on_their_own_connections_writes_the_same_rows(
+        cast, history, transactional_db, settings):
+    """A back-fill splits its days into spans computed at once on connections of their own (here
+    every range counts as large): the rows are the hand-computed ones, the spans' sum is the total."""
+    settings.COMPLIANCE_PARALLEL_FROM, settings.COMPLIANCE_PARALLEL_SPANS = 1, 2
+    assert compliance._spans(cast.account_a, FIRST, LAST) == [(FIRST, DAYS[1]), (DAYS[2], LAST)]
+
+    written = compliance.compute(cast.account_a, FIRST, LAST)
+
+    assert states(history) == EXPECTED_STATES
+    assert organizations(cast) == EXPECTED_ORGANIZATIONS
+    assert written["subjects"] + written["saas"] == SubjectDay.objects.filter(account=cast.account_a).count()
+    assert written["organizations"] == 2 * 5
+    late = SubjectDay.objects.get(asset=history["late"], day=date(2026, 10, 30))
+    assert late.last_good_at == at((10, 29), 23, 30)  # the second span reads the newest good backup before it

@@ -304,6 +304,10 @@ APPLIANCE_OFFLINE_MINUTES = env_int("APPLIANCE_OFFLINE_MINUTES", 30)
 # R18.1: compliance reaches 365 days back, so backups and SaaS statuses stay at least a year.
 RETENTION_BACKUP_DAYS = env_days("RETENTION_BACKUP_DAYS", 400, 366, "R18.1: a year of compliance")
 RETENTION_SAAS_STATUS_DAYS = env_days("RETENTION_SAAS_STATUS_DAYS", 400, 366, "R18.1: a year of compliance")
+# R18.1: a back-fill of at least this many asset-days is computed in this many spans of days at
+# once, each on its own database connection (one per core of the database's machine).
+COMPLIANCE_PARALLEL_FROM = env_int("COMPLIANCE_PARALLEL_FROM", 200_000)
+COMPLIANCE_PARALLEL_SPANS = env_int("COMPLIANCE_PARALLEL_SPANS", 2)
 RETENTION_COMPLIANCE_DAYS = env_days("RETENTION_COMPLIANCE_DAYS", 400, 366, "R18.1: a year of compliance")
 RETENTION_JOB_DAYS = env_days("RETENTION_JOB_DAYS", 90)  # the appliances' finished jobs (R12.2)
 RETENTION_ALERT_DAYS = env_days("RETENTION_ALERT_DAYS", 400, 31, "R18.3: the monthly report reads a month of alerts")
