@@ -228,10 +228,9 @@ def _last_good(now):
 
 
 def _among(field, ids) -> dict:
-    """A filter for the rows of these assets (ascending ids): an id range when they are dense (a
-    full evaluation's batch: one index range scan, the few others skipped by the caller), else
-    `= ANY` (a due cycle's scattered few: one probe each)."""
-    if ids[-1] - ids[0] < 2 * len(ids):
+    """A filter for the rows of these assets (ascending ids): an id range or `= ANY`, as
+    `inventory.due.dense` finds best; the caller skips the others of a range."""
+    if due.dense(ids):
         return {f"{field}__gte": ids[0], f"{field}__lte": ids[-1]}
     return {f"{field}__any_of": frozenset(ids)}  # a set: Django does not resolve its values one by one
 

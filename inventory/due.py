@@ -209,11 +209,17 @@ def write_next_checks(read: dict, moments: dict, batch: int = 20000, subject: st
     return written
 
 
+def dense(ids) -> bool:
+    """Whether these ascending ids lie close enough together that one id range reads them best
+    (a full evaluation's batch), rather than one index probe each (a due cycle's scattered few);
+    the reader skips the few rows of the range that are not among them."""
+    return ids[-1] - ids[0] < 4 * len(ids)
+
+
 def _rows_of(ids) -> tuple[str, list]:
-    """The rows of these (ascending) ids, found through the primary key: a range when they are
-    dense (a full evaluation's batch), else one probe each. Without either, the planner hashes
-    the whole table for every batch."""
-    if ids[-1] - ids[0] < 4 * len(ids):
+    """The rows of these (ascending) ids, found through the primary key (`dense`). Without
+    either form, the planner hashes the whole table for every batch."""
+    if dense(ids):
         return "n.subject_id BETWEEN %s AND %s", [ids[0], ids[-1]]
     return "n.subject_id = ANY(%s::bigint[])", [_array(ids)]
 
