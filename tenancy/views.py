@@ -28,7 +28,8 @@ def _save(request, account, instance=None):
     Answers the organization saved, or None and the first error of each field refused; a field the
     form did not send is left as it is."""
     data = {name: request.POST[name] for name in EDITED if name in request.POST}
-    data.setdefault("name", "")
+    if instance is None:
+        data.setdefault("name", "")  # a new organization needs one: the serializer names it missing
     serializer = OrganizationSerializer(
         instance, data=data, partial=instance is not None, context={"account": account, "request": request},
     )

@@ -138,6 +138,15 @@ def test_r18_3_the_monthly_report_contact_is_set_in_the_organization_form_and_sh
     assert cast.org_a1.report_contact == ""
 
 
+def test_r18_3_a_contact_sent_alone_leaves_the_name_as_it_is(cast, client):
+    """An edit leaves what the form did not send (a script posting only the contact)."""
+    client.force_login(cast.superuser_a)
+    response = client.post(f"/organizations/{cast.org_a1.pk}/rename/", {"report_contact": "cfo@acme.example"})
+    assert response.status_code == 302
+    cast.org_a1.refresh_from_db()
+    assert (cast.org_a1.name, cast.org_a1.report_contact) == ("Acme", "cfo@acme.example")
+
+
 def test_r18_3_a_bad_report_contact_is_a_form_error_naming_the_field_and_nothing_is_saved(cast, client):
     cast.org_a1.report_contact = "it@acme.example"
     cast.org_a1.save()
