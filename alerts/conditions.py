@@ -1,8 +1,9 @@
 """What a rule yields: a fact that should be alerted on now."""
 
 import hashlib
-import json
 from dataclasses import dataclass, field
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,14 @@ class Condition:
         return f"{self.kind}:{self.subject}"
 
 
+_AS_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def as_json(value) -> str:
     """The one serialization of details and links: written as is, and hashed (keys sorted, so
-    the text read back from the database hashes the same)."""
-    return json.dumps(value, sort_keys=True)
+    the text read back from the database hashes the same). orjson: a bad day serializes every
+    alarm's checklist, and the standard encoder was a tenth of the evaluating process's CPU."""
+    return orjson.dumps(value, option=_AS_JSON).decode()
 
 
 def content_hash(title: str, details_json: str, links_json: str) -> str:

@@ -1,14 +1,13 @@
 """Rows written set-wise: one statement for a whole batch, whatever its size (issue 17).
 
-In PostgreSQL a batch travels as one JSON text (serialized by the json module's C encoder,
+In PostgreSQL a batch travels as one JSON text (serialized by orjson,
 sent as one escaped literal) and is read back with `jsonb_array_elements`: one parameter
 whatever the batch's size, and no per-row placeholders or per-value quoting in the driver
 (arrays of text passed as parameters were quoted value by value, the largest cost of a raise).
 The embedded SQLite default gets a VALUES list.
 """
 
-import json
-
+import orjson
 from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.base import ModelState
@@ -35,10 +34,10 @@ def rows_source(columns, rows) -> tuple[str, list]:
         if documents:
             scalars = len(columns) - documents
             payload = "[" + ",".join(
-                json.dumps(row[:scalars])[:-1] + "," + ",".join(row[scalars:]) + "]" for row in rows
+                orjson.dumps(row[:scalars]).decode()[:-1] + "," + ",".join(row[scalars:]) + "]" for row in rows
             ) + "]"
         else:
-            payload = json.dumps(rows)
+            payload = orjson.dumps(rows).decode()
         return f"(SELECT {picked} FROM jsonb_array_elements(%s::jsonb) AS r) AS v", [payload]
     picked = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, 1))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"

@@ -108,9 +108,9 @@ def _clear(account_id):
         cursor.execute("DELETE FROM alerts_alertevent WHERE account_id = %s", [account_id])
         cursor.execute("DELETE FROM alerts_alert WHERE account_id = %s", [account_id])
         cursor.execute("DELETE FROM alerts_evaluation WHERE account_id = %s", [account_id])
-    if not connection.in_atomic_block:  # as autovacuum would: what a run deleted does not weigh on the next
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE alerts_alert, alerts_alertevent, notifications_delivery")
+    if not connection.in_atomic_block:  # as autovacuum would (it is off on some servers): what a run
+        with connection.cursor() as cursor:  # deleted or updated does not weigh on the next
+            cursor.execute("VACUUM ANALYZE alerts_alert, alerts_alertevent, notifications_delivery, inventory_nextcheck")
 
 
 def _columns(table, skip=("id",)):

@@ -342,6 +342,7 @@ class RecurrenceCache:
     def __init__(self, budget: int = STEP_BUDGET):
         self._recurrences: dict[tuple[str, str, str], Recurrence] = {}
         self.budget = budget
+        self.memo: dict = {}  # answers worked out once per evaluation (its callers' own keys)
 
     def get(self, rrule: str, dtstart: str, timezone: str) -> Recurrence:
         key = (rrule, dtstart, timezone)
@@ -355,10 +356,14 @@ class RecurrenceCache:
 
     def latest_due_over(self, schedules, timezone, now, hours) -> datetime | None:
         """R5.1: the latest start S with S + N ≤ now over all of an asset's schedules
-        ((rrule, dtstart) pairs); an unreadable one is left out."""
-        due = [self._due_or_none(text, dtstart, timezone, now, hours) for text, dtstart in schedules]
-        due = [d for d in due if d is not None]
-        return max(due) if due else None
+        ((rrule, dtstart) pairs); an unreadable one is left out. Assets on the same schedules
+        share the answer."""
+        key = ("due over", tuple(schedules), timezone, now, hours)
+        if key not in self.memo:
+            due = [self._due_or_none(text, dtstart, timezone, now, hours) for text, dtstart in schedules]
+            due = [d for d in due if d is not None]
+            self.memo[key] = max(due) if due else None
+        return self.memo[key]
 
     def _due_or_none(self, rrule, dtstart, timezone, now, hours):
         try:

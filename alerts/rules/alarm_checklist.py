@@ -56,9 +56,9 @@ NEXT_STEPS = {
 _FAILED = (Backup.Status.FAILED, Backup.Status.CANCELLED)
 
 
-def root_cause(kind, row, now) -> tuple[str, str]:
+def root_cause(kind, row, now, online=None) -> tuple[str, str]:
     """R7.2: the first cause that applies, with the error where there is one."""
-    if not appliance_online(row, now):
+    if not (appliance_online(row, now) if online is None else online):
         return "appliance_offline", ""
     if kind == "backup_alarm":
         backup_status = _status_at(row.get("last_backup_status"), row.get("last_backup_finished"), now)
@@ -95,8 +95,24 @@ def schedule_facts(cache: RecurrenceCache, row, now, backups_hours, due_start=No
     zone = row["appliance__timezone"]
     if due_start is None:
         due_start = cache.latest_due_over(pairs(row), zone, now, backups_hours)
+    # The same schedules in the same zone show the same starts on every asset that has them:
+    # worked out (and written as the checklist's line) once per evaluation, not once per alarm.
+    key = ("facts", tuple((s["name"], s["rrule"], s["dtstart"]) for s in row["schedules"]), zone, now)
+    facts = cache.memo.get(key)
+    if facts is None:
+        facts = cache.memo[key] = _starts_of(cache, row["schedules"], zone, now)
+    last_good = row["last_good_end"]
+    return {
+        **facts,
+        "due_start": due_start,
+        "backup_ok": bool(facts["schedules"]) and (
+            due_start is None or (last_good is not None and last_good >= due_start)),
+    }
+
+
+def _starts_of(cache, schedules, zone, now) -> dict:
     each = []
-    for schedule in row["schedules"]:
+    for schedule in schedules:
         try:
             recurrence = cache.get(schedule["rrule"], schedule["dtstart"], zone)
             last, following = recurrence.latest_start(now), recurrence.next_start(now)
@@ -105,21 +121,17 @@ def schedule_facts(cache: RecurrenceCache, row, now, backups_hours, due_start=No
         each.append({"name": schedule["name"], "rrule": schedule["rrule"], "last_start": last, "next_start": following})
     lasts = [s["last_start"] for s in each if s["last_start"]]
     nexts = [s["next_start"] for s in each if s["next_start"]]
-    last_good = row["last_good_end"]
-    return {
-        "due_start": due_start,
-        "last_start": max(lasts) if lasts else None,
-        "next_start": min(nexts) if nexts else None,
-        "schedules": each,
-        "backup_ok": bool(each) and (due_start is None or (last_good is not None and last_good >= due_start)),
-    }
+    facts = {"last_start": max(lasts) if lasts else None, "next_start": min(nexts) if nexts else None,
+             "schedules": each}
+    facts["check"] = _schedule_check(facts, zone)  # shared by the alarms' details: read, never changed
+    return facts
 
 
-def checks(row, now, schedule) -> list[dict]:
+def checks(row, now, schedule, online=None) -> list[dict]:
     """R7.1: the five things checked, each with a plain value and whether it is fine
     (`ok` is None where it does not apply, e.g. hot copy of an asset that is not hot-copied)."""
     zone = row["appliance__timezone"]
-    online = appliance_online(row, now)
+    online = appliance_online(row, now) if online is None else online
     contact = row["appliance__last_contact_at"]
     good_copy = row.get("last_good_copy_end")
     return [
@@ -128,7 +140,7 @@ def checks(row, now, schedule) -> list[dict]:
          f"{row['appliance__name']}: offline, last contact {describe_local(contact, zone)}"},
         {"key": "last_good_backup", "label": "Last good backup", "ok": schedule["backup_ok"],
          "value": describe_local(row["last_good_end"], zone), "at": _iso(row["last_good_end"])},
-        _schedule_check(schedule, zone),
+        schedule["check"] if "check" in schedule else _schedule_check(schedule, zone),
         {"key": "last_good_hot_copy", "label": "Last good hot copy",
          "ok": schedule["hot_copy_ok"] if row["hot_copy"] else None,
          "value": describe_local(good_copy, zone), "at": _iso(good_copy)},
@@ -168,7 +180,8 @@ def _hot_copy_schedule(row) -> str:
 
 def alarm_details(kind, row, now, threshold_label, threshold_source, schedule, **more) -> dict:
     """Everything the alarm shows: threshold and origin, the checklist, root cause and next step."""
-    cause, error = root_cause(kind, row, now)
+    online = appliance_online(row, now)
+    cause, error = root_cause(kind, row, now, online)
     label, failing = ROOT_CAUSES[cause]
     names = {"asset": row["name"], "appliance": row["appliance__name"]}
     return {
@@ -180,7 +193,7 @@ def alarm_details(kind, row, now, threshold_label, threshold_source, schedule, *
         "root_cause_label": label + (f": {error}" if error else ""),
         "failing_check": failing,
         "next_step": NEXT_STEPS[cause].format(**names),
-        "checks": checks(row, now, schedule),
+        "checks": checks(row, now, schedule, online),
     }
 
 
