@@ -29,6 +29,7 @@ from django.db.models import BigIntegerField, Func, OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
+from alerts.read_ahead import read_ahead
 from alerts.reconciler import Outcome, reconcile
 from alerts.rules import dbma, purging
 from alerts.rules.backup_queries import oldest_uncopied_ends
@@ -72,7 +73,17 @@ def reconcile_due(account, now, kinds, conditions, subject, ids) -> Outcome:
     keyword = SUBJECTS[subject][1]
     always = INTEGRATION_KIND in kinds
     wanted = conditions(account, now, **{keyword: ids}) if ids or always else ()
+    if subject == "asset" and wanted:
+        wanted = ahead_if_large(wanted, len(ids))
     return reconcile(account, kinds, wanted, now, subset=_alerts_of(account, kinds, subject, ids))
+
+
+def ahead_if_large(conditions, subjects: int):
+    """The conditional alarms' conditions (which read nothing an evaluation writes) computed
+    on a thread of their own for a large evaluation (alerts/read_ahead.py)."""
+    if subjects >= settings.EVALUATION_READ_AHEAD_FROM and connection.vendor == "postgresql":
+        return read_ahead(conditions)
+    return conditions
 
 
 def _alerts_of(account, kinds, subject, ids) -> Q:

@@ -33,12 +33,20 @@ from django.utils import timezone
 
 from alerts import lifecycle, maintenance
 from alerts.categories import KINDS
-from alerts.due import SUBJECTS, gone_silent, next_moments, reconcile_due, subject_of
+from alerts.due import (
+    SUBJECTS,
+    ahead_if_large,
+    gone_silent,
+    next_moments,
+    reconcile_due,
+    subject_of,
+)
 from alerts.models import Evaluation, EvaluationRequest
 from alerts.reconciler import Outcome, diff, reconcile
 from alerts.rules import RULES
 from alerts.set_writes import batched
 from inventory import due
+from inventory.models import Asset
 from tenancy import locks
 
 log = logging.getLogger(__name__)
@@ -124,7 +132,10 @@ def _run(account, now, read, present, everything=False, other_rules=True, settle
     for kinds, conditions in RULES:
         subject = subject_of(kinds)
         if everything or (other_rules and subject not in read):
-            outcome.add(reconcile(account, kinds, conditions(account, now), now))
+            wanted = conditions(account, now)
+            if subject == "asset":
+                wanted = ahead_if_large(wanted, Asset.objects.filter(account=account).count())
+            outcome.add(reconcile(account, kinds, wanted, now))
         elif subject in read:
             outcome.add(reconcile_due(account, now, kinds, conditions, subject, list(read[subject])))
     if other_rules and settle:

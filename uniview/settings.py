@@ -281,6 +281,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 EVALUATION_INTERVAL_SECONDS = env_int("EVALUATION_INTERVAL_SECONDS", 60)
 # The latest an asset is evaluated again after its last evaluation, whatever its moments.
 EVALUATION_DUE_HORIZON_HOURS = env_int("EVALUATION_DUE_HORIZON_HOURS", 24)
+# An evaluation of at least this many assets computes the conditional alarms on a thread of
+# its own while it writes (alerts/read_ahead.py).
+EVALUATION_READ_AHEAD_FROM = env_int("EVALUATION_READ_AHEAD_FROM", 5000)
 # A full evaluation of an account with more organizations than this is split into Celery
 # tasks of this many organizations each, which several workers share.
 EVALUATION_SHARD_ORGANIZATIONS = env_int("EVALUATION_SHARD_ORGANIZATIONS", 200)
