@@ -30,6 +30,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from bench.rows import database_cpu  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource  # noqa: E402
 from reports import compliance  # noqa: E402
 from reports.models import OrganizationDay, ReportSettings, SubjectDay  # noqa: E402
@@ -186,32 +187,11 @@ def _vacuumed(*models):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
-def _database_cpu() -> float | None:
-    """CPU seconds used so far by PostgreSQL on this machine (None when it is elsewhere): every
-    server process's, plus what the postmaster has collected of the backends that ended (the
-    computation's spans run on connections of their own, closed when done). Other databases'
-    work counts too: read it on a quiet machine."""
-    tick, total, found = os.sysconf("SC_CLK_TCK"), 0, False
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
-        if name != "postgres" and not name.startswith("postgres:"):
-            continue
-        found = True
-        total += int(fields[11]) + int(fields[12])
-        if Path(f"/proc/{fields[1]}/comm").exists() and "postgres" not in Path(f"/proc/{fields[1]}/comm").read_text():
-            total += int(fields[13]) + int(fields[14])  # the postmaster: its ended children's CPU
-    return total / tick if found else None
-
-
 def _timed(account, first_day):
     """Wall seconds, database CPU seconds (or None) and the rows each statement wrote."""
-    cpu, started = _database_cpu(), time.monotonic()
+    cpu, started = database_cpu(), time.monotonic()
     written = compliance.compute(account, first_day, LAST)
-    wall, cpu_after = time.monotonic() - started, _database_cpu()
+    wall, cpu_after = time.monotonic() - started, database_cpu()
     return wall, (cpu_after - cpu if cpu is not None and cpu_after is not None else None), written
 
 

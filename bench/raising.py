@@ -40,7 +40,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from alerts.models import Alert, AlertSettings  # noqa: E402
-from bench.rows import copy_rows  # noqa: E402
+from bench.rows import copy_rows, database_cpu  # noqa: E402
 from inventory.due import changed_moment  # noqa: E402
 from inventory.models import Appliance, Asset, BackupSchedule  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
@@ -133,7 +133,7 @@ def floor(account_id) -> float:
         cursor.execute("CREATE TEMP TABLE staged_moments AS SELECT subject_id, next_check_at FROM inventory_nextcheck "
                        "WHERE account_id = %s AND kind = 'asset'", [account_id])
     _clear(account_id)
-    backend = _backend_cpu()
+    backend = database_cpu()
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO alerts_alert ({alert_columns}) SELECT {alert_columns} FROM staged_alerts")
@@ -148,21 +148,10 @@ def floor(account_id) -> float:
             [account_id])
         cursor.execute("UPDATE inventory_nextcheck n SET next_check_at = s.next_check_at FROM staged_moments s "
                        "WHERE n.kind = 'asset' AND n.subject_id = s.subject_id")
-    seconds, cpu = time.monotonic() - started, _backend_cpu() - backend
+    seconds, cpu = time.monotonic() - started, database_cpu() - backend
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE staged_alerts; DROP TABLE staged_delivery; DROP TABLE staged_moments")
     return seconds, cpu
-
-
-def _backend_cpu() -> float:
-    """CPU seconds (user and system) the PostgreSQL backend serving this connection has used
-    (/proc: the database runs on this machine). On a loaded machine wall time includes waiting
-    for a core; CPU does not, so a ratio of CPU stays meaningful."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _quiet_queue():
@@ -238,10 +227,10 @@ def measure(n) -> dict:
             spent, count = timings.get(key, (0.0, 0))
             timings[key] = (spent + time.monotonic() - started, count + 1)
 
-    cpu_before, backend_before = _cpu(), _backend_cpu()
+    cpu_before, backend_before = _cpu(), database_cpu()
     with connection.execute_wrapper(timed):
         raise_s, first = _evaluate(account)
-    cpu_s, db_cpu_s = _cpu() - cpu_before, _backend_cpu() - backend_before
+    cpu_s, db_cpu_s = _cpu() - cpu_before, database_cpu() - backend_before
     if os.environ.get("BENCH_STATEMENTS"):
         for key, (spent, count) in sorted(timings.items(), key=lambda item: -item[1][0])[:12]:
             print(f"{spent:7.2f} s {count:5d}× {key}", file=sys.stderr)
@@ -310,7 +299,7 @@ def _child(*args) -> str:
 # kept alert field by field, per-row parameters, rules building one list of every alarm),
 # on 2026-11-30 on this machine, load average about 8: kept for comparison, not re-measured.
 BEFORE = [
-    "The same code, the same day, at load 6.1–9.1 (CPU: the process + its PostgreSQL backend; the floor's backend):",
+    "The code of the last round (without reading ahead, orjson or the shared schedule lines), 2026-11-30, at load 6.1–9.1 (CPU: the process + its PostgreSQL backend; the floor's backend):",
     "",
     "| N | raise (s) | floor (s) | raise / floor | of the raise: next moments (s) | CPU: raise (s) | CPU: floor (s) "
     "| raise / floor in CPU | peak memory (MB) | idle cycle, beat (s) | full re-evaluation (s) | load average |",
@@ -340,11 +329,39 @@ BEFORE = [
 ]
 
 
-# Where a raise spends its time: cProfile of the evaluating process and every SQL statement
-# timed (BENCH_PROFILE=file, BENCH_STATEMENTS=1), N = 10,000, 2026-11-30, load 7–10; kept, not re-measured.
+# Where a raise spends its time: a sampling profile (py-spy, CPU samples of the evaluating process) and
+# each run of old and new code in turn on the same data (2026-12-01, N = 50,000, load about 1); then
+# cProfile and every SQL statement timed (BENCH_PROFILE=file, BENCH_STATEMENTS=1), N = 10,000,
+# 2026-11-30, load 7–10; kept, not re-measured.
 HOT_SPOTS = [
-    "Where the time went (N = 10,000; `BENCH_PROFILE=file BENCH_STATEMENTS=1 python -m bench.raising measure 10000`; "
-    "profiled times are inflated by the profiler; load 7–10), this round:",
+    "Where the time went (N = 50,000; CPU samples of the evaluating process, and each change measured by running "
+    "the code before and after it in turn, three times each, on the same data; load about 1), this round:",
+    "",
+    "| hot spot | measured | what changed |",
+    "|---|---|---|",
+    "| the standard JSON encoder: every alarm's details and links, and each row of a batch's document | 12 % of "
+    "the process's CPU samples | orjson (sorted keys, as before; migration alerts/0008 re-hashes open alerts, so "
+    "the first cycle after it rewrites none) |",
+    "| each raised event's uuid made with `uuid4` and parsed back from `RETURNING` | 8 % | made by PostgreSQL "
+    "(`gen_random_uuid()`); `RETURNING id, alert_id`; an event reads its uuid when asked |",
+    "| every alarm's schedule line (last and next start of each schedule, as text) and the start that is due, "
+    "worked out per asset | 10 % | once per distinct schedules and time zone per evaluation "
+    "(`RecurrenceCache.memo`): a bad day repeats the same few |",
+    "| together | the process's CPU at 50,000: 12.1–13.9 s before, 9.1–10.4 s after | |",
+    "| the evaluating process waits while PostgreSQL writes a batch (about half the raise), and computes while it "
+    "does not: one core idle either way | 50,000: 16.0–21.3 s without, 13.1–14.6 s with | the conditional alarms' "
+    "rule runs on a thread of its own with its own connection, a few batches ahead (alerts/read_ahead.py, from "
+    "EVALUATION_READ_AHEAD_FROM = 5,000 assets): it reads nothing the evaluation writes, so its conditions are "
+    "the same (tests/test_read_ahead.py) |",
+    "| the INSERT of a batch of 5,000 alarms: 0.35–0.5 s, of which the executor's 0.19 s (EXPLAIN ANALYZE); the "
+    "rest sending and parsing the 7.7 MB document | parsing it as a parameter rather than a literal saved "
+    "0.05 s of it, and nothing over a whole raise (measured both ways) | unchanged |",
+    "| the next moments table, rewritten twice by each run of the bench with autovacuum off: 4.6 million dead rows, "
+    "315 MB for 160,000 live ones | raise and floor both slowed, differently from run to run | the bench vacuums "
+    "it with the alerts after each run (15 MB) |",
+    "",
+    "The round before (N = 10,000; `BENCH_PROFILE=file BENCH_STATEMENTS=1 python -m bench.raising measure 10000`; "
+    "profiled times are inflated by the profiler; load 7–10):",
     "",
     "| hot spot | measured | what changed |",
     "|---|---|---|",
@@ -373,7 +390,7 @@ HOT_SPOTS = [
     "1.2 s), writing them 5.4 s (3 UPDATEs of `next_check_at`, every index of the asset table): a third of the "
     "raise | unchanged here (`alerts/due.py`, `inventory/due.py`) |",
     "",
-    "The previous round (N = 10,000, load 7–11):",
+    "Two rounds before (N = 10,000, load 7–11):",
     "",
     "| hot spot | measured | what changed |",
     "|---|---|---|",
@@ -440,10 +457,12 @@ def report(rows):
         "rows due (an index range: none) and writes nothing, not even its Evaluation row. The full "
         "re-evaluation is every rule over every subject at that moment (what \"evaluate now\" runs): raised 0, "
         "resolved 0, every alarm kept. \"The rules alone\" is every rule computing its conditions with nothing "
-        "written: the part of the raise that is not the reconciler's. CPU is user and system time: the "
-        "evaluating process's and its PostgreSQL backend's during the raise, the backend's during the floor "
-        "(read from /proc; PostgreSQL's parallel workers and WAL writer are not counted, on either side). On a "
-        "loaded machine wall time also counts waiting for a core, which CPU does not.",
+        "written: the part of the raise that is not the reconciler's. CPU is user and system time, read from "
+        "/proc: the evaluating process's (both its threads: the rules read ahead on one, alerts/read_ahead.py) "
+        "and every PostgreSQL process's during the raise (both connections, the WAL writer and the rest), every "
+        "PostgreSQL process's during the floor. On a loaded machine wall time also counts waiting for a core, "
+        "which CPU does not. This PostgreSQL runs without autovacuum, so the bench vacuums what each run "
+        "deleted or rewrote (the alerts, events, deliveries and next moments) before the next.",
         "",
         *HOT_SPOTS,
         *BEFORE,
