@@ -96,3 +96,29 @@ def test_a_large_evaluation_raises_the_same_alarms_with_or_without_reading_ahead
     assert len(runs[1]) > 20
     assert runs[1] == runs[10**9]
     assert not _threads()
+
+
+@pytest.mark.django_db
+def test_an_evaluation_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(monkeypatch):
+    """A bad day's full collections walked every live alarm again and again (half the raise's
+    CPU at 100,000): the collector is off during a run, and on again after it, unless it was off."""
+    import gc
+
+    import alerts.evaluation
+
+    cast = build_cast()
+    seen = []
+    rules = [(kinds, rule) for kinds, rule in alerts.evaluation.RULES]
+    kinds, first = rules[0]
+    rules[0] = (kinds, lambda *args, **kwargs: seen.append(gc.isenabled()) or first(*args, **kwargs))
+    monkeypatch.setattr(alerts.evaluation, "RULES", rules)
+    assert gc.isenabled()
+    evaluate(cast.account_a, NOW)
+    assert seen == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        evaluate(cast.account_a, NOW + timedelta(minutes=1))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
