@@ -299,6 +299,15 @@ def _child(*args) -> str:
 # kept alert field by field, per-row parameters, rules building one list of every alarm),
 # on 2026-11-30 on this machine, load average about 8: kept for comparison, not re-measured.
 BEFORE = [
+    "This code, a run minutes before the one above (2026-12-01, load 1.1–1.3; CPU as above):",
+    "",
+    "| N | raise (s) | floor (s) | raise / floor | of the raise: next moments (s) | CPU: raise (s) | CPU: floor (s) "
+    "| raise / floor in CPU | peak memory (MB) | idle cycle, beat (s) | full re-evaluation (s) | load average |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| 10,000 | 2.81 | 1.01 | 2.8× | 0.39 | 1.2 + 1.7 | 1.0 | 3.0× | 228 | 0.03 | 0.82 | 1.2 |",
+    "| 50,000 | 15.14 | 5.76 | 2.6× | 2.77 | 6.2 + 10.4 | 5.6 | 2.9× | 246 | 0.03 | 3.26 | 1.3 |",
+    "| 100,000 | 36.31 | 13.07 | 2.8× | 6.73 | 12.1 + 26.7 | 12.9 | 3.0× | 264 | 0.03 | 5.12 | 1.1 |",
+    "",
     "The code of the last round (without reading ahead, orjson or the shared schedule lines), 2026-11-30, at load 6.1–9.1 (CPU: the process + its PostgreSQL backend; the floor's backend):",
     "",
     "| N | raise (s) | floor (s) | raise / floor | of the raise: next moments (s) | CPU: raise (s) | CPU: floor (s) "
