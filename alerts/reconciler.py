@@ -29,10 +29,11 @@ from alerts import events, lifecycle, storms
 from alerts.conditions import as_json, content_hash
 from alerts.maintenance import Hold
 from alerts.models import Alert, AlertEvent, AlertSettings, AlertState
-from alerts.set_writes import as_jsonb, batched, loaded, one_of, rows_source, skip_locked
+from alerts.set_writes import as_jsonb, batched, loaded, rows_source, skip_locked
 from alerts.severity import severity
 from inventory.models import Appliance
 from inventory.versions import supports_category_toggles
+from tenancy.arrays import one_of
 from tenancy.models import Organization
 
 BATCH = 5000  # conditions (and alerts) per batch: a few statements each, whatever the size

@@ -27,6 +27,8 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
+from tenancy.arrays import int_array, one_of, postgresql
+
 CHANGED_OFFSET = timedelta(days=36500)
 TABLE = "inventory_nextcheck"
 
@@ -117,7 +119,7 @@ def account_changed(account_id) -> int:
 def leave_due(asset_ids, subject="asset") -> int:
     """Make these rows due, writing only those not due already (a replay at another time)."""
     marked_before = timezone.now() - CHANGED_OFFSET / 2
-    where, params = _one_of("subject_id", asset_ids)
+    where, params = one_of("subject_id", asset_ids)
     waiting = f"kind = %s AND next_check_at >= %s AND {where}"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE {waiting})",  # noqa: S608
@@ -129,31 +131,14 @@ def leave_due(asset_ids, subject="asset") -> int:
         return cursor.rowcount
 
 
-def _postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _moment(value):
     return connection.ops.adapt_datetimefield_value(value)
-
-
-def _array(values) -> str:
-    """A PostgreSQL array literal of numbers: one text parameter, built in C, where a list is
-    quoted by the driver element by element."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def _one_of(column, ids) -> tuple[str, list]:
-    ids = list(ids)
-    if _postgresql():
-        return f"{column} = ANY(%s::bigint[])", [_array(ids)]
-    return f"{column} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", ids
 
 
 def _token() -> str:
     """A row's moment as read, for the compare-and-swap: exact microseconds in PostgreSQL,
     the stored text in SQLite (as stored: not parsed and formatted again)."""
-    return "(extract(epoch FROM next_check_at) * 1000000)::bigint" if _postgresql() else "CAST(next_check_at AS TEXT)"
+    return "(extract(epoch FROM next_check_at) * 1000000)::bigint" if postgresql() else "CAST(next_check_at AS TEXT)"
 
 
 def _read(where, params) -> dict:
@@ -173,10 +158,10 @@ def all_rows(subject, account, organization_ids=None, ids=None) -> dict:
     where, params = "account_id = %s AND kind = %s", [account.pk, subject]
     if organization_ids is not None:
         table = subject_models()[subject]._meta.db_table
-        among, more = _one_of("organization_id", organization_ids)
+        among, more = one_of("organization_id", organization_ids)
         where, params = f"{where} AND subject_id IN (SELECT id FROM {table} WHERE {among})", [*params, *more]
     if ids is not None:
-        among, more = _one_of("subject_id", ids)
+        among, more = one_of("subject_id", ids)
         where, params = f"{where} AND {among}", [*params, *more]
     return _read(where, params)
 
@@ -188,7 +173,7 @@ def all_assets(account, organization_ids=None, asset_ids=None) -> dict:
 def write_next_checks(read: dict, moments: dict, batch: int = 20000, subject: str = "asset") -> int:
     """Write each row's next moment, unless it was marked since `read` was taken (its token
     differs) or it is unchanged (nothing written)."""
-    if not _postgresql():
+    if not postgresql():
         return _write_one_by_one(read, moments, subject)
     ids = sorted(read)
     written = 0
@@ -202,7 +187,7 @@ def write_next_checks(read: dict, moments: dict, batch: int = 20000, subject: st
                 f"WHERE n.kind = %s AND {among} AND n.subject_id = v.id "
                 "AND (extract(epoch FROM n.next_check_at) * 1000000)::bigint = v.old "
                 "AND n.next_check_at IS DISTINCT FROM v.next",
-                [_array(chunk), _moments_array(moments[pk] for pk in chunk), _array(read[pk] for pk in chunk),
+                [int_array(chunk), _moments_array(moments[pk] for pk in chunk), int_array(read[pk] for pk in chunk),
                  subject, *params],
             )
             written += cursor.rowcount
@@ -221,7 +206,7 @@ def _rows_of(ids) -> tuple[str, list]:
     either form, the planner hashes the whole table for every batch."""
     if dense(ids):
         return "n.subject_id BETWEEN %s AND %s", [ids[0], ids[-1]]
-    return "n.subject_id = ANY(%s::bigint[])", [_array(ids)]
+    return "n.subject_id = ANY(%s::bigint[])", [int_array(ids)]
 
 
 def _moments_array(moments) -> str:

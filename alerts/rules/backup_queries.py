@@ -13,8 +13,9 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from alerts.set_writes import AnyOf, int_array  # noqa: F401  (AnyOf: registers the `any_of` lookup used below)
+from alerts.set_writes import AnyOf  # noqa: F401  (registers the `any_of` lookup used below)
 from inventory.models import GOOD_STATUSES, Appliance, Asset, Backup, BackupCopy, BackupSchedule
+from tenancy.arrays import int_array
 from tenancy.models import Organization
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
