@@ -24,7 +24,6 @@ from bisect import bisect_right
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import BigIntegerField, Func, OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_save, pre_save
 
@@ -37,6 +36,7 @@ from inventory import due
 from inventory.models import GOOD_STATUSES, Appliance, Asset, AzureAsset, Backup, BackupSchedule
 from inventory.schedules import COUNT_WINDOW, RecurrenceCache, ScheduleError
 from maintenance.due import window_ends
+from tenancy.arrays import postgresql
 from thresholds.effective import effective_thresholds
 
 ASSET_KINDS = ("backup_alarm", "hot_copy_alarm")
@@ -72,16 +72,14 @@ def reconcile_due(account, now, kinds, conditions, subject, ids) -> Outcome:
         return reconcile(account, kinds, conditions(account, now), now) if ids else Outcome()
     keyword = SUBJECTS[subject][1]
     always = INTEGRATION_KIND in kinds
-    wanted = conditions(account, now, **{keyword: ids}) if ids or always else ()
-    if subject == "asset" and wanted:
-        wanted = ahead_if_large(wanted, len(ids))
+    wanted = ahead_if_large(subject, conditions(account, now, **{keyword: ids}), len(ids)) if ids or always else ()
     return reconcile(account, kinds, wanted, now, subset=_alerts_of(account, kinds, subject, ids))
 
 
-def ahead_if_large(conditions, subjects: int):
-    """The conditional alarms' conditions (which read nothing an evaluation writes) computed
-    on a thread of their own for a large evaluation (alerts/read_ahead.py)."""
-    if subjects >= settings.EVALUATION_READ_AHEAD_FROM and connection.vendor == "postgresql":
+def ahead_if_large(subject, conditions, subjects: int):
+    """An asset rule's conditions (the conditional alarms read nothing an evaluation writes)
+    computed on a thread of their own when `subjects` make a large evaluation (alerts/read_ahead.py)."""
+    if subject == "asset" and subjects >= settings.EVALUATION_READ_AHEAD_FROM and postgresql():
         return read_ahead(conditions)
     return conditions
 
@@ -232,7 +230,7 @@ def _last_good(now):
     gives an integer (no timestamp to parse per schedule); SQLite the moment, converted below."""
     good = Backup.objects.filter(asset=OuterRef("asset_id"), status__in=GOOD_STATUSES, finished_at__lte=now)
     newest = Subquery(good.order_by("-finished_at").values("finished_at")[:1])
-    if connection.vendor == "postgresql":
+    if postgresql():
         return Func(newest, template="(extract(epoch FROM %(expressions)s) * 1000000)::bigint",
                     output_field=BigIntegerField())
     return newest

@@ -156,8 +156,8 @@ def _run_rules(account, now, read, present, everything, other_rules, settle) -> 
         subject = subject_of(kinds)
         if everything or (other_rules and subject not in read):
             wanted = conditions(account, now)
-            if subject == "asset":
-                wanted = ahead_if_large(wanted, Asset.objects.filter(account=account).count())
+            if subject == "asset":  # read ahead by the account's size (a count: one index read)
+                wanted = ahead_if_large(subject, wanted, Asset.objects.filter(account=account).count())
             outcome.add(reconcile(account, kinds, wanted, now))
         elif subject in read:
             outcome.add(reconcile_due(account, now, kinds, conditions, subject, list(read[subject])))

@@ -56,9 +56,9 @@ NEXT_STEPS = {
 _FAILED = (Backup.Status.FAILED, Backup.Status.CANCELLED)
 
 
-def root_cause(kind, row, now, online=None) -> tuple[str, str]:
+def root_cause(kind, row, now, online) -> tuple[str, str]:
     """R7.2: the first cause that applies, with the error where there is one."""
-    if not (appliance_online(row, now) if online is None else online):
+    if not online:
         return "appliance_offline", ""
     if kind == "backup_alarm":
         backup_status = _status_at(row.get("last_backup_status"), row.get("last_backup_finished"), now)
@@ -127,11 +127,10 @@ def _starts_of(cache, schedules, zone, now) -> dict:
     return facts
 
 
-def checks(row, now, schedule, online=None) -> list[dict]:
+def checks(row, now, schedule, online) -> list[dict]:
     """R7.1: the five things checked, each with a plain value and whether it is fine
     (`ok` is None where it does not apply, e.g. hot copy of an asset that is not hot-copied)."""
     zone = row["appliance__timezone"]
-    online = appliance_online(row, now) if online is None else online
     contact = row["appliance__last_contact_at"]
     good_copy = row.get("last_good_copy_end")
     return [
