@@ -63,7 +63,7 @@ def _alarms(account):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_large_evaluation_raises_the_same_alarms_with_or_without_reading_ahead(settings, monkeypatch):
+def test_r14_1_r5_1_a_large_evaluation_raises_the_same_alarms_with_or_without_reading_ahead(settings, monkeypatch):
     """The thread's connection sees what is committed: the assets, schedules and backups the
     rule reads. Run once each way over the same data, the alarms are the same, to the byte."""
     cast = build_cast()

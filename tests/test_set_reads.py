@@ -45,7 +45,7 @@ def test_ids_of_every_size_are_matched_by_a_bigint_array(cast):
     assert "::bigint[]" in ctx.captured_queries[-1]["sql"]
 
 
-def test_an_idle_cycle_with_every_appliance_reporting_reads_no_open_alarm(cast):
+def test_r7_2_an_idle_cycle_with_every_appliance_reporting_reads_no_open_alarm(cast):
     """R7.2's check for stale checklists starts from the silent appliances: with none, beat's
     idle cycle reads no alarm's details, however many are open."""
     set_global(cast.account_a)
@@ -63,7 +63,7 @@ def test_an_idle_cycle_with_every_appliance_reporting_reads_no_open_alarm(cast):
     assert not [q["sql"] for q in ctx.captured_queries if '"alerts_alert"."details"' in q["sql"]]
 
 
-def test_an_alarm_whose_appliance_fell_silent_is_still_found_stale(cast):
+def test_r7_2_an_alarm_whose_appliance_fell_silent_is_still_found_stale(cast):
     set_global(cast.account_a)
     at = DUE + timedelta(hours=1)
     asset = make_asset(make_appliance(cast.account_a, cast.org_a1, name="silent", last_contact_at=at), name="one")
