@@ -253,8 +253,11 @@ def _kinds() -> list[Kind]:
         Kind("evaluations", Evaluation, "RETENTION_EVALUATION_DAYS", "x.started_at < %(cutoff)s",
              walk_column="started_at"),
         # R18.1: the compliance history, a year at least (the setting's floor is 366 days).
-        Kind("compliance days of assets and SaaS sources", SubjectDay, "RETENTION_COMPLIANCE_DAYS",
-             "x.day < %(cutoff_date)s", parent=Organization, parent_column="organization_id"),
+        # Walked along the unique indexes by subject: the table keeps none by organization for assets.
+        Kind("compliance days of assets", SubjectDay, "RETENTION_COMPLIANCE_DAYS",
+             "x.day < %(cutoff_date)s", parent=Asset, parent_column="asset_id"),
+        Kind("compliance days of SaaS sources", SubjectDay, "RETENTION_COMPLIANCE_DAYS",
+             "x.day < %(cutoff_date)s", parent=SaasSource, parent_column="saas_source_id"),
         Kind("compliance days of organizations", OrganizationDay, "RETENTION_COMPLIANCE_DAYS",
              "x.day < %(cutoff_date)s", parent=Organization, parent_column="organization_id"),
         # A job still queued or running this long after it was asked for lost its worker

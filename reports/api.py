@@ -81,7 +81,7 @@ class ComplianceView(APIView):
 
 
 def _subjects(organization, first, last):
-    rows = (SubjectDay.objects.filter(organization=organization, day__gte=first, day__lte=last)
+    rows = (SubjectDay.of_organization(organization, first, last)
             .order_by("asset__name", "saas_source__name", "day")
             .values_list("asset_id", "asset__name", "saas_source_id", "saas_source__name", "day", "state"))
     found = {}

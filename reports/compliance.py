@@ -11,7 +11,9 @@ Set-based: three statements per call, whatever the number of assets or days —
    range. An asset is within its threshold when that backup ended at most N hours before the
    day's end, N being the effective threshold (R4: `thresholds.effective`, the backup rule's own);
 2. SaaS sources × days: the day's status (R8.2);
-3. organizations × days: the counts of (1) and (2), in one grouped pass over their rows.
+3. organizations × days: the counts of (1) and (2), in one grouped pass over their rows, found
+   along the asset index (the account's assets, and those its organizations' history holds:
+   `OrganizationAsset`, remembered before (1)) and the SaaS one.
 
 Each is `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`: running a day
 twice writes the same rows, and rewrites none that did not change (a rerun writes nothing); a
@@ -37,7 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from inventory.models import Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource
-from reports.models import OrganizationDay, ReportSettings, SubjectDay
+from reports.models import OrganizationAsset, OrganizationDay, ReportSettings, SubjectDay
 from tenancy import locks
 from tenancy.models import Account, Organization
 from thresholds.effective import effective_thresholds
@@ -136,13 +138,25 @@ WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_i
 
 ORGANIZATIONS = f"""
 WITH {DAYS},
-counts AS (  -- one pass over the range's rows of (1) and (2), rather than a probe per organization and day
-    SELECT sd.organization_id, sd.day,
-           count(*) FILTER (WHERE sd.state <> 'none') AS protected,
-           count(*) FILTER (WHERE sd.state IN ('good', 'warning')) AS compliant
-    FROM {{subject_day}} sd
-    WHERE sd.organization_id IN (SELECT id FROM {{organization}} WHERE account_id = %(account)s)
+organizations AS MATERIALIZED (SELECT id FROM {{organization}} WHERE account_id = %(account)s),
+assets AS MATERIALIZED (  -- whose days the account's organizations may hold: its assets, and those moved away since
+    SELECT id FROM {{asset}} WHERE account_id = %(account)s
+    UNION SELECT oa.asset_id FROM {{organization_asset}} oa WHERE oa.organization_id IN (SELECT id FROM organizations)
+),
+subject_days AS (  -- the range's rows of (1), along the asset index, and of (2), along the SaaS one
+    SELECT sd.organization_id, sd.day, sd.state FROM {{subject_day}} sd
+    WHERE sd.asset_id IN (SELECT id FROM assets) AND sd.day >= %(first)s::date AND sd.day <= %(last)s::date
+          AND sd.organization_id IN (SELECT id FROM organizations)
+    UNION ALL
+    SELECT sd.organization_id, sd.day, sd.state FROM {{subject_day}} sd
+    WHERE sd.saas_source_id IS NOT NULL AND sd.organization_id IN (SELECT id FROM organizations)
           AND sd.day >= %(first)s::date AND sd.day <= %(last)s::date
+),
+counts AS (  -- one pass over those rows, rather than a probe per organization and day
+    SELECT organization_id, day,
+           count(*) FILTER (WHERE state <> 'none') AS protected,
+           count(*) FILTER (WHERE state IN ('good', 'warning')) AS compliant
+    FROM subject_days
     GROUP BY 1, 2
 )
 INSERT INTO {{organization_day}} AS old (account_id, organization_id, day, protected, compliant, ratio)
@@ -157,11 +171,20 @@ WHERE (old.protected, old.compliant, old.ratio) IS DISTINCT FROM (EXCLUDED.prote
 """
 
 
+# Each asset's organization, remembered before its days are written, so that the organization's
+# grid finds them (SubjectDay.of_organization) after the asset moves on.
+ORGANIZATION_ASSETS = """
+INSERT INTO {organization_asset} (organization_id, asset_id)
+SELECT a.organization_id, a.id FROM {asset} a WHERE a.account_id = %(account)s
+ON CONFLICT (organization_id, asset_id) DO NOTHING
+"""
+
+
 def _sql(template: str) -> str:
     return template.format(
         schedule=_t(BackupSchedule), backup=_t(Backup), asset=_t(Asset), subject_day=_t(SubjectDay),
         status=_t(SaasDailyStatus), source=_t(SaasSource), organization=_t(Organization),
-        organization_day=_t(OrganizationDay),
+        organization_day=_t(OrganizationDay), organization_asset=_t(OrganizationAsset),
     )
 
 
@@ -212,9 +235,13 @@ def compute(account, first: date, last: date) -> dict:
         return {"subjects": 0, "saas": 0, "organizations": 0}
     spans = _spans(account, first, last)
     if len(spans) == 1:
+        _remember_organizations(account)
         return _compute(account, first, last)
     with ThreadPoolExecutor(max_workers=len(spans)) as pool:
-        parts = list(pool.map(lambda span: _compute_on_own_connection(account, *span), spans))
+        # Committed before the spans start, so that each span's organizations statement sees them
+        # (a pair without days yet only makes a grid look at one asset more).
+        pool.submit(_on_own_connection, _remember_organizations, account).result()
+        parts = list(pool.map(lambda span: _on_own_connection(_compute, account, *span), spans))
     return {name: sum(part[name] for part in parts) for name in parts[0]}
 
 
@@ -229,11 +256,16 @@ def _spans(account, first: date, last: date) -> list[tuple[date, date]]:
     return [(start, end - timedelta(days=1)) for start, end in itertools.pairwise(bounds)]
 
 
-def _compute_on_own_connection(account, first: date, last: date) -> dict:
+def _on_own_connection(work, *args):
     try:
-        return _compute(account, first, last)
+        return work(*args)
     finally:
         connection.close()  # this thread's own connection
+
+
+def _remember_organizations(account) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_sql(ORGANIZATION_ASSETS), {"account": account.pk})
 
 
 def _compute(account, first: date, last: date) -> dict:

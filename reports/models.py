@@ -39,8 +39,11 @@ class SubjectDay(models.Model):
 
     Millions of rows are written by one statement from rows that exist (reports/compliance.py),
     so the database checks no foreign key per row (`db_constraint=False`, a trigger each) and keeps
-    no index per foreign key (the unique and organization indexes below lead with them); the ORM
-    still deletes a removed account's, organization's, asset's or source's days with it."""
+    no index per foreign key; the ORM still deletes a removed account's, organization's, asset's or
+    source's days with it. An asset's days are found by asset (the unique index); an
+    organization's, through the assets its history holds (`OrganizationAsset`, `of_organization`):
+    an index by organization over every asset-day would cost half of what writing a month of them
+    costs. A SaaS source's days are few, and keep an index by organization."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
@@ -67,8 +70,33 @@ class SubjectDay(models.Model):
                 name="subject_day_one_subject",
             ),
         ]
-        # The grid of an organization; retention walks it per organization too.
-        indexes = [models.Index(fields=["organization", "day"], name="subject_day_by_org")]
+        # The SaaS rows of an organization's grid (its assets' rows: through OrganizationAsset).
+        indexes = [models.Index(fields=["organization", "day"], name="subject_day_saas_by_org",
+                                condition=Q(saas_source__isnull=False))]
+
+    @classmethod
+    def of_organization(cls, organization, first, last):
+        """The organization's days `first`..`last`, its assets' and its SaaS sources', found along
+        the asset index (the assets it holds, and those its history holds) and the SaaS one."""
+        assets = list(Asset.objects.filter(organization=organization).values_list("pk", flat=True).union(
+            OrganizationAsset.objects.filter(organization=organization).values_list("asset_id", flat=True)))
+        return cls.objects.filter(Q(asset__in=assets) | Q(saas_source__isnull=False), organization=organization,
+                                  day__gte=first, day__lte=last)
+
+
+class OrganizationAsset(models.Model):
+    """An asset that has days in an organization's history: written with them (one row per
+    organization and asset, whatever the number of days), kept when the asset moves to another
+    organization, since its earlier days stay the first one's."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+
+    tenancy_account_field = "organization__account"
+    tenancy_organization_field = "organization"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "asset"], name="organization_asset_once")]
 
 
 class OrganizationDay(models.Model):

@@ -53,7 +53,7 @@ def duration_text(delta: timedelta | None) -> str:
 
 
 def _grid(organization, first, last, days):
-    rows = (SubjectDay.objects.filter(organization=organization, day__gte=first, day__lte=last)
+    rows = (SubjectDay.of_organization(organization, first, last)
             .values_list("asset_id", "asset__name", "saas_source_id", "saas_source__name", "day", "state"))
     subjects = defaultdict(dict)
     for asset_id, asset_name, source_id, source_name, day, state in rows:
@@ -156,7 +156,7 @@ def csv_rows(organization, first: date, last: date) -> str:
     for day, row in sorted(days.items()):
         writer.writerow([day.isoformat(), organization.name, "", "organization", "", row.protected, row.compliant,
                          "" if row.ratio is None else f"{row.ratio * 100:.1f}"])
-    subjects = (SubjectDay.objects.filter(organization=organization, day__gte=first, day__lte=last)
+    subjects = (SubjectDay.of_organization(organization, first, last)
                 .order_by("day", "asset__name", "saas_source__name")
                 .values_list("day", "asset__name", "saas_source__name", "state"))
     for day, asset, source, state in subjects:

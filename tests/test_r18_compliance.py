@@ -8,10 +8,10 @@ from itertools import count
 import pytest
 from django.core.management import call_command
 
-from inventory.models import Backup, SaasDailyStatus, SaasSource
+from inventory.models import Asset, Backup, SaasDailyStatus, SaasSource
 from reports import compliance
 from reports.models import OrganizationDay, ReportSettings, SubjectDay
-from tests.conftest import make_appliance, make_asset
+from tests.conftest import api_client, make_appliance, make_asset
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +200,50 @@ def test_r18_1_a_large_range_computed_in_spans_on_their_own_connections_writes_t
     assert written["organizations"] == 2 * 5
     late = SubjectDay.objects.get(asset=history["late"], day=date(2026, 10, 30))
     assert late.last_good_at == at((10, 29), 23, 30)  # the second span reads the newest good backup before it
+
+
+def test_r18_1_an_asset_moved_to_another_organization_keeps_its_earlier_days_in_the_first(cast, history):
+    """The days computed before the move stay the first organization's, in its counts and in its
+    grid (R18.2), though the asset is no longer one of its own; the days after are the new one's."""
+    steady = history["steady"]
+    compliance.compute(cast.account_a, FIRST, DAYS[2])
+    Asset.objects.filter(pk=steady.pk).update(organization=cast.org_a2)
+    compliance.compute(cast.account_a, DAYS[3], LAST)
+
+    assert organizations(cast) == {"Acme": EXPECTED_ORGANIZATIONS["Acme"][:3] + [(3, 2), (3, 2)],
+                                   "Birch": EXPECTED_ORGANIZATIONS["Birch"][:3] + [(3, 1), (3, 2)]}
+    api = api_client(cast.monitor_a)
+
+    def grid_days(organization):
+        answer = api.get(f"/api/v1/reports/compliance/?organization={organization.pk}&from={FIRST}&to={LAST}")
+        assert answer.status_code == 200
+        [row] = [s for s in answer.json()["subjects"] if s["kind"] == "asset" and s["id"] == steady.pk]
+        return [(d["day"], d["state"]) for d in row["days"]]
+
+    assert grid_days(cast.org_a1) == [(str(day), "good") for day in DAYS[:3]]
+    assert grid_days(cast.org_a2) == [(str(day), "good") for day in DAYS[3:]]
+    # Computed again after the move, every day is the new organization's.
+    compliance.compute(cast.account_a, FIRST, LAST)
+    assert grid_days(cast.org_a2) == [(str(day), "good") for day in DAYS]
+    assert organizations(cast)["Acme"] == [(2, 1), (2, 0), (2, 1), (3, 2), (3, 2)]
+
+
+
+def test_r18_1_the_upgrade_remembers_each_organization_whose_history_holds_an_asset(cast, history):
+    """Migration reports/0002 fills the pairs from the days written before it, so that an
+    organization's grid still finds the days of an asset that has moved on."""
+    import importlib
+
+    from django.db import connection
+
+    from reports.models import OrganizationAsset
+
+    compliance.compute(cast.account_a, FIRST, LAST)
+    Asset.objects.filter(pk=history["steady"].pk).update(organization=cast.org_a2)
+    OrganizationAsset.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(importlib.import_module("reports.migrations.0002_organization_assets").FILL)
+    pairs = set(OrganizationAsset.objects.values_list("organization_id", "asset_id"))
+    assert pairs == set(SubjectDay.objects.filter(asset__isnull=False).values_list("organization_id", "asset_id"))
+    assert (cast.org_a1.pk, history["steady"].pk) in pairs
+    assert [row.asset_id for row in SubjectDay.of_organization(cast.org_a1, FIRST, LAST)].count(history["steady"].pk) == 5

@@ -390,3 +390,35 @@ def test_r18_1_backups_and_saas_statuses_cannot_be_kept_less_than_a_year(monkeyp
     with pytest.raises(ImproperlyConfigured):
         env_days("RETENTION_BACKUP_DAYS", 400, 366)
     assert (settings.RETENTION_BACKUP_DAYS, settings.RETENTION_SAAS_STATUS_DAYS) == (400, 400)
+
+
+# --- Compliance history (R18.1) ----------------------------------------------------
+
+def test_r18_1_compliance_days_past_their_age_go_walked_by_asset_and_by_saas_source(cast, appliance):
+    """Asset days are walked along the index by asset, SaaS days along the one by source; the
+    organizations' days go at the same age. A year is kept (the setting's floor is 366 days)."""
+    from reports.models import OrganizationDay, SubjectDay
+
+    asset = make_asset(appliance)
+    source = SaasSource.objects.create(account=cast.account_a, organization=cast.org_a1, kind="m365", name="T",
+                                       external_id="t")
+    keep = settings.RETENTION_COMPLIANCE_DAYS
+    ages = (keep + 30, keep + 1, keep - 1, 3)
+    for age in ages:
+        day = days_ago(age).date()
+        SubjectDay.objects.create(account=cast.account_a, organization=cast.org_a1, asset=asset, day=day, state="good")
+        SubjectDay.objects.create(account=cast.account_a, organization=cast.org_a1, saas_source=source, day=day,
+                                  state="missed")
+        OrganizationDay.objects.create(account=cast.account_a, organization=cast.org_a1, day=day, protected=2,
+                                       compliant=1, ratio=0.5)
+    young = {days_ago(age).date() for age in ages[2:]}
+
+    result = prune()
+
+    assert set(SubjectDay.objects.filter(asset=asset).values_list("day", flat=True)) == young
+    assert set(SubjectDay.objects.filter(saas_source=source).values_list("day", flat=True)) == young
+    assert set(OrganizationDay.objects.values_list("day", flat=True)) == young
+    assert result["compliance days of assets"].deleted == 2
+    assert result["compliance days of SaaS sources"].deleted == 2
+    assert result["compliance days of organizations"].deleted == 2
+    assert prune()["compliance days of assets"].deleted == 0
