@@ -164,7 +164,17 @@ def _dismissals(sender, events, **kwargs):
           {"count": len(dismissed), "alerts": alert_ids[:1000], "reason": first.reason}, actor=first.actor)
 
 
+def _account_removed(sender, instance, **kwargs):
+    """An account's removal removes what is in it first, and those removals are audited: the
+    entries written meanwhile go with the account, like every earlier one (its foreign key cascades,
+    but only to the entries that were there when the removal began)."""
+    AuditEntry.objects.filter(account_id=instance.pk).delete()
+
+
 def connect():
+    from tenancy.models import Account
+
+    post_delete.connect(_account_removed, sender=Account, weak=False, dispatch_uid="audit:account-removed")
     for spec in TRACKED:
         try:
             model = apps.get_model(spec.model)

@@ -200,3 +200,20 @@ def test_an_audit_action_reads_as_words():
     assert audit_action("threshold.global.create") == "Threshold global created"
     assert audit_action("organization.delete") == "Organization removed"
     assert audit_action("psa.auto_map") == "Psa auto map"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_removed_with_everything_in_it_leaves_no_audit_entry_behind(cast):
+    """Removing an account removes its organizations, thresholds and integrations, whose removals
+    are audited: those entries go with the account instead of breaking the removal at commit."""
+    from thresholds.models import GlobalThreshold
+
+    GlobalThreshold.objects.create(account=cast.account_a, backups_hours=24)
+    Integration.objects.create(account=cast.account_a, kind="datto", name="Datto")
+    kept = AuditEntry.objects.filter(account=cast.account_b).count()
+
+    cast.account_a.delete()
+
+    assert not AuditEntry.objects.filter(account_id=cast.account_a.pk).exists()
+    assert AuditEntry.objects.filter(account=cast.account_b).count() == kept  # another account's: untouched
+    assert cast.org_b1.__class__.objects.filter(pk=cast.org_b1.pk).exists()
