@@ -72,14 +72,15 @@ def reconcile_due(account, now, kinds, conditions, subject, ids) -> Outcome:
         return reconcile(account, kinds, conditions(account, now), now) if ids else Outcome()
     keyword = SUBJECTS[subject][1]
     always = INTEGRATION_KIND in kinds
-    wanted = ahead_if_large(subject, conditions(account, now, **{keyword: ids}), len(ids)) if ids or always else ()
+    wanted = ahead_if_large(subject, conditions(account, now, **{keyword: ids}), lambda: len(ids)) if ids or always else ()
     return reconcile(account, kinds, wanted, now, subset=_alerts_of(account, kinds, subject, ids))
 
 
-def ahead_if_large(subject, conditions, subjects: int):
+def ahead_if_large(subject, conditions, count):
     """An asset rule's conditions (the conditional alarms read nothing an evaluation writes)
-    computed on a thread of their own when `subjects` make a large evaluation (alerts/read_ahead.py)."""
-    if subject == "asset" and subjects >= settings.EVALUATION_READ_AHEAD_FROM and postgresql():
+    computed on a thread of their own when the evaluation is large: `count()` subjects, asked
+    only of an asset rule (alerts/read_ahead.py)."""
+    if subject == "asset" and postgresql() and count() >= settings.EVALUATION_READ_AHEAD_FROM:
         return read_ahead(conditions)
     return conditions
 

@@ -155,9 +155,8 @@ def _run_rules(account, now, read, present, everything, other_rules, settle) -> 
     for kinds, conditions in RULES:
         subject = subject_of(kinds)
         if everything or (other_rules and subject not in read):
-            wanted = conditions(account, now)
-            if subject == "asset":  # read ahead by the account's size (a count: one index read)
-                wanted = ahead_if_large(subject, wanted, Asset.objects.filter(account=account).count())
+            wanted = ahead_if_large(subject, conditions(account, now),
+                                    lambda: Asset.objects.filter(account=account).count())  # one index read
             outcome.add(reconcile(account, kinds, wanted, now))
         elif subject in read:
             outcome.add(reconcile_due(account, now, kinds, conditions, subject, list(read[subject])))

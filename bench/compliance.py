@@ -30,7 +30,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from bench.rows import database_cpu  # noqa: E402
+from bench.rows import copy_rows, database_cpu, next_ids  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource  # noqa: E402
 from reports import compliance  # noqa: E402
 from reports.models import OrganizationDay, ReportSettings, SubjectDay  # noqa: E402
@@ -46,20 +46,6 @@ ASSETS = int(os.environ.get("BENCH_COMPLIANCE_ASSETS", "100000"))  # a smaller r
 ORGANIZATIONS, APPLIANCES, SOURCES = 100, 1000, 1000
 TARGET_SECONDS = 30.0
 RESULTS = Path(__file__).with_name("RESULTS_compliance.md")
-
-
-def _copy(model, columns, rows):
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _ids(model, count):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [model._meta.db_table, count])
-        return [row[0] for row in cursor.fetchall()]
 
 
 FINGERPRINT = f"assets={ASSETS} organizations={ORGANIZATIONS} appliances={APPLIANCES} sources={SOURCES} days={DAYS} seed=18 v2"
@@ -132,12 +118,12 @@ def _generate(account, rng):
                   version="10.8.2", timezone="UTC", last_contact_at=NOW) for n in range(APPLIANCES)])
     GlobalThreshold.objects.create(account=account, backups_hours=24)
     ReportSettings.objects.create(account=account, time_zone="Europe/Berlin")
-    assets = [(asset_id, appliances[n % APPLIANCES]) for n, asset_id in enumerate(_ids(Asset, ASSETS))]
+    assets = [(asset_id, appliances[n % APPLIANCES]) for n, asset_id in enumerate(next_ids(Asset, ASSETS))]
     created = NOW - timedelta(days=60)
-    _copy(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type", "hot_copy",
+    copy_rows(Asset, ["id", "account_id", "appliance_id", "organization_id", "external_id", "name", "type", "hot_copy",
                   "created_at", "updated_at"],
           ((a, account.pk, ap.pk, ap.organization_id, f"a{a}", f"a{a}", "vmware", False, created, created) for a, ap in assets))
-    _copy(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
+    copy_rows(BackupSchedule, ["account_id", "asset_id", "name", "rrule", "dtstart"],
           ((account.pk, a, "Daily", "FREQ=DAILY;BYHOUR=22;BYMINUTE=0", "2024-01-01T22:00:00") for a, _ in assets))
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.18)")
@@ -147,7 +133,7 @@ def _generate(account, rng):
     sources = SaasSource.objects.bulk_create([
         SaasSource(account=account, organization=orgs[n % ORGANIZATIONS], kind="m365", name=f"t{n}",
                    external_id=f"t{n}") for n in range(SOURCES)])
-    _copy(SaasDailyStatus, ["account_id", "source_id", "date", "status", "services"],
+    copy_rows(SaasDailyStatus, ["account_id", "source_id", "date", "status", "services"],
           ((account.pk, s.pk, LAST - timedelta(days=d), rng.choice(["Successful"] * 8 + ["Partial", "Failed"]), "{}")
            for s in sources for d in range(DAYS + 5)))
     return written

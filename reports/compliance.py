@@ -2,7 +2,8 @@
 organization's share of protected subjects that were within their threshold at the day's end.
 
 Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
-Set-based: three statements per call, whatever the number of assets or days —
+Set-based: three statements per call, whatever the number of assets or days (after one more that
+remembers each asset's organization, `ORGANIZATION_ASSETS`) —
 
 1. assets × days: one pass over the account's backups in the range, grouped by asset and local
    day (the newest good backup that ended that day; the day's last try), joined to the grid of
@@ -143,10 +144,15 @@ assets AS MATERIALIZED (  -- whose days the account's organizations may hold: it
     SELECT id FROM {{asset}} WHERE account_id = %(account)s
     UNION SELECT oa.asset_id FROM {{organization_asset}} oa WHERE oa.organization_id IN (SELECT id FROM organizations)
 ),
-subject_days AS (  -- the range's rows of (1), along the asset index, and of (2), along the SaaS one
-    SELECT sd.organization_id, sd.day, sd.state FROM {{subject_day}} sd
-    WHERE sd.asset_id IN (SELECT id FROM assets) AND sd.day >= %(first)s::date AND sd.day <= %(last)s::date
-          AND sd.organization_id IN (SELECT id FROM organizations)
+subject_days AS (  -- the range's rows of (1), an index range per asset whatever the statistics say
+                   -- (a table just filled may be planned as empty), and of (2), along the SaaS index
+    SELECT sd.organization_id, sd.day, sd.state
+    FROM assets a CROSS JOIN LATERAL (
+        SELECT s.organization_id, s.day, s.state FROM {{subject_day}} s
+        WHERE s.asset_id = a.id AND s.day >= %(first)s::date AND s.day <= %(last)s::date
+        OFFSET 0  -- kept a subquery: planned per asset, not joined to a table it may think empty
+    ) AS sd
+    WHERE sd.organization_id IN (SELECT id FROM organizations)
     UNION ALL
     SELECT sd.organization_id, sd.day, sd.state FROM {{subject_day}} sd
     WHERE sd.saas_source_id IS NOT NULL AND sd.organization_id IN (SELECT id FROM organizations)

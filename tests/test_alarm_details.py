@@ -108,3 +108,23 @@ def test_r7_the_api_detail_carries_the_checks_root_cause_and_next_step(cast):
     assert [c["key"] for c in details["checks"]] == CHECKS
     assert details["root_cause"] == "scheduled_backup_did_not_run" and details["next_step"]
     assert details["threshold"] == "24 h — global" and details["threshold_source"] == "global"
+
+
+def test_r7_1_assets_on_different_schedules_in_one_evaluation_each_show_their_own(cast):
+    """An evaluation works out a schedule's checklist line once for every asset on it (in one zone):
+    assets on other schedules, or in another zone, keep lines of their own."""
+    set_global(cast.account_a)
+    utc = make_appliance(cast.account_a, cast.org_a1)
+    berlin = make_appliance(cast.account_a, cast.org_a1, "appliance-2", timezone="Europe/Berlin")
+    make_asset(utc, "daily-1")
+    make_asset(utc, "daily-2")
+    make_asset(utc, "six-hourly", rrule="FREQ=HOURLY;INTERVAL=6")
+    make_asset(berlin, "daily-berlin")
+    evaluate(cast.account_a, NOW)
+    lines = {alarm.details["asset"]: next(c for c in alarm.details["checks"] if c["key"] == "backup_schedule")
+             for alarm in open_alarms(cast.account_a)}
+    assert lines["daily-1"] == lines["daily-2"]
+    assert lines["daily-1"]["value"].startswith("FREQ=DAILY;BYHOUR=22;BYMINUTE=0 — last start 2026-11-01 22:00 UTC")
+    assert lines["six-hourly"]["value"].startswith("FREQ=HOURLY;INTERVAL=6 — last start")
+    assert lines["six-hourly"]["value"] != lines["daily-1"]["value"]
+    assert "Europe/Berlin" in lines["daily-berlin"]["value"] and lines["daily-berlin"]["value"] != lines["daily-1"]["value"]

@@ -202,7 +202,7 @@ def test_r18_1_a_large_range_computed_in_spans_on_their_own_connections_writes_t
     assert late.last_good_at == at((10, 29), 23, 30)  # the second span reads the newest good backup before it
 
 
-def test_r18_1_an_asset_moved_to_another_organization_keeps_its_earlier_days_in_the_first(cast, history):
+def test_r18_1_r18_2_an_asset_moved_to_another_organization_keeps_its_earlier_days_in_the_first(cast, history):
     """The days computed before the move stay the first organization's, in its counts and in its
     grid (R18.2), though the asset is no longer one of its own; the days after are the new one's."""
     steady = history["steady"]
