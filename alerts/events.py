@@ -12,6 +12,7 @@ from django.dispatch import Signal
 
 from alerts.models import Alert, AlertEvent
 from alerts.set_writes import loaded, rows_source
+from tenancy.arrays import postgresql
 
 # Sent with `events` (the AlertEvent rows just written) inside their transaction; a receiver
 # that raises rolls the events back with it.
@@ -40,8 +41,8 @@ def _insert(alerts, type_, at, actor_id, reason) -> list[AlertEvent]:
     thousands of them back was a tenth of a raise's CPU): an event comes back without it, and
     reading `event.uuid` loads it (the receivers read the alert and the id only)."""
     meta = AlertEvent._meta
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
+    by_database = postgresql()
+    if by_database:
         source, params = rows_source([("account_id", "bigint"), ("alert_id", "bigint")],
                                      [(alert.account_id, alert.pk) for alert in alerts])
         key = "gen_random_uuid()"
@@ -54,7 +55,7 @@ def _insert(alerts, type_, at, actor_id, reason) -> list[AlertEvent]:
         cursor.execute(
             f"INSERT INTO {meta.db_table} (uuid, account_id, alert_id, type, at, actor_id, reason) "
             f"SELECT {key}, v.account_id, v.alert_id, %s, %s, %s, %s FROM {source} RETURNING id, alert_id"
-            + ("" if postgresql else ", uuid"),
+            + ("" if by_database else ", uuid"),
             [type_, at_value, actor_id, reason, *params],
         )
         written = sorted(cursor.fetchall())

@@ -15,6 +15,12 @@ def _hash(title, details, links):
 
 def hash_open_alerts(apps, schema_editor):
     """Open alerts are the ones a cycle compares: give each its hash, in batches."""
+    each_open_alert_hashed(apps, _hash)
+
+
+def each_open_alert_hashed(apps, content_hash):
+    """Every open alert's `details_hash` set to `content_hash(title, details, links)`, in batches
+    (alerts/0008 hashes them again this way)."""
     Alert = apps.get_model("alerts", "Alert")
     last = 0
     while True:
@@ -23,7 +29,7 @@ def hash_open_alerts(apps, schema_editor):
         if not batch:
             return
         for alert in batch:
-            alert.details_hash = _hash(alert.title, alert.details, alert.links)
+            alert.details_hash = content_hash(alert.title, alert.details, alert.links)
         Alert.objects.bulk_update(batch, ["details_hash"])
         last = batch[-1].pk
 

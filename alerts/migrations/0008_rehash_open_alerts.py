@@ -1,7 +1,10 @@
 import hashlib
+import importlib
 
 import orjson
 from django.db import migrations
+
+each_open_alert_hashed = importlib.import_module("alerts.migrations.0005_alert_details_hash").each_open_alert_hashed
 
 
 def _hash(title, details, links):
@@ -16,17 +19,7 @@ def _hash(title, details, links):
 def rehash_open_alerts(apps, schema_editor):
     """The open alerts' hashes in the new serialization: without it, the first cycle after an
     upgrade would find every open alert's details changed and write them all again."""
-    Alert = apps.get_model("alerts", "Alert")
-    last = 0
-    while True:
-        batch = list(Alert.objects.filter(state="open", pk__gt=last).order_by("pk").only(
-            "pk", "title", "details", "links")[:2000])
-        if not batch:
-            return
-        for alert in batch:
-            alert.details_hash = _hash(alert.title, alert.details, alert.links)
-        Alert.objects.bulk_update(batch, ["details_hash"])
-        last = batch[-1].pk
+    each_open_alert_hashed(apps, _hash)
 
 
 class Migration(migrations.Migration):
