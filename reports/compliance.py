@@ -2,26 +2,26 @@
 organization's share of protected subjects that were within their threshold at the day's end.
 
 Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
-Set-based: three statements per call, whatever the number of assets or days (after one more that
+Set-based: three statements per chunk of days, whatever the number of assets (after one more that
 remembers each asset's organization, `ORGANIZATION_ASSETS`) —
 
-1. assets × days: one pass over the account's backups in the range, grouped by asset and local
-   day (the newest good backup that ended that day; the day's last try), joined to the grid of
-   assets × days; the newest good backup at each day's end is a running maximum over the days
-   (window), starting from one index probe per asset for the newest good backup before the
-   range. An asset is within its threshold when that backup ended at most N hours before the
-   day's end, N being the effective threshold (R4: `thresholds.effective`, the backup rule's own);
+1. assets × days: an asset's days are the bits of 64-bit integers, so that nothing is grouped by
+   asset and day. One pass over the range's good backups: a backup that finished at f covers
+   the days from f's own to the last one that ends by f + N hours, N being the effective
+   threshold (R4: `thresholds.effective`, the backup rule's own); the covered days of an asset
+   are the OR of its backups'. One sorted pass over the range's tries finds each day's last one,
+   and ORs the days whose last try failed, and those whose last try warned. A day is then one
+   bit test of each; a day's number is found by binary search among the range's day starts
+   (`width_bucket`), with no time zone arithmetic per backup;
 2. SaaS sources × days: the day's status (R8.2);
-3. organizations × days: the counts of (1) and (2), in one grouped pass over their rows, found
-   along the asset index (the account's assets, and those its organizations' history holds:
-   `OrganizationAsset`, remembered before (1)) and the SaaS one.
+3. organizations × days: the counts of the rows (1) and (2) computed, which each answers.
 
-Each is `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`: running a day
-twice writes the same rows, and rewrites none that did not change (a rerun writes nothing); a
-back-fill (`manage.py backfill_compliance`) is the same call over past days. A subject counts
-from the first day it is known: created, or its first stored backup or status. The range's
-bounds are worked out first and passed as values, so that the plans know how many backups they
-read (bench/RESULTS_compliance.md has the figures for 100,000 assets × 30 days).
+(1) and (2) are `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`, (3) too:
+running a day twice writes the same rows, and rewrites none that did not change (a rerun writes
+nothing); a back-fill (`manage.py backfill_compliance`) is the same call over past days. A
+subject counts from the first day it is known: created, or its first stored backup or status.
+The range's day starts are worked out first and passed as values, so that the plans know how
+many backups they read (bench/RESULTS_compliance.md has the figures for 100,000 assets × 30 days).
 
 States (models.DayState): good — within the threshold and the day's last try (if any) good;
 warning — within the threshold but the day's last try failed or warned (SaaS: Partial, except
@@ -58,62 +58,71 @@ days AS (  -- counted in whole days, so that the plans know how many there are
     FROM generate_series(0, %(day_count)s - 1) AS n, LATERAL (SELECT %(first)s::timestamp + n * interval '1 day') AS t(d)
 )"""
 
-ASSETS = f"""
-WITH {DAYS},
-thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
-subjects AS MATERIALIZED (  -- once per asset, not once per asset and day
-    SELECT a.id, a.organization_id, t.hours,
-           EXISTS (SELECT 1 FROM {{schedule}} s WHERE s.asset_id = a.id) AS scheduled,
-           CASE WHEN a.created_at < %(first_end)s THEN a.created_at  -- known on every day: no need to look further
-                ELSE LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
-                                          ORDER BY b.started_at LIMIT 1)) END AS first_seen,
-           (SELECT b.finished_at FROM {{backup}} b
-            WHERE b.asset_id = a.id AND b.status IN ('success', 'warning') AND b.finished_at < %(range_start)s
-            ORDER BY b.finished_at DESC LIMIT 1) AS good_before
-    FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
-    WHERE a.account_id = %(account)s
-),
-per_day AS (  -- per asset and local day, one hashed pass over the range's backups: the newest good
-              -- backup that ended that day; when the day's last try started, and its last failed and warned ones
-    SELECT asset_id, day, max(good_end) AS good_end, max(started) AS last_try,
-           max(started) FILTER (WHERE went = 'failed') AS last_failed,
-           max(started) FILTER (WHERE went = 'warning') AS last_warning
-    FROM (
-        SELECT b.asset_id, (b.finished_at AT TIME ZONE %(tz)s)::date AS day, b.finished_at AS good_end,
-               NULL::timestamptz AS started, NULL AS went
-        FROM {{backup}} b
-        WHERE b.account_id = %(account)s AND b.status IN ('success', 'warning')
-              AND b.finished_at >= %(range_start)s AND b.finished_at < %(range_end)s
-        UNION ALL
-        SELECT b.asset_id, (b.started_at AT TIME ZONE %(tz)s)::date, NULL, b.started_at,
-               CASE WHEN b.status IN ('failed', 'cancelled') THEN 'failed' WHEN b.status = 'warning' THEN 'warning' END
-        FROM {{backup}} b
-        WHERE b.account_id = %(account)s AND b.status <> 'running'
-              AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
-    ) AS events
-    GROUP BY asset_id, day
-),
-grid AS (
-    SELECT s.id, s.organization_id, s.hours, s.scheduled, d.day, d.day_end,
-           CASE p.last_try WHEN p.last_failed THEN 'failed' WHEN p.last_warning THEN 'warning' END AS last_try_went,
-           GREATEST(s.good_before, max(p.good_end) OVER (PARTITION BY s.id ORDER BY d.day)) AS last_good
-    FROM subjects s JOIN days d ON s.first_seen < d.day_end
-    LEFT JOIN per_day p ON p.asset_id = s.id AND p.day = d.day
-)
-INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
-SELECT %(account)s, organization_id, id, NULL, day,
-       CASE WHEN NOT scheduled OR hours IS NULL THEN 'none'
-            WHEN last_good >= day_end - make_interval(hours => hours) THEN
-                 CASE WHEN last_try_went IS NOT NULL THEN 'warning' ELSE 'good' END
-            WHEN last_try_went = 'failed' THEN 'failed'
-            ELSE 'missed' END,
-       last_good
-FROM grid
-ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
-SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state, last_good_at = EXCLUDED.last_good_at
-WHERE (old.organization_id, old.state, old.last_good_at)
-      IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state, EXCLUDED.last_good_at)
+# What (1) and (2) answer: their rows' counts per organization and day, for (3), and how many rows
+# they wrote (those that changed).
+COUNTS = """
+SELECT organization_id, day, count(*) FILTER (WHERE state <> 'none'), count(*) FILTER (WHERE state IN ('good', 'warning')),
+       (SELECT count(*) FROM written)
+FROM computed GROUP BY organization_id, day
 """
+
+ASSETS = f"""
+WITH
+thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
+subjects AS MATERIALIZED (  -- the span's assets: their threshold, and the first day each is known
+    SELECT a.id, a.organization_id, t.hours IS NOT NULL AND EXISTS (
+               SELECT 1 FROM {{schedule}} s WHERE s.asset_id = a.id) AS checked,
+           make_interval(hours => t.hours) AS threshold,
+           GREATEST(0, width_bucket(
+               CASE WHEN a.created_at < %(first_end)s THEN a.created_at  -- known on every day: no need to look further
+                    ELSE LEAST(a.created_at, (SELECT b.started_at FROM {{backup}} b WHERE b.asset_id = a.id
+                                              ORDER BY b.started_at LIMIT 1)) END, %(starts)s::timestamptz[]) - 1) AS first_day
+    FROM {{asset}} a LEFT JOIN thresholds t ON t.organization_id = a.organization_id
+    WHERE a.account_id = %(account)s AND a.id >= %(low)s AND a.id < %(high)s
+),
+last_tries AS (  -- each asset's last try of each day, by sorting the range's tries once
+    SELECT DISTINCT ON (b.asset_id, day) b.asset_id, day, b.status
+    FROM {{backup}} b, LATERAL (SELECT width_bucket(b.started_at, %(starts)s::timestamptz[]) - 1) AS d(day)
+    WHERE b.account_id = %(account)s AND b.status <> 'running' AND b.asset_id >= %(low)s AND b.asset_id < %(high)s
+          AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
+    ORDER BY b.asset_id, day, b.started_at DESC
+),
+tried AS (  -- per asset, the days whose last try failed, and those whose last try warned
+    SELECT asset_id, coalesce(bit_or(1::bigint << day) FILTER (WHERE status IN ('failed', 'cancelled')), 0) AS failed,
+           coalesce(bit_or(1::bigint << day) FILTER (WHERE status = 'warning'), 0) AS warned
+    FROM last_tries GROUP BY asset_id
+),
+covered AS (  -- per asset, the days at whose end a good backup was within the threshold: one that
+              -- finished at f covers the days from f's own to the last one ending by f + threshold
+    SELECT s.id AS asset_id,
+           bit_or(CASE WHEN to_day >= from_day THEN (1::bigint << (to_day + 1)) - (1::bigint << from_day) ELSE 0 END) AS days
+    FROM subjects s JOIN {{backup}} b ON b.asset_id = s.id,
+         LATERAL (SELECT GREATEST(0, width_bucket(b.finished_at, %(starts)s::timestamptz[]) - 1),
+                         LEAST(%(day_count)s - 1, width_bucket(b.finished_at + s.threshold, %(starts)s::timestamptz[]) - 2)
+                 ) AS r(from_day, to_day)
+    WHERE b.account_id = %(account)s AND b.status IN ('success', 'warning') AND b.asset_id >= %(low)s AND b.asset_id < %(high)s
+          AND b.finished_at >= %(covered_from)s AND b.finished_at < %(range_end)s AND s.checked
+    GROUP BY s.id
+),
+computed AS MATERIALIZED (
+    SELECT s.id, s.organization_id, %(first)s::date + day AS day,
+           CASE WHEN NOT s.checked THEN 'none'
+                WHEN coalesce(c.days, 0) & (1::bigint << day) <> 0 THEN
+                     CASE WHEN coalesce(t.failed | t.warned, 0) & (1::bigint << day) <> 0 THEN 'warning' ELSE 'good' END
+                WHEN coalesce(t.failed, 0) & (1::bigint << day) <> 0 THEN 'failed'
+                ELSE 'missed' END AS state
+    FROM subjects s LEFT JOIN covered c ON c.asset_id = s.id LEFT JOIN tried t ON t.asset_id = s.id,
+         generate_series(s.first_day, %(day_count)s - 1) AS day
+),
+written AS (
+    INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state)
+    SELECT %(account)s, organization_id, id, NULL, day, state FROM computed
+    ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
+    SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
+    WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
+    RETURNING 1
+)
+{COUNTS}"""
 
 SAAS = f"""
 WITH {DAYS},
@@ -122,49 +131,30 @@ subjects AS (
            LEAST(src.created_at, (SELECT min(st.date) FROM {{status}} st WHERE st.source_id = src.id)::timestamp
                  AT TIME ZONE %(tz)s) AS first_seen
     FROM {{source}} src WHERE src.account_id = %(account)s AND src.organization_id IS NOT NULL
+),
+computed AS MATERIALIZED (
+    SELECT s.organization_id, s.id, d.day,
+           CASE st.status WHEN 'Successful' THEN 'good'
+                          WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'good' ELSE 'warning' END
+                          WHEN 'Failed' THEN 'failed'
+                          ELSE 'missed' END AS state
+    FROM subjects s JOIN days d ON s.first_seen < d.day_end
+    LEFT JOIN {{status}} st ON st.source_id = s.id AND st.date = d.day
+),
+written AS (
+    INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state)
+    SELECT %(account)s, organization_id, NULL, id, day, state FROM computed
+    ON CONFLICT (saas_source_id, day) WHERE saas_source_id IS NOT NULL DO UPDATE
+    SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
+    WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
+    RETURNING 1
 )
-INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state, last_good_at)
-SELECT %(account)s, s.organization_id, NULL, s.id, d.day,
-       CASE st.status WHEN 'Successful' THEN 'good'
-                      WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'good' ELSE 'warning' END
-                      WHEN 'Failed' THEN 'failed'
-                      ELSE 'missed' END,
-       NULL
-FROM subjects s JOIN days d ON s.first_seen < d.day_end
-LEFT JOIN {{status}} st ON st.source_id = s.id AND st.date = d.day
-ON CONFLICT (saas_source_id, day) WHERE saas_source_id IS NOT NULL DO UPDATE
-SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
-WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
-"""
+{COUNTS}"""
 
 ORGANIZATIONS = f"""
 WITH {DAYS},
-organizations AS MATERIALIZED (SELECT id FROM {{organization}} WHERE account_id = %(account)s),
-assets AS MATERIALIZED (  -- whose days the account's organizations may hold: its assets, and those moved away since
-    SELECT id FROM {{asset}} WHERE account_id = %(account)s
-    UNION SELECT oa.asset_id FROM {{organization_asset}} oa WHERE oa.organization_id IN (SELECT id FROM organizations)
-),
-subject_days AS (  -- the range's rows of (1), an index range per asset whatever the statistics say
-                   -- (a table just filled may be planned as empty), and of (2), along the SaaS index
-    SELECT sd.organization_id, sd.day, sd.state
-    FROM assets a CROSS JOIN LATERAL (
-        SELECT s.organization_id, s.day, s.state FROM {{subject_day}} s
-        WHERE s.asset_id = a.id AND s.day >= %(first)s::date AND s.day <= %(last)s::date
-        OFFSET 0  -- kept a subquery: planned per asset, not joined to a table it may think empty
-    ) AS sd
-    WHERE sd.organization_id IN (SELECT id FROM organizations)
-    UNION ALL
-    SELECT sd.organization_id, sd.day, sd.state FROM {{subject_day}} sd
-    WHERE sd.saas_source_id IS NOT NULL AND sd.organization_id IN (SELECT id FROM organizations)
-          AND sd.day >= %(first)s::date AND sd.day <= %(last)s::date
-),
-counts AS (  -- one pass over those rows, rather than a probe per organization and day
-    SELECT organization_id, day,
-           count(*) FILTER (WHERE state <> 'none') AS protected,
-           count(*) FILTER (WHERE state IN ('good', 'warning')) AS compliant
-    FROM subject_days
-    GROUP BY 1, 2
-)
+counts AS (SELECT * FROM unnest(%(count_organizations)s::bigint[], %(count_days)s::date[], %(protected)s::int[],
+                                %(compliant)s::int[]) AS c(organization_id, day, protected, compliant))
 INSERT INTO {{organization_day}} AS old (account_id, organization_id, day, protected, compliant, ratio)
 SELECT %(account)s, o.id, d.day, coalesce(c.protected, 0), coalesce(c.compliant, 0),
        c.compliant::float / NULLIF(c.protected, 0)
@@ -212,54 +202,52 @@ def _checked_hours(account) -> tuple[list[int], list[int]]:
     return orgs, hours
 
 
-# For this transaction only: no JIT (compiling costs seconds; the plan is hashes and index probes),
-# and room to hash and sort a month of 100,000 assets' days in memory rather than on disk.
+# For this transaction only: no JIT (compiling costs seconds; the plan is hashes, sorts and index
+# probes), and room to sort a month of 100,000 assets' tries in memory rather than on disk.
 SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
 
-
-def _bounds(cursor, params) -> dict:
-    """The range's moments, worked out by the database in the account's zone (as the statements'
-    days are) and passed to the statements as values, so that their plans know how many backups
-    the range holds."""
-    cursor.execute(
-        "SELECT %(first)s::timestamp AT TIME ZONE %(tz)s, (%(first)s::timestamp + interval '1 day') AT TIME ZONE %(tz)s,"
-        " (%(last)s::timestamp + interval '1 day') AT TIME ZONE %(tz)s", params)
-    range_start, first_end, range_end = cursor.fetchone()
-    return {"range_start": range_start, "first_end": first_end, "range_end": range_end}
+# The asset statement keeps an asset's days as the bits of a 64-bit integer: a longer range is
+# computed in chunks of at most this many days, one after the other.
+CHUNK_DAYS = 62
+LAST_ID = 2**63 - 1
+NOTHING = {"subjects": 0, "saas": 0, "organizations": 0}
 
 
 def compute(account, first: date, last: date) -> dict:
     """Write the rows of days `first`..`last` (the account's days, both included); idempotent.
-    Answers how many rows each statement wrote.
+    Answers how many rows each statement wrote (those that changed).
 
-    A large range (a back-fill) is split into spans of consecutive days computed at once, each
-    on a connection of its own, so that PostgreSQL works on every core: a span is the same
-    computation as a range (it reads the newest good backup before its first day), so the rows
-    are the ones a single pass writes. Those connections commit on their own and do not see
-    what the caller has not committed; beat's daily run (one day) stays on the caller's."""
+    Many asset-days (a back-fill) are computed in spans of the account's assets at once, each on
+    a connection of its own, so that PostgreSQL works on every core; those connections commit on
+    their own. The SaaS sources and the organizations are then written on the caller's
+    connection, as is everything of a small range (beat's daily run)."""
     if last < first or not supported():
-        return {"subjects": 0, "saas": 0, "organizations": 0}
-    spans = _spans(account, first, last)
-    if len(spans) == 1:
-        _remember_organizations(account)
-        return _compute(account, first, last)
-    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
-        # Committed before the spans start, so that each span's organizations statement sees them
-        # (a pair without days yet only makes a grid look at one asset more).
-        pool.submit(_on_own_connection, _remember_organizations, account).result()
-        parts = list(pool.map(lambda span: _on_own_connection(_compute, account, *span), spans))
-    return {name: sum(part[name] for part in parts) for name in parts[0]}
+        return dict(NOTHING)
+    written = dict(NOTHING)
+    for chunk in _chunks(first, last):
+        for name, rows in _compute(account, *chunk).items():
+            written[name] += rows
+    return written
 
 
-def _spans(account, first: date, last: date) -> list[tuple[date, date]]:
-    """[(first, last)] of each span: one, unless the range holds at least
-    COMPLIANCE_PARALLEL_FROM asset-days; then one per core (COMPLIANCE_PARALLEL_SPANS)."""
+def _chunks(first: date, last: date) -> list[tuple[date, date]]:
     days = (last - first).days + 1
-    spans = min(days, settings.COMPLIANCE_PARALLEL_SPANS)
-    if spans < 2 or days * Asset.objects.filter(account=account).count() < settings.COMPLIANCE_PARALLEL_FROM:
-        return [(first, last)]
-    bounds = [first + timedelta(days=days * n // spans) for n in range(spans + 1)]
-    return [(start, end - timedelta(days=1)) for start, end in itertools.pairwise(bounds)]
+    return [(first + timedelta(days=start), first + timedelta(days=min(start + CHUNK_DAYS, days) - 1))
+            for start in range(0, days, CHUNK_DAYS)]
+
+
+def _asset_spans(account, days: int) -> list[tuple[int, int]]:
+    """[(low, high)] bounds of asset ids, each span about as many assets: one span, unless the
+    range holds at least COMPLIANCE_PARALLEL_FROM asset-days; then one per core
+    (COMPLIANCE_PARALLEL_SPANS)."""
+    assets = Asset.objects.filter(account=account).order_by("pk").values_list("pk", flat=True)
+    count = assets.count()
+    spans = min(count, settings.COMPLIANCE_PARALLEL_SPANS)
+    if spans < 2 or days * count < settings.COMPLIANCE_PARALLEL_FROM:
+        return [(0, LAST_ID)]
+    cuts = [assets[count * n // spans] for n in range(1, spans)]
+    bounds = [0, *cuts, LAST_ID]
+    return list(itertools.pairwise(bounds))
 
 
 def _on_own_connection(work, *args):
@@ -274,7 +262,7 @@ def _remember_organizations(account) -> None:
         cursor.execute(_sql(ORGANIZATION_ASSETS), {"account": account.pk})
 
 
-def _compute(account, first: date, last: date) -> dict:
+def _params(account, first: date, last: date) -> dict:
     zone = ReportSettings.for_account(account).time_zone
     orgs, hours = _checked_hours(account)
     params = {
@@ -282,14 +270,70 @@ def _compute(account, first: date, last: date) -> dict:
         "last": datetime.combine(last, datetime.min.time()), "orgs": orgs, "hours": hours,
         "day_count": (last - first).days + 1,
     }
-    written = {}
-    with transaction.atomic(), connection.cursor() as cursor:
-        for setting in SESSION:
-            cursor.execute(setting)
+    with connection.cursor() as cursor:
         params.update(_bounds(cursor, params))
-        for name, template in (("subjects", ASSETS), ("saas", SAAS), ("organizations", ORGANIZATIONS)):
-            cursor.execute(_sql(template), params)
-            written[name] = cursor.rowcount
+    params["covered_from"] = params["range_start"] - timedelta(hours=max(hours, default=0))
+    return params
+
+
+def _bounds(cursor, params) -> dict:
+    """The range's moments, worked out by the database in the account's zone (as the statements'
+    days are) and passed to the statements as values, so that their plans know how many backups
+    the range holds: where each day starts (and where the range ends), for `width_bucket`."""
+    cursor.execute(
+        "SELECT array_agg((%(first)s::timestamp + n * interval '1 day') AT TIME ZONE %(tz)s ORDER BY n)"
+        " FROM generate_series(0, %(day_count)s) AS n", params)
+    starts = cursor.fetchone()[0]
+    return {"starts": starts, "range_start": starts[0], "first_end": starts[1], "range_end": starts[-1]}
+
+
+def _add(counts: dict, rows) -> None:
+    """Counts (protected, compliant) per (organization, day) added up across statements and spans."""
+    for key, protected, compliant in rows:
+        known = counts.setdefault(key, [0, 0])
+        known[0] += protected
+        known[1] += compliant
+
+
+def _run(cursor, template: str, params: dict, counts: dict) -> int:
+    """The asset or the SaaS statement: its counts added to `counts`; answers the rows it wrote."""
+    for setting in SESSION:
+        cursor.execute(setting)
+    cursor.execute(_sql(template), params)
+    rows = cursor.fetchall()
+    _add(counts, (((organization_id, day), protected, compliant) for organization_id, day, protected, compliant, _ in rows))
+    return rows[0][4] if rows else 0
+
+
+def _assets(params: dict, span: tuple[int, int]) -> tuple[dict, int]:
+    counts = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        written = _run(cursor, ASSETS, {**params, "low": span[0], "high": span[1]}, counts)
+    return counts, written
+
+
+def _compute(account, first: date, last: date) -> dict:
+    params = _params(account, first, last)
+    spans = _asset_spans(account, params["day_count"])
+    counts, written = {}, {}
+    if len(spans) == 1:
+        _remember_organizations(account)
+        counts, written["subjects"] = _assets(params, spans[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(spans)) as pool:
+            # Committed before the spans start (a pair without days yet only makes a grid look at one asset more).
+            pool.submit(_on_own_connection, _remember_organizations, account).result()
+            parts = list(pool.map(lambda span: _on_own_connection(_assets, params, span), spans))
+        written["subjects"] = sum(rows for _, rows in parts)
+        for part, _ in parts:
+            _add(counts, ((key, protected, compliant) for key, (protected, compliant) in part.items()))
+    with transaction.atomic(), connection.cursor() as cursor:
+        written["saas"] = _run(cursor, SAAS, params, counts)
+        keys = list(counts)
+        cursor.execute(_sql(ORGANIZATIONS), {
+            **params, "count_organizations": [key[0] for key in keys], "count_days": [key[1] for key in keys],
+            "protected": [counts[key][0] for key in keys], "compliant": [counts[key][1] for key in keys]})
+        written["organizations"] = cursor.rowcount
     return written
 
 

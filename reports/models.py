@@ -55,7 +55,6 @@ class SubjectDay(models.Model):
     )
     day = models.DateField()
     state = models.CharField(max_length=8, choices=DayState.choices)
-    last_good_at = models.DateTimeField(null=True, blank=True, help_text="Newest good backup at the day's end.")
 
     tenancy_organization_field = "organization"
 
