@@ -44,7 +44,7 @@ from inventory.models import (
     SaasSource,
 )
 from notifications.models import Delivery, DeliveryAttempt
-from reports.models import OrganizationDay, SubjectDay
+from reports.models import OrganizationDay, SubjectMonth
 from tenancy.models import BackgroundJob, Organization
 
 ASSETS_PER_CHUNK = 500
@@ -252,12 +252,10 @@ def _kinds() -> list[Kind]:
              "x.at < %(cutoff)s", walk_column="at"),
         Kind("evaluations", Evaluation, "RETENTION_EVALUATION_DAYS", "x.started_at < %(cutoff)s",
              walk_column="started_at"),
-        # R18.1: the compliance history, a year at least (the setting's floor is 366 days).
-        # Walked along the unique indexes by subject: the table keeps none by organization for assets.
-        Kind("compliance days of assets", SubjectDay, "RETENTION_COMPLIANCE_DAYS",
-             "x.day < %(cutoff_date)s", parent=Asset, parent_column="asset_id"),
-        Kind("compliance days of SaaS sources", SubjectDay, "RETENTION_COMPLIANCE_DAYS",
-             "x.day < %(cutoff_date)s", parent=SaasSource, parent_column="saas_source_id"),
+        # R18.1: the compliance history, a year at least (the setting's floor is 366 days); a
+        # subject's month goes once its last day is older than that.
+        Kind("compliance months of assets and SaaS sources", SubjectMonth, "RETENTION_COMPLIANCE_DAYS",
+             "x.month + interval '1 month' <= %(cutoff_date)s", parent=Organization, parent_column="organization_id"),
         Kind("compliance days of organizations", OrganizationDay, "RETENTION_COMPLIANCE_DAYS",
              "x.day < %(cutoff_date)s", parent=Organization, parent_column="organization_id"),
         # A job still queued or running this long after it was asked for lost its worker

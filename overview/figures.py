@@ -4,14 +4,15 @@ assets, the last 24 hours, and the integrations whose syncs fail."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Sum, Value, When
+from django.db.models.functions import Length, Replace, Substr
 
 from alerts.dismiss import open_alerts_for
 from alerts.models import Alert
 from alerts.severity import SEVERITIES, label
 from integrations.models import Integration
 from inventory.models import Asset
-from reports.models import COUNTED_STATES, DayState, OrganizationDay, SubjectDay
+from reports.models import COUNTED_STATES, LETTERS, DayState, OrganizationDay, SubjectMonth
 from tenancy.charts import sparkline
 
 TREND_DAYS = 30
@@ -56,14 +57,35 @@ def compliance_ranking(member, organizations, today) -> list[dict]:
 def worst_assets(member, today) -> list[dict]:
     """The assets with the most failed or missed days over the last 30 days."""
     first = today - timedelta(days=TREND_DAYS - 1)
-    # Along the index by asset, through the assets the member sees (the table has no index by organization).
-    rows = (member.scope(SubjectDay).filter(asset__in=member.scope(Asset).values("pk"), day__gte=first, day__lte=today)
-            .values("asset_id", "asset__name", "organization__name")
-            .annotate(bad=Count("id", filter=Q(state__in=BAD_STATES)),
-                      counted=Count("id", filter=Q(state__in=COUNTED_STATES)))
+    window = _window(first, today)
+    rows = (member.scope(SubjectMonth).filter(asset__in=member.scope(Asset).values("pk"),
+                                              month__gte=first.replace(day=1), month__lte=today)
+            .annotate(window=window)
+            .values("asset_id", "asset__name", "asset__organization__name")
+            .annotate(bad=Sum(_letters("window", [LETTERS[state] for state in BAD_STATES])),
+                      counted=Sum(_letters("window", [LETTERS[state] for state in COUNTED_STATES])))
             .filter(bad__gt=0).order_by("-bad", "asset__name")[:WORST])
-    return [{"asset_id": r["asset_id"], "name": r["asset__name"], "organization": r["organization__name"],
+    return [{"asset_id": r["asset_id"], "name": r["asset__name"], "organization": r["asset__organization__name"],
              "bad": r["bad"], "counted": r["counted"]} for r in rows]
+
+
+def _window(first, last):
+    """A month row's letters of the days first..last (at most two months)."""
+    months = sorted({first.replace(day=1), last.replace(day=1)})
+    whens = []
+    for month in months:
+        following = (month + timedelta(days=32)).replace(day=1)
+        start, end = max(first, month), min(last, following - timedelta(days=1))
+        whens.append(When(month=month, then=Substr("states", start.day, end.day - start.day + 1)))
+    return Case(*whens, default=Value(""))
+
+
+def _letters(field, letters):
+    """How many of `letters` the text `field` holds."""
+    rest = field
+    for letter in letters:
+        rest = Replace(rest, Value(letter), Value(""))
+    return Length(field) - Length(rest)
 
 
 def last_day(member, now) -> dict:

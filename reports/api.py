@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from reports import monthly
 from reports.compliance import local_today
-from reports.models import OrganizationDay, ReportSettings, SubjectDay
+from reports.models import OrganizationDay, ReportSettings, subject_days
 from reports.params import BadParameter, day_range, organization_of, parse_month
 from reports.settings_io import ReportSettingsSerializer, check_logo
 from tenancy import scoping
@@ -81,14 +81,10 @@ class ComplianceView(APIView):
 
 
 def _subjects(organization, first, last):
-    rows = (SubjectDay.of_organization(organization, first, last)
-            .order_by("asset__name", "saas_source__name", "day")
-            .values_list("asset_id", "asset__name", "saas_source_id", "saas_source__name", "day", "state"))
     found = {}
-    for asset_id, asset, source_id, source, day, state in rows:
-        key = ("asset", asset_id) if asset_id else ("saas_source", source_id)
-        entry = found.setdefault(key, {"kind": key[0], "id": key[1], "name": asset or source, "days": []})
-        entry["days"].append({"day": day, "state": state})
+    for row in subject_days(organization, first, last):
+        entry = found.setdefault((row.kind, row.id), {"kind": row.kind, "id": row.id, "name": row.name, "days": []})
+        entry["days"].append({"day": row.day, "state": row.state})
     return list(found.values())
 
 

@@ -1,27 +1,30 @@
 """Compliance history (R18.1): each day, each asset's and SaaS source's state and each
 organization's share of protected subjects that were within their threshold at the day's end.
 
-Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local.
-Set-based: three statements per chunk of days, whatever the number of assets (after one more that
-remembers each asset's organization, `ORGANIZATION_ASSETS`) —
+Days are the account's (ReportSettings.time_zone): day D runs from D 00:00 to D+1 00:00 local. A
+subject's days are kept a month to a row, a letter a day (`SubjectMonth`), in the organization
+it belongs to when they are computed. Set-based: three statements per chunk of days, whatever
+the number of assets —
 
 1. assets × days: an asset's days are the bits of 64-bit integers, so that nothing is grouped by
    asset and day. One pass over the range's good backups: a backup that finished at f covers
    the days from f's own to the last one that ends by f + N hours, N being the effective
    threshold (R4: `thresholds.effective`, the backup rule's own); the covered days of an asset
    are the OR of its backups'. One sorted pass over the range's tries finds each day's last one,
-   and ORs the days whose last try failed, and those whose last try warned. A day is then one
-   bit test of each; a day's number is found by binary search among the range's day starts
-   (`width_bucket`), with no time zone arithmetic per backup;
+   and ORs the days whose last try failed, and those whose last try failed or warned. Each
+   month's letters are then one bit test a day. A day's number is found by binary search among
+   the range's day starts (`width_bucket`), with no time zone arithmetic per backup;
 2. SaaS sources × days: the day's status (R8.2);
-3. organizations × days: the counts of the rows (1) and (2) computed, which each answers.
+3. organizations × days: the counts of the days (1) and (2) computed, which each answers.
 
-(1) and (2) are `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE … IS DISTINCT FROM`, (3) too:
-running a day twice writes the same rows, and rewrites none that did not change (a rerun writes
-nothing); a back-fill (`manage.py backfill_compliance`) is the same call over past days. A
-subject counts from the first day it is known: created, or its first stored backup or status.
-The range's day starts are worked out first and passed as values, so that the plans know how
-many backups they read (bench/RESULTS_compliance.md has the figures for 100,000 assets × 30 days).
+(1) and (2) upsert their months: a month already written takes the range's days and keeps its
+others, and one that does not change is not rewritten (a rerun writes nothing); the same days in
+a month of another organization (the subject has moved since) are cleared, so that a day is in
+one organization's history only. (3) is an upsert too. A back-fill (`manage.py
+backfill_compliance`) is the same call over past days. A subject counts from the first day it is
+known: created, or its first stored backup or status. The range's day starts are worked out
+first and passed as values, so that the plans know how many backups they read
+(bench/RESULTS_compliance.md has the figures for 100,000 assets × 30 days).
 
 States (models.DayState): good — within the threshold and the day's last try (if any) good;
 warning — within the threshold but the day's last try failed or warned (SaaS: Partial, except
@@ -40,7 +43,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from inventory.models import Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource
-from reports.models import OrganizationAsset, OrganizationDay, ReportSettings, SubjectDay
+from reports.models import OrganizationDay, ReportSettings, SubjectMonth
 from tenancy import locks
 from tenancy.models import Account, Organization
 from thresholds.effective import effective_thresholds
@@ -58,16 +61,50 @@ days AS (  -- counted in whole days, so that the plans know how many there are
     FROM generate_series(0, %(day_count)s - 1) AS n, LATERAL (SELECT %(first)s::timestamp + n * interval '1 day') AS t(d)
 )"""
 
-# What (1) and (2) answer: their rows' counts per organization and day, for (3), and how many rows
-# they wrote (those that changed).
-COUNTS = """
-SELECT organization_id, day, count(*) FILTER (WHERE state <> 'none'), count(*) FILTER (WHERE state IN ('good', 'warning')),
-       (SELECT count(*) FROM written)
-FROM computed GROUP BY organization_id, day
-"""
+MONTHS = """
+months AS (  -- the months the range touches, and the part of each it holds (its days from the 1st, from and to)
+    SELECT m.month, GREATEST(%(first)s::date, m.month) - m.month + 1 AS part_from,
+           LEAST(%(last)s::date, m.next - 1) - m.month + 1 AS part_to, m.next - m.month AS length
+    FROM generate_series(date_trunc('month', %(first)s::timestamp), %(last)s::timestamp, interval '1 month') AS g(t),
+         LATERAL (SELECT g.t::date AS month, (g.t + interval '1 month')::date AS next) AS m
+)"""
+
+
+def _part(month: str) -> tuple[str, str]:
+    """SQL of the range's first and last day in `month` (a date column), counted from its 1st."""
+    return (f"(GREATEST(%(first)s::date, {month}) - {month} + 1)",
+            f"(LEAST(%(last)s::date, ({month} + interval '1 month')::date - 1) - {month} + 1)")
+
+
+def _upsert(subject: str) -> str:
+    """The end of an INSERT of months: a month already written takes the range's days from the
+    new one and keeps its others; a month that does not change is not rewritten."""
+    start, end = _part("EXCLUDED.month")
+    merged = f"overlay(old.states placing substr(EXCLUDED.states, {start}, {end} - {start} + 1) from {start})"
+    return f"""
+    ON CONFLICT ({subject}, month, organization_id) WHERE {subject} IS NOT NULL DO UPDATE SET states = {merged}
+    WHERE old.states IS DISTINCT FROM {merged}"""
+
+
+def _clear(subject: str) -> str:
+    """A statement (in a WITH) that removes the range's days from the months of the computed
+    subjects in an organization other than theirs now: computed again, a day moves with them."""
+    return f"""
+moved AS (
+    UPDATE {{subject_month}} m SET states = overlay(m.states placing repeat('-', p.part_to - p.part_from + 1) from p.part_from)
+    FROM computed_subjects s, months p
+    WHERE m.{subject} = s.id AND m.month = p.month AND m.organization_id <> s.organization_id
+          AND substr(m.states, p.part_from, p.part_to - p.part_from + 1) <> repeat('-', p.part_to - p.part_from + 1)
+    RETURNING 1
+)"""
+
+
+# What (1) and (2) answer: their counts per organization and day, for (3), and how many rows they
+# wrote (those that changed).
+WRITTEN = "(SELECT count(*) FROM written) + (SELECT count(*) FROM moved)"
 
 ASSETS = f"""
-WITH
+WITH {MONTHS},
 thresholds AS (SELECT * FROM unnest(%(orgs)s::bigint[], %(hours)s::int[]) AS t(organization_id, hours)),
 subjects AS MATERIALIZED (  -- the span's assets: their threshold, and the first day each is known
     SELECT a.id, a.organization_id, t.hours IS NOT NULL AND EXISTS (
@@ -87,9 +124,9 @@ last_tries AS (  -- each asset's last try of each day, by sorting the range's tr
           AND b.started_at >= %(range_start)s AND b.started_at < %(range_end)s
     ORDER BY b.asset_id, day, b.started_at DESC
 ),
-tried AS (  -- per asset, the days whose last try failed, and those whose last try warned
-    SELECT asset_id, coalesce(bit_or(1::bigint << day) FILTER (WHERE status IN ('failed', 'cancelled')), 0) AS failed,
-           coalesce(bit_or(1::bigint << day) FILTER (WHERE status = 'warning'), 0) AS warned
+tried AS (  -- per asset, the days whose last try failed, and those whose last try failed or warned
+    SELECT asset_id, bit_or(1::bigint << day) FILTER (WHERE status IN ('failed', 'cancelled')) AS failed,
+           bit_or(1::bigint << day) FILTER (WHERE status IN ('failed', 'cancelled', 'warning')) AS tried_badly
     FROM last_tries GROUP BY asset_id
 ),
 covered AS (  -- per asset, the days at whose end a good backup was within the threshold: one that
@@ -104,29 +141,36 @@ covered AS (  -- per asset, the days at whose end a good backup was within the t
           AND b.finished_at >= %(covered_from)s AND b.finished_at < %(range_end)s AND s.checked
     GROUP BY s.id
 ),
-computed AS MATERIALIZED (
-    SELECT s.id, s.organization_id, %(first)s::date + day AS day,
-           CASE WHEN NOT s.checked THEN 'none'
-                WHEN coalesce(c.days, 0) & (1::bigint << day) <> 0 THEN
-                     CASE WHEN coalesce(t.failed | t.warned, 0) & (1::bigint << day) <> 0 THEN 'warning' ELSE 'good' END
-                WHEN coalesce(t.failed, 0) & (1::bigint << day) <> 0 THEN 'failed'
-                ELSE 'missed' END AS state
-    FROM subjects s LEFT JOIN covered c ON c.asset_id = s.id LEFT JOIN tried t ON t.asset_id = s.id,
-         generate_series(s.first_day, %(day_count)s - 1) AS day
+computed_subjects AS MATERIALIZED (  -- each asset's days, as bits
+    SELECT s.id, s.organization_id, s.checked, s.first_day, coalesce(c.days, 0) AS covered,
+           coalesce(t.failed, 0) AS failed, coalesce(t.tried_badly, 0) AS tried_badly
+    FROM subjects s LEFT JOIN covered c ON c.asset_id = s.id LEFT JOIN tried t ON t.asset_id = s.id
 ),
 written AS (
-    INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state)
-    SELECT %(account)s, organization_id, id, NULL, day, state FROM computed
-    ON CONFLICT (asset_id, day) WHERE asset_id IS NOT NULL DO UPDATE
-    SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
-    WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
+    INSERT INTO {{subject_month}} AS old (account_id, organization_id, asset_id, saas_source_id, month, states)
+    SELECT %(account)s, c.organization_id, c.id, NULL, m.month, (
+        SELECT string_agg(CASE WHEN day < m.part_from OR day > m.part_to OR k < c.first_day THEN '-'
+                               WHEN NOT c.checked THEN 'n'
+                               WHEN c.covered & (1::bigint << k) <> 0 THEN
+                                    CASE WHEN c.tried_badly & (1::bigint << k) <> 0 THEN 'w' ELSE 'g' END
+                               WHEN c.failed & (1::bigint << k) <> 0 THEN 'f'
+                               ELSE 'm' END, '' ORDER BY day)
+        FROM generate_series(1, m.length) AS day, LATERAL (SELECT m.month + day - 1 - %(first)s::date) AS d(k))
+    FROM computed_subjects c CROSS JOIN months m
+    WHERE m.month + m.part_to - 1 - %(first)s::date >= c.first_day  -- a month the asset is known in
+    {_upsert("asset_id")}
     RETURNING 1
-)
-{COUNTS}"""
+),
+{_clear("asset_id")}
+SELECT c.organization_id, %(first)s::date + k, count(*) FILTER (WHERE c.checked),
+       count(*) FILTER (WHERE c.checked AND c.covered & (1::bigint << k) <> 0), {WRITTEN}
+FROM computed_subjects c, generate_series(c.first_day, %(day_count)s - 1) AS k
+GROUP BY 1, 2
+"""
 
 SAAS = f"""
-WITH {DAYS},
-subjects AS (
+WITH {DAYS}, {MONTHS},
+computed_subjects AS (
     SELECT src.id, src.organization_id, src.kind,
            LEAST(src.created_at, (SELECT min(st.date) FROM {{status}} st WHERE st.source_id = src.id)::timestamp
                  AT TIME ZONE %(tz)s) AS first_seen
@@ -134,22 +178,30 @@ subjects AS (
 ),
 computed AS MATERIALIZED (
     SELECT s.organization_id, s.id, d.day,
-           CASE st.status WHEN 'Successful' THEN 'good'
-                          WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'good' ELSE 'warning' END
-                          WHEN 'Failed' THEN 'failed'
-                          ELSE 'missed' END AS state
-    FROM subjects s JOIN days d ON s.first_seen < d.day_end
+           CASE st.status WHEN 'Successful' THEN 'g'
+                          WHEN 'Partial' THEN CASE WHEN s.kind = 'salesforce' THEN 'g' ELSE 'w' END
+                          WHEN 'Failed' THEN 'f'
+                          ELSE 'm' END AS letter
+    FROM computed_subjects s JOIN days d ON s.first_seen < d.day_end
     LEFT JOIN {{status}} st ON st.source_id = s.id AND st.date = d.day
 ),
+letters AS (
+    SELECT organization_id, id, date_trunc('month', day)::date AS month,
+           jsonb_object_agg(extract(day FROM day)::int, letter) AS letters
+    FROM computed GROUP BY 1, 2, 3
+),
 written AS (
-    INSERT INTO {{subject_day}} AS old (account_id, organization_id, asset_id, saas_source_id, day, state)
-    SELECT %(account)s, organization_id, NULL, id, day, state FROM computed
-    ON CONFLICT (saas_source_id, day) WHERE saas_source_id IS NOT NULL DO UPDATE
-    SET organization_id = EXCLUDED.organization_id, state = EXCLUDED.state
-    WHERE (old.organization_id, old.state) IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.state)
+    INSERT INTO {{subject_month}} AS old (account_id, organization_id, asset_id, saas_source_id, month, states)
+    SELECT %(account)s, l.organization_id, NULL, l.id, l.month,
+           (SELECT string_agg(coalesce(l.letters ->> day::text, '-'), '' ORDER BY day) FROM generate_series(1, m.length) AS day)
+    FROM letters l JOIN months m ON m.month = l.month
+    {_upsert("saas_source_id")}
     RETURNING 1
-)
-{COUNTS}"""
+),
+{_clear("saas_source_id")}
+SELECT organization_id, day, count(*), count(*) FILTER (WHERE letter IN ('g', 'w')), {WRITTEN}
+FROM computed GROUP BY organization_id, day
+"""
 
 ORGANIZATIONS = f"""
 WITH {DAYS},
@@ -167,20 +219,11 @@ WHERE (old.protected, old.compliant, old.ratio) IS DISTINCT FROM (EXCLUDED.prote
 """
 
 
-# Each asset's organization, remembered before its days are written, so that the organization's
-# grid finds them (SubjectDay.of_organization) after the asset moves on.
-ORGANIZATION_ASSETS = """
-INSERT INTO {organization_asset} (organization_id, asset_id)
-SELECT a.organization_id, a.id FROM {asset} a WHERE a.account_id = %(account)s
-ON CONFLICT (organization_id, asset_id) DO NOTHING
-"""
-
-
 def _sql(template: str) -> str:
     return template.format(
-        schedule=_t(BackupSchedule), backup=_t(Backup), asset=_t(Asset), subject_day=_t(SubjectDay),
+        schedule=_t(BackupSchedule), backup=_t(Backup), asset=_t(Asset),
         status=_t(SaasDailyStatus), source=_t(SaasSource), organization=_t(Organization),
-        organization_day=_t(OrganizationDay), organization_asset=_t(OrganizationAsset),
+        organization_day=_t(OrganizationDay), subject_month=_t(SubjectMonth),
     )
 
 
@@ -257,11 +300,6 @@ def _on_own_connection(work, *args):
         connection.close()  # this thread's own connection
 
 
-def _remember_organizations(account) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_sql(ORGANIZATION_ASSETS), {"account": account.pk})
-
-
 def _params(account, first: date, last: date) -> dict:
     zone = ReportSettings.for_account(account).time_zone
     orgs, hours = _checked_hours(account)
@@ -317,12 +355,9 @@ def _compute(account, first: date, last: date) -> dict:
     spans = _asset_spans(account, params["day_count"])
     counts, written = {}, {}
     if len(spans) == 1:
-        _remember_organizations(account)
         counts, written["subjects"] = _assets(params, spans[0])
     else:
         with ThreadPoolExecutor(max_workers=len(spans)) as pool:
-            # Committed before the spans start (a pair without days yet only makes a grid look at one asset more).
-            pool.submit(_on_own_connection, _remember_organizations, account).result()
             parts = list(pool.map(lambda span: _on_own_connection(_assets, params, span), spans))
         written["subjects"] = sum(rows for _, rows in parts)
         for part, _ in parts:

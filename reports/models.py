@@ -1,10 +1,11 @@
 """Compliance history (R18.1) and what the digest and the monthly report need (R18.3).
 
-Two tables hold the history, one row per day in the account's time zone:
+Two tables hold the history, in days of the account's time zone:
 
-- `SubjectDay`: one protected thing on one day — an asset (`asset` set) or a SaaS source
-  (`saas_source` set) — with its `state`: good / warning / failed / missed / none (no
-  schedule, or backups not checked by its threshold). It feeds the 30-day grid.
+- `SubjectMonth`: one protected thing's month in one organization — an asset (`asset` set) or a
+  SaaS source (`saas_source` set) — with each day's state, one letter a day: good / warning /
+  failed / missed / none (no schedule, or backups not checked by its threshold). It feeds the
+  30-day grid (`subject_days`).
 - `OrganizationDay`: one organization on one day: `protected` (subjects counted: every state
   but none), `compliant` (good or warning) and `ratio` = compliant / protected (None when
   nothing is protected). It feeds the trend chart, the digest and the monthly report.
@@ -12,6 +13,9 @@ Two tables hold the history, one row per day in the account's time zone:
 Both are written only by `reports/compliance.py` (set-based upserts, idempotent), by beat after
 midnight in the account's time zone, and by `manage.py backfill_compliance`.
 """
+
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -34,16 +38,22 @@ COMPLIANT_STATES = (DayState.GOOD, DayState.WARNING)
 COUNTED_STATES = (DayState.GOOD, DayState.WARNING, DayState.FAILED, DayState.MISSED)
 
 
-class SubjectDay(models.Model):
-    """One asset's or SaaS source's day (R18.1, R18.2's grid).
+# One letter a day in SubjectMonth.states; UNKNOWN: not computed, or before the subject was known.
+LETTERS = {DayState.GOOD: "g", DayState.WARNING: "w", DayState.FAILED: "f", DayState.MISSED: "m", DayState.NONE: "n"}
+UNKNOWN = "-"
+STATE_OF_LETTER = {letter: state for state, letter in LETTERS.items()}
 
-    Millions of rows are written by one statement from rows that exist (reports/compliance.py),
-    so the database checks no foreign key per row (`db_constraint=False`, a trigger each) and keeps
-    no index per foreign key; the ORM still deletes a removed account's, organization's, asset's or
-    source's days with it. An asset's days are found by asset (the unique index); an
-    organization's, through the assets its history holds (`OrganizationAsset`, `of_organization`):
-    an index by organization over every asset-day would cost half of what writing a month of them
-    costs. A SaaS source's days are few, and keep an index by organization."""
+
+class SubjectMonth(models.Model):
+    """One asset's or SaaS source's days of one month in one organization (R18.1, R18.2's grid).
+
+    `states` holds one letter a day from the month's first (`LETTERS`; `-` for a day not known),
+    so that a month of 100,000 assets is 100,000 rows, not 3 million. An asset that moves keeps
+    the days computed before in a row of its first organization; the days after are in a row of
+    the new one (a day is in one row at most: computing it again moves it to the asset's
+    organization of now). Written only by `reports/compliance.py`, which checks no foreign key
+    per row (`db_constraint=False`); the ORM still deletes a removed account's, organization's,
+    asset's or source's months with it."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
@@ -53,49 +63,51 @@ class SubjectDay(models.Model):
     saas_source = models.ForeignKey(
         SaasSource, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_constraint=False, db_index=False
     )
-    day = models.DateField()
-    state = models.CharField(max_length=8, choices=DayState.choices)
+    month = models.DateField(help_text="The month's first day.")
+    states = models.CharField(max_length=31, help_text="One letter a day from the 1st: g, w, f, m, n (none) or - (not known).")
 
     tenancy_organization_field = "organization"
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["asset", "day"], condition=Q(asset__isnull=False), name="subject_day_asset"),
-            models.UniqueConstraint(
-                fields=["saas_source", "day"], condition=Q(saas_source__isnull=False), name="subject_day_saas"
-            ),
+            models.UniqueConstraint(fields=["asset", "month", "organization"], condition=Q(asset__isnull=False),
+                                    name="subject_month_asset"),
+            models.UniqueConstraint(fields=["saas_source", "month", "organization"], condition=Q(saas_source__isnull=False),
+                                    name="subject_month_saas"),
             models.CheckConstraint(
                 condition=Q(asset__isnull=False, saas_source__isnull=True) | Q(asset__isnull=True, saas_source__isnull=False),
-                name="subject_day_one_subject",
+                name="subject_month_one_subject",
             ),
         ]
-        # The SaaS rows of an organization's grid (its assets' rows: through OrganizationAsset).
-        indexes = [models.Index(fields=["organization", "day"], name="subject_day_saas_by_org",
-                                condition=Q(saas_source__isnull=False))]
+        indexes = [models.Index(fields=["organization", "month"], name="subject_month_by_org")]
 
-    @classmethod
-    def of_organization(cls, organization, first, last):
-        """The organization's days `first`..`last`, its assets' and its SaaS sources', found along
-        the asset index (the assets it holds, and those its history holds) and the SaaS one."""
-        assets = list(Asset.objects.filter(organization=organization).values_list("pk", flat=True).union(
-            OrganizationAsset.objects.filter(organization=organization).values_list("asset_id", flat=True)))
-        return cls.objects.filter(Q(asset__in=assets) | Q(saas_source__isnull=False), organization=organization,
-                                  day__gte=first, day__lte=last)
+    def days(self, first: date, last: date):
+        """(day, DayState) of each known day of this month within first..last."""
+        for offset, letter in enumerate(self.states):
+            day = self.month + timedelta(days=offset)
+            if first <= day <= last and letter != UNKNOWN:
+                yield day, STATE_OF_LETTER[letter]
 
 
-class OrganizationAsset(models.Model):
-    """An asset that has days in an organization's history: written with them (one row per
-    organization and asset, whatever the number of days), kept when the asset moves to another
-    organization, since its earlier days stay the first one's."""
+@dataclass(frozen=True)
+class SubjectDay:
+    """One asset's or SaaS source's state on one day, read from its SubjectMonth."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    kind: str  # "asset" or "saas_source"
+    id: int
+    name: str
+    day: date
+    state: str
 
-    tenancy_account_field = "organization__account"
-    tenancy_organization_field = "organization"
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "asset"], name="organization_asset_once")]
+def subject_days(organization, first: date, last: date) -> list[SubjectDay]:
+    """The organization's subjects' known days first..last, by kind (assets first), name and day."""
+    months = (SubjectMonth.objects.filter(organization=organization, month__gte=first.replace(day=1), month__lte=last)
+              .select_related("asset", "saas_source").only("month", "states", "asset__name", "saas_source__name"))
+    found = [SubjectDay("asset" if row.asset_id else "saas_source", row.asset_id or row.saas_source_id,
+                        row.asset.name if row.asset_id else row.saas_source.name, day, state)
+             for row in months for day, state in row.days(first, last)]
+    return sorted(found, key=lambda d: (d.kind != "asset", d.name, d.id, d.day))
 
 
 class OrganizationDay(models.Model):

@@ -21,7 +21,7 @@ from alerts.models import Alert
 from inventory.models import Backup, SaasDailyStatus
 from reports import outbox
 from reports.figures import ratio_of
-from reports.models import DayState, OrganizationDay, ReportSettings, SubjectDay
+from reports.models import DayState, OrganizationDay, ReportSettings, subject_days
 from reports.svg import trend
 from reports.text import day_text, month_text, percent, short_day
 from tenancy.models import Organization
@@ -53,17 +53,14 @@ def duration_text(delta: timedelta | None) -> str:
 
 
 def _grid(organization, first, last, days):
-    rows = (SubjectDay.of_organization(organization, first, last)
-            .values_list("asset_id", "asset__name", "saas_source_id", "saas_source__name", "day", "state"))
     subjects = defaultdict(dict)
-    for asset_id, asset_name, source_id, source_name, day, state in rows:
-        key = (0, asset_name or "", asset_id) if asset_id else (1, source_name or "", source_id)
-        subjects[key][day] = state
+    for row in subject_days(organization, first, last):
+        subjects[(row.kind != "asset", row.name, row.id)][row.day] = row.state
     labels = dict(DayState.choices)
     return [
-        {"name": name, "kind": "Asset" if kind == 0 else "SaaS source",
+        {"name": name, "kind": "SaaS source" if saas else "Asset",
          "cells": [(day, states.get(day, ""), labels.get(states.get(day, ""), "")) for day in days]}
-        for (kind, name, _), states in sorted(subjects.items())
+        for (saas, name, _), states in sorted(subjects.items())
     ]
 
 
@@ -156,12 +153,9 @@ def csv_rows(organization, first: date, last: date) -> str:
     for day, row in sorted(days.items()):
         writer.writerow([day.isoformat(), organization.name, "", "organization", "", row.protected, row.compliant,
                          "" if row.ratio is None else f"{row.ratio * 100:.1f}"])
-    subjects = (SubjectDay.of_organization(organization, first, last)
-                .order_by("day", "asset__name", "saas_source__name")
-                .values_list("day", "asset__name", "saas_source__name", "state"))
-    for day, asset, source, state in subjects:
-        writer.writerow([day.isoformat(), organization.name, asset or source, "asset" if asset else "SaaS source",
-                         state, "", "", ""])
+    for row in sorted(subject_days(organization, first, last), key=lambda row: row.day):  # stable: by kind, name
+        writer.writerow([row.day.isoformat(), organization.name, row.name,
+                         "asset" if row.kind == "asset" else "SaaS source", row.state, "", "", ""])
     return out.getvalue()
 
 

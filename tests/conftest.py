@@ -34,6 +34,22 @@ def make_appliance(account, organization, name="appliance-1", **fields):
     return Appliance.objects.create(account=account, organization=organization, **values)
 
 
+def record_day(subject, day, state, organization=None):
+    """One day of an asset's or SaaS source's compliance history, as reports/compliance.py keeps
+    it: a letter in the subject's month row in its organization."""
+    from reports.models import LETTERS, UNKNOWN, SubjectMonth
+
+    month = day.replace(day=1)
+    length = ((month + timedelta(days=32)).replace(day=1) - month).days
+    field = "asset" if isinstance(subject, Asset) else "saas_source"
+    row, _ = SubjectMonth.objects.get_or_create(
+        **{field: subject}, month=month, organization=organization or subject.organization,
+        defaults={"account": subject.account, "states": UNKNOWN * length})
+    row.states = row.states[:day.day - 1] + LETTERS[state] + row.states[day.day:]
+    row.save(update_fields=["states"])
+    return row
+
+
 def make_asset(appliance, name="server-1", rrule="FREQ=DAILY;BYHOUR=22;BYMINUTE=0", **fields):
     values = {"external_id": name, "name": name, "type": "windows"}
     values.update(fields)

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from alerts.evaluation import evaluate
 from alerts.models import Alert
 from integrations.models import Integration
-from reports.models import OrganizationDay, SubjectDay
+from reports.models import OrganizationDay
 from tests.browser import log_in
-from tests.conftest import PASSWORD, build_cast, make_appliance, make_asset
+from tests.conftest import PASSWORD, build_cast, make_appliance, make_asset, record_day
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +28,7 @@ def history(organization, ratios, today):
 
 def bad_days(asset, states, today):
     for i, state in enumerate(states):
-        SubjectDay.objects.create(account=asset.account, organization=asset.organization, asset=asset,
-                                  day=today - timedelta(days=i), state=state)
+        record_day(asset, today - timedelta(days=i), state)
 
 
 def overview_cast():

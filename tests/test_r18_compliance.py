@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from inventory.models import Asset, Backup, SaasDailyStatus, SaasSource
 from reports import compliance
-from reports.models import OrganizationDay, ReportSettings, SubjectDay
+from reports.models import OrganizationDay, ReportSettings, SubjectMonth, subject_days
 from tests.conftest import api_client, make_appliance, make_asset
 from thresholds.models import CustomThreshold, GlobalThreshold, ThresholdAssignment
 
@@ -107,7 +107,8 @@ def states(subjects):
     found = {}
     for name, subject in subjects.items():
         field = "saas_source" if isinstance(subject, SaasSource) else "asset"
-        rows = dict(SubjectDay.objects.filter(**{field: subject}).values_list("day", "state"))
+        rows = {day: state for month in SubjectMonth.objects.filter(**{field: subject})
+                for day, state in month.days(FIRST, LAST)}
         found[name] = [rows.get(day) for day in DAYS]
     return found
 
@@ -127,15 +128,20 @@ def test_r18_1_rows_for_a_fixed_history_match_the_hand_computed_figures(cast, hi
     assert organizations(cast) == EXPECTED_ORGANIZATIONS
     acme_day = OrganizationDay.objects.get(organization=cast.org_a1, day=date(2026, 10, 29))
     assert acme_day.ratio == pytest.approx(1 / 3)
-    assert not SubjectDay.objects.filter(account=cast.account_b).exists()  # another account's: untouched
-    assert not SubjectDay.objects.filter(saas_source__isnull=False, saas_source__organization__isnull=True).exists()
+    assert not SubjectMonth.objects.filter(account=cast.account_b).exists()  # another account's: untouched
+    assert not SubjectMonth.objects.filter(saas_source__isnull=False, saas_source__organization__isnull=True).exists()
+    # A month a row, a letter a day from the 1st: 10-28 … 10-31 in October's, 11-01 in November's.
+    october = SubjectMonth.objects.get(asset=history["flaky"], month=date(2026, 10, 1))
+    assert october.states == "-" * 27 + "ffmg"
+    assert SubjectMonth.objects.get(asset=history["flaky"], month=date(2026, 11, 1)).states == "w" + "-" * 29
+    assert SubjectMonth.objects.get(asset=history["unscheduled"], month=date(2026, 10, 1)).states == "-" * 27 + "nnnn"
 
 
 def test_r18_1_computing_twice_writes_the_same_rows(cast, history):
     compliance.compute(cast.account_a, FIRST, LAST)
-    before = list(SubjectDay.objects.order_by("pk").values_list("pk", "day", "state"))
+    before = list(SubjectMonth.objects.order_by("pk").values_list("pk", "month", "states"))
     compliance.compute(cast.account_a, FIRST, LAST)
-    assert list(SubjectDay.objects.order_by("pk").values_list("pk", "day", "state")) == before
+    assert list(SubjectMonth.objects.order_by("pk").values_list("pk", "month", "states")) == before
     assert organizations(cast) == EXPECTED_ORGANIZATIONS
     assert OrganizationDay.objects.filter(account=cast.account_a).count() == 2 * 5
 
@@ -148,7 +154,9 @@ def test_r18_1_a_threshold_change_recomputed_changes_the_rows(cast, history):
     assert states({"lenient": history["lenient"]}) == {"lenient": ["failed", "good", "missed", "missed", "missed"]}
     GlobalThreshold.objects.filter(account=cast.account_a).update(backups_enabled=False)  # R5.2
     compliance.compute(cast.account_a, FIRST, LAST)
-    assert set(SubjectDay.objects.filter(asset__isnull=False, account=cast.account_a).values_list("state", flat=True)) == {"none"}
+    assert {name: set(days) for name, days in states(history).items() if name != "tenant"} == {
+        "steady": {"none"}, "flaky": {"none"}, "unscheduled": {"none"}, "late": {"none"}, "newcomer": {None, "none"},
+        "lenient": {"none"}}
     assert organizations(cast)["Acme"] == [(0, 0)] * 5
 
 
@@ -158,7 +166,9 @@ def test_r18_1_beat_computes_yesterday_in_the_accounts_zone_once(cast, history):
     ReportSettings.objects.filter(account=cast.account_a).update(compliance_through=date(2026, 10, 31))
     assert compliance.compute_yesterday(cast.account_a, now) == [LAST]
     assert compliance.compute_yesterday(cast.account_a, now + timedelta(minutes=30)) == []
-    assert set(SubjectDay.objects.filter(account=cast.account_a).values_list("day", flat=True)) == {LAST}
+    assert {(row.month, row.states) for row in SubjectMonth.objects.filter(asset=history["flaky"])} == {
+        (date(2026, 11, 1), "w" + "-" * 29)}
+    assert not SubjectMonth.objects.filter(account=cast.account_a, month=date(2026, 10, 1)).exists()
     assert ReportSettings.objects.get(account=cast.account_a).compliance_through == LAST
     # An hour earlier it was 11-01 in Berlin already, but 10-31 was the last full day: nothing new.
     ReportSettings.objects.filter(account=cast.account_a).update(compliance_through=date(2026, 10, 31))
@@ -199,7 +209,7 @@ def test_r18_1_a_large_range_computed_in_spans_on_their_own_connections_writes_t
 
     assert states(history) == EXPECTED_STATES
     assert organizations(cast) == EXPECTED_ORGANIZATIONS
-    assert written["subjects"] + written["saas"] == SubjectDay.objects.filter(account=cast.account_a).count()
+    assert written["subjects"] + written["saas"] == SubjectMonth.objects.filter(account=cast.account_a).count()
     assert written["organizations"] == 2 * 5
     assert compliance.compute(cast.account_a, FIRST, LAST) == {"subjects": 0, "saas": 0, "organizations": 0}
 
@@ -243,24 +253,56 @@ def test_r18_1_r18_2_an_asset_moved_to_another_organization_keeps_its_earlier_da
     compliance.compute(cast.account_a, FIRST, LAST)
     assert grid_days(cast.org_a2) == [(str(day), "good") for day in DAYS]
     assert organizations(cast)["Acme"] == [(2, 1), (2, 0), (2, 1), (3, 2), (3, 2)]
+    first_grid = api.get(f"/api/v1/reports/compliance/?organization={cast.org_a1.pk}&from={FIRST}&to={LAST}").json()
+    assert steady.pk not in [s["id"] for s in first_grid["subjects"] if s["kind"] == "asset"]  # a day is in one history
+
+
+def test_r18_1_a_saas_source_moved_to_another_organization_keeps_its_earlier_days_in_the_first(cast, history):
+    tenant = history["tenant"]
+    compliance.compute(cast.account_a, FIRST, DAYS[1])
+    SaasSource.objects.filter(pk=tenant.pk).update(organization=cast.org_a1)
+    compliance.compute(cast.account_a, DAYS[2], LAST)
+
+    def days_in(organization):
+        return [(row.day, row.state) for row in subject_days(organization, FIRST, LAST) if row.id == tenant.pk
+                and row.kind == "saas_source"]
+
+    expected = list(zip(DAYS, EXPECTED_STATES["tenant"], strict=True))
+    assert days_in(cast.org_a2) == expected[:2]
+    assert days_in(cast.org_a1) == expected[2:]
+    assert [protected for protected, _ in organizations(cast)["Birch"]] == [2, 2, 1, 1, 1]
+    compliance.compute(cast.account_a, FIRST, LAST)
+    assert days_in(cast.org_a1) == expected
+    assert days_in(cast.org_a2) == []
 
 
 
-def test_r18_1_the_upgrade_remembers_each_organization_whose_history_holds_an_asset(cast, history):
-    """Migration reports/0002 fills the pairs from the days written before it, so that an
-    organization's grid still finds the days of an asset that has moved on."""
+def test_r18_1_the_upgrade_moves_the_days_written_before_it_into_months(cast, history):
+    """Migration reports/0003 turns the rows a day that earlier versions wrote into a row a month,
+    in the organization each day was written for; a day not written is '-'."""
     import importlib
 
     from django.db import connection
 
-    from reports.models import OrganizationAsset
-
-    compliance.compute(cast.account_a, FIRST, LAST)
-    Asset.objects.filter(pk=history["steady"].pk).update(organization=cast.org_a2)
-    OrganizationAsset.objects.all().delete()
+    steady, source = history["steady"], history["tenant"]
+    rows = [(steady.pk, None, cast.org_a1.pk, date(2026, 10, 30), "good"),
+            (steady.pk, None, cast.org_a1.pk, date(2026, 10, 31), "failed"),
+            (steady.pk, None, cast.org_a2.pk, date(2026, 11, 1), "missed"),  # moved on 11-01
+            (None, source.pk, cast.org_a2.pk, date(2026, 10, 1), "warning")]
     with connection.cursor() as cursor:
-        cursor.execute(importlib.import_module("reports.migrations.0002_organization_assets").FILL)
-    pairs = set(OrganizationAsset.objects.values_list("organization_id", "asset_id"))
-    assert pairs == set(SubjectDay.objects.filter(asset__isnull=False).values_list("organization_id", "asset_id"))
-    assert (cast.org_a1.pk, history["steady"].pk) in pairs
-    assert [row.asset_id for row in SubjectDay.of_organization(cast.org_a1, FIRST, LAST)].count(history["steady"].pk) == 5
+        cursor.execute("CREATE TEMPORARY TABLE reports_subjectday (account_id bigint, organization_id bigint,"
+                       " asset_id bigint, saas_source_id bigint, day date, state varchar(8))")
+        for asset_id, source_id, organization_id, day, state in rows:
+            cursor.execute("INSERT INTO reports_subjectday VALUES (%s, %s, %s, %s, %s, %s)",
+                           [cast.account_a.pk, organization_id, asset_id, source_id, day, state])
+        cursor.execute(importlib.import_module("reports.migrations.0003_compliance_months").CONVERT)
+        cursor.execute("DROP TABLE reports_subjectday")
+
+    months = {(row.asset_id, row.saas_source_id, row.organization_id, row.month): row.states
+              for row in SubjectMonth.objects.all()}
+    assert months == {
+        (steady.pk, None, cast.org_a1.pk, date(2026, 10, 1)): "-" * 29 + "gf",
+        (steady.pk, None, cast.org_a2.pk, date(2026, 11, 1)): "m" + "-" * 29,
+        (None, source.pk, cast.org_a2.pk, date(2026, 10, 1)): "w" + "-" * 30,
+    }
+    assert SubjectMonth.objects.get(asset=steady, month=date(2026, 10, 1)).account_id == cast.account_a.pk

@@ -12,9 +12,9 @@ from PIL import Image
 from inventory.models import Backup
 from reports import monthly, outbox
 from reports.compliance import local_today
-from reports.models import OrganizationDay, ReportDelivery, ReportSettings, SubjectDay
+from reports.models import OrganizationDay, ReportDelivery, ReportSettings
 from reports.tasks import queue, sweep
-from tests.conftest import PASSWORD, api_client, build_cast, make_appliance, make_asset
+from tests.conftest import PASSWORD, api_client, build_cast, make_appliance, make_asset, record_day
 from tests.r18_helpers import make_alert, make_days
 from tests.workers import Worker, wait_for
 
@@ -34,8 +34,7 @@ def history(cast):
         Backup.objects.create(account=account, asset=asset, external_id=f"f{day}", status="failed",
                               started_at=datetime(2026, 10, day, 21, tzinfo=UTC),
                               finished_at=datetime(2026, 10, day, 22, tzinfo=UTC), error="VSS snapshot failed")
-    SubjectDay.objects.create(account=account, organization=cast.org_a1, asset=asset, day=date(2026, 10, 10),
-                              state="failed")
+    record_day(asset, date(2026, 10, 10), "failed")
     make_alert(account, cast.org_a1, "No good backup of fileserver within 24 h",
                datetime(2026, 10, 11, 22, tzinfo=UTC), state="resolved",
                resolved_at=datetime(2026, 10, 12, 0, 30, tzinfo=UTC))  # 2 h 30 min

@@ -394,31 +394,38 @@ def test_r18_1_backups_and_saas_statuses_cannot_be_kept_less_than_a_year(monkeyp
 
 # --- Compliance history (R18.1) ----------------------------------------------------
 
-def test_r18_1_compliance_days_past_their_age_go_walked_by_asset_and_by_saas_source(cast, appliance):
-    """Asset days are walked along the index by asset, SaaS days along the one by source; the
-    organizations' days go at the same age. A year is kept (the setting's floor is 366 days)."""
-    from reports.models import OrganizationDay, SubjectDay
+def test_r18_1_compliance_months_and_days_past_their_age_go(cast, appliance):
+    """A subject's month goes once its last day is past the age, so a year is always kept whole
+    (the setting's floor is 366 days); the organizations' days go at that age."""
+    from reports.models import OrganizationDay, SubjectMonth
 
     asset = make_asset(appliance)
     source = SaasSource.objects.create(account=cast.account_a, organization=cast.org_a1, kind="m365", name="T",
                                        external_id="t")
     keep = settings.RETENTION_COMPLIANCE_DAYS
+    cutoff = days_ago(keep).date()
+
+    def month_before(month):
+        return (month - timedelta(days=1)).replace(day=1)
+
+    cutoff_month = cutoff.replace(day=1)
+    months = [month_before(month_before(cutoff_month)), month_before(cutoff_month), cutoff_month,
+              days_ago(3).date().replace(day=1)]
+    for month in months:
+        SubjectMonth.objects.create(account=cast.account_a, organization=cast.org_a1, asset=asset, month=month,
+                                    states="g" * 28)
+        SubjectMonth.objects.create(account=cast.account_a, organization=cast.org_a1, saas_source=source, month=month,
+                                    states="m" * 28)
     ages = (keep + 30, keep + 1, keep - 1, 3)
     for age in ages:
-        day = days_ago(age).date()
-        SubjectDay.objects.create(account=cast.account_a, organization=cast.org_a1, asset=asset, day=day, state="good")
-        SubjectDay.objects.create(account=cast.account_a, organization=cast.org_a1, saas_source=source, day=day,
-                                  state="missed")
-        OrganizationDay.objects.create(account=cast.account_a, organization=cast.org_a1, day=day, protected=2,
-                                       compliant=1, ratio=0.5)
-    young = {days_ago(age).date() for age in ages[2:]}
+        OrganizationDay.objects.create(account=cast.account_a, organization=cast.org_a1, day=days_ago(age).date(),
+                                       protected=2, compliant=1, ratio=0.5)
 
     result = prune()
 
-    assert set(SubjectDay.objects.filter(asset=asset).values_list("day", flat=True)) == young
-    assert set(SubjectDay.objects.filter(saas_source=source).values_list("day", flat=True)) == young
-    assert set(OrganizationDay.objects.values_list("day", flat=True)) == young
-    assert result["compliance days of assets"].deleted == 2
-    assert result["compliance days of SaaS sources"].deleted == 2
+    assert set(SubjectMonth.objects.filter(asset=asset).values_list("month", flat=True)) == set(months[2:])
+    assert set(SubjectMonth.objects.filter(saas_source=source).values_list("month", flat=True)) == set(months[2:])
+    assert set(OrganizationDay.objects.values_list("day", flat=True)) == {days_ago(age).date() for age in ages[2:]}
+    assert result["compliance months of assets and SaaS sources"].deleted == 4
     assert result["compliance days of organizations"].deleted == 2
-    assert prune()["compliance days of assets"].deleted == 0
+    assert prune()["compliance months of assets and SaaS sources"].deleted == 0
