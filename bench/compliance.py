@@ -175,6 +175,36 @@ def _vacuumed(*models, full=False):
             cursor.execute(f"VACUUM {'FULL ' if full else ''}ANALYZE {model._meta.db_table}")
 
 
+def _reads(account) -> dict:
+    """Seconds to read what people see from the history, after the statistics are gathered (as
+    autovacuum does after a large write): beat's daily run (yesterday computed again), one
+    organization's grid of 1,000 assets × 30 days (the API's code) and the overview's worst
+    assets of the whole account (an admin's)."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user_model
+
+    from overview.figures import worst_assets
+    from reports.api import _subjects
+    from tenancy.accounts import add_member
+    from tenancy.models import Role
+    from tenancy.pages import Member
+
+    _vacuumed(SubjectMonth, OrganizationDay)
+    email = "bench-compliance@example.com"
+    user = get_user_model().objects.filter(username=email).first() or add_member(account, email, None, Role.ADMIN)
+    organization = Organization.objects.filter(account=account).order_by("pk").first()
+    first_day = LAST - timedelta(days=DAYS - 1)
+    timings = {}
+    for name, read in (("daily", lambda: compliance.compute(account, LAST, LAST)),
+                       ("grid", lambda: _subjects(organization, first_day, LAST)),
+                       ("worst", lambda: worst_assets(Member(SimpleNamespace(user=user)), LAST))):
+        started = time.monotonic()
+        read()
+        timings[name] = time.monotonic() - started
+    return timings
+
+
 def _timed(account, first_day):
     """Wall seconds, database CPU seconds (or None) and the rows each statement wrote."""
     cpu, started = database_cpu(), time.monotonic()
@@ -190,6 +220,7 @@ def main():
     first_run, first_cpu, _ = _timed(account, first_day)
     load_during = os.getloadavg()[0]
     second_run, second_cpu, rewritten = _timed(account, first_day)
+    reads = _reads(account)
     subject_rows = SubjectMonth.objects.filter(account=account).count()
     org_rows = OrganizationDay.objects.filter(account=account).count()
     months = len({(first_day + timedelta(days=n)).replace(day=1) for n in range(DAYS)})
@@ -200,7 +231,7 @@ def main():
         "first_cpu": first_cpu, "second_cpu": second_cpu, "rewritten": sum(rewritten.values()),
         "subject_rows": subject_rows, "org_rows": org_rows, "expected_subjects": expected_subjects,
         "subject_days": sum(letters.values()), "expected_days": ASSETS * DAYS,
-        "load_before": load_before, "load_during": load_during,
+        "load_before": load_before, "load_during": load_during, "reads": reads,
         "states": {state: letters.get(letter, 0) for state, letter in LETTERS.items() if letters.get(letter)},
     }
     report(m)
@@ -252,6 +283,10 @@ def report(m):
         f"| asset-days they hold | {m['subject_days']:,} (expected {m['expected_days']:,}) | |",
         f"| organization rows written | {m['org_rows']:,} (expected {ORGANIZATIONS * DAYS:,}) | |",
         f"| asset-day states | {states} | |",
+        f"| beat's daily run: one day of {m['assets']:,} assets (computed again) | {m['reads']['daily']:.1f} s | |",
+        f"| one organization's grid, {m['assets'] // ORGANIZATIONS:,} assets × {DAYS} days (the API's) "
+        f"| {m['reads']['grid']:.2f} s | |",
+        f"| the overview's worst assets of all {m['assets']:,} | {m['reads']['worst']:.2f} s | |",
         "",
         "Three statements, whatever the number of assets (reports/compliance.py): assets × days, SaaS",
         "sources × days, then organizations × days from the counts the first two answer. An asset's",

@@ -148,14 +148,15 @@ computed_subjects AS MATERIALIZED (  -- each asset's days, as bits
 ),
 written AS (
     INSERT INTO {{subject_month}} AS old (account_id, organization_id, asset_id, saas_source_id, month, states)
-    SELECT %(account)s, c.organization_id, c.id, NULL, m.month, (
-        SELECT string_agg(CASE WHEN day < m.part_from OR day > m.part_to OR k < c.first_day THEN '-'
+    SELECT %(account)s, c.organization_id, c.id, NULL, m.month, repeat('-', m.part_from - 1) || (
+        SELECT string_agg(CASE WHEN k < c.first_day THEN '-'
                                WHEN NOT c.checked THEN 'n'
                                WHEN c.covered & (1::bigint << k) <> 0 THEN
                                     CASE WHEN c.tried_badly & (1::bigint << k) <> 0 THEN 'w' ELSE 'g' END
                                WHEN c.failed & (1::bigint << k) <> 0 THEN 'f'
                                ELSE 'm' END, '' ORDER BY day)
-        FROM generate_series(1, m.length) AS day, LATERAL (SELECT m.month + day - 1 - %(first)s::date) AS d(k))
+        FROM generate_series(m.part_from, m.part_to) AS day, LATERAL (SELECT m.month + day - 1 - %(first)s::date) AS d(k)
+    ) || repeat('-', m.length - m.part_to)
     FROM computed_subjects c CROSS JOIN months m
     WHERE m.month + m.part_to - 1 - %(first)s::date >= c.first_day  -- a month the asset is known in
     {_upsert("asset_id")}

@@ -1,6 +1,8 @@
 """Backups, their hot and cold copies, and the appliance's job queue (R5, R6).
 
-Indexes lead with the asset and match the rules' queries (alerts/rules/backup_queries.py).
+Indexes lead with the asset and match the rules' queries (alerts/rules/backup_queries.py); on
+PostgreSQL, block-range indexes on when each backup started and finished let the compliance
+history read a day's backups (migration inventory/0011).
 """
 
 from django.db import models
