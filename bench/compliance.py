@@ -303,7 +303,9 @@ def report(m):
         "core; counting each day's bits instead, 11.6 s. Writing 3 million rows took 16 s more (27 s as",
         "an upsert, 15.5 s for a rerun that found each row unchanged), writing 200,000 months well under",
         "a second. The first run of that version took 41.3 s, of the bits with rows a day 32.1 s.",
-        "Beat's daily run computes one day, a thirtieth of it, in one span.",
+        "Beat's daily run computes one day in one span; block-range indexes on when backups started",
+        "and finished (migration inventory/0011) let it read that day's backups only: 4.0 s without",
+        "them here, with 35 days of backups kept, and the more days kept the more it would read.",
         "",
     ]
     RESULTS.write_text("\n".join(lines))
