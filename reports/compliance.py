@@ -253,7 +253,7 @@ SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
 # The asset statement keeps an asset's days as the bits of a 64-bit integer: a longer range is
 # computed in chunks of at most this many days, one after the other.
 CHUNK_DAYS = 62
-LAST_ID = 2**63 - 1
+LAST_ID = 2**63 - 1  # the last span's upper bound: past every asset id
 NOTHING = {"subjects": 0, "saas": 0, "organizations": 0}
 
 
