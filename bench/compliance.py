@@ -10,8 +10,9 @@ parameters, recorded in the table `bench_data_set`) is reused: only the computed
 (BENCH_COMPLIANCE_REBUILD=1 builds it again). The computation is `reports.compliance.compute`
 over the 30 days before 2026-11-02, in the account's zone (Europe/Berlin); it runs twice (the
 second finds every row unchanged and writes none), and the rows are counted against what they
-must be (subjects × months, the days they hold: assets × days, organizations × days). Besides the wall time it reports the CPU time of
-the database's process for each run, which the load of other work on the machine changes less.
+must be (subjects × months, holding assets × days; organizations × days). Besides the wall time
+it reports the CPU time of the database's process for each run, which the load of other work on
+the machine changes less.
 """
 
 import os
@@ -33,7 +34,7 @@ from django.db import connection, transaction  # noqa: E402
 from bench.rows import copy_rows, database_cpu, next_ids  # noqa: E402
 from inventory.models import Appliance, Asset, Backup, BackupSchedule, SaasDailyStatus, SaasSource  # noqa: E402
 from reports import compliance  # noqa: E402
-from reports.models import LETTERS, UNKNOWN, OrganizationDay, ReportSettings, SubjectMonth  # noqa: E402
+from reports.models import LETTERS, OrganizationDay, ReportSettings, SubjectMonth  # noqa: E402
 from tenancy.accounts import create_account  # noqa: E402
 from tenancy.models import Account, Organization  # noqa: E402
 from thresholds.models import GlobalThreshold  # noqa: E402
@@ -242,15 +243,12 @@ def main():
 
 def _letters(account) -> dict:
     """How many days of the account's assets hold each letter (the days known: every letter but '-')."""
-    counts = {}
+    letters = list(LETTERS.values())
+    sums = ", ".join("coalesce(sum(length(states) - length(replace(states, %s, ''))), 0)" for _ in letters)
     with connection.cursor() as cursor:
-        for letter in LETTERS.values():
-            cursor.execute("SELECT coalesce(sum(length(states) - length(replace(states, %s, ''))), 0) FROM "
-                           f"{SubjectMonth._meta.db_table} WHERE account_id = %s AND asset_id IS NOT NULL",
-                           [letter, account.pk])
-            counts[letter] = cursor.fetchone()[0]
-    assert UNKNOWN not in counts
-    return counts
+        cursor.execute(f"SELECT {sums} FROM {SubjectMonth._meta.db_table} WHERE account_id = %s AND asset_id IS NOT NULL",
+                       [*letters, account.pk])
+        return dict(zip(letters, cursor.fetchone(), strict=True))
 
 
 def _cpu(seconds):

@@ -13,6 +13,7 @@ from alerts.severity import SEVERITIES, label
 from integrations.models import Integration
 from inventory.models import Asset
 from reports.models import COUNTED_STATES, LETTERS, DayState, OrganizationDay, SubjectMonth
+from reports.monthly import month_bounds
 from tenancy.charts import sparkline
 
 TREND_DAYS = 30
@@ -71,11 +72,9 @@ def worst_assets(member, today) -> list[dict]:
 
 def _window(first, last):
     """A month row's letters of the days first..last (at most two months)."""
-    months = sorted({first.replace(day=1), last.replace(day=1)})
     whens = []
-    for month in months:
-        following = (month + timedelta(days=32)).replace(day=1)
-        start, end = max(first, month), min(last, following - timedelta(days=1))
+    for month in sorted({first.replace(day=1), last.replace(day=1)}):
+        start, end = max(first, month), min(last, month_bounds(month)[1])
         whens.append(When(month=month, then=Substr("states", start.day, end.day - start.day + 1)))
     return Case(*whens, default=Value(""))
 

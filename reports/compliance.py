@@ -61,19 +61,19 @@ days AS (  -- counted in whole days, so that the plans know how many there are
     FROM generate_series(0, %(day_count)s - 1) AS n, LATERAL (SELECT %(first)s::timestamp + n * interval '1 day') AS t(d)
 )"""
 
-MONTHS = """
-months AS (  -- the months the range touches, and the part of each it holds (its days from the 1st, from and to)
-    SELECT m.month, GREATEST(%(first)s::date, m.month) - m.month + 1 AS part_from,
-           LEAST(%(last)s::date, m.next - 1) - m.month + 1 AS part_to, m.next - m.month AS length
-    FROM generate_series(date_trunc('month', %(first)s::timestamp), %(last)s::timestamp, interval '1 month') AS g(t),
-         LATERAL (SELECT g.t::date AS month, (g.t + interval '1 month')::date AS next) AS m
-)"""
-
-
 def _part(month: str) -> tuple[str, str]:
     """SQL of the range's first and last day in `month` (a date column), counted from its 1st."""
     return (f"(GREATEST(%(first)s::date, {month}) - {month} + 1)",
             f"(LEAST(%(last)s::date, ({month} + interval '1 month')::date - 1) - {month} + 1)")
+
+
+_FROM, _TO = _part("m.month")
+MONTHS = f"""
+months AS (  -- the months the range touches, and the part of each it holds (its days from the 1st, from and to)
+    SELECT m.month, {_FROM} AS part_from, {_TO} AS part_to, (m.month + interval '1 month')::date - m.month AS length
+    FROM generate_series(date_trunc('month', %(first)s::timestamp), %(last)s::timestamp, interval '1 month') AS g(t),
+         LATERAL (SELECT g.t::date AS month) AS m
+)"""
 
 
 def _upsert(subject: str) -> str:

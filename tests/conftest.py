@@ -38,9 +38,10 @@ def record_day(subject, day, state, organization=None):
     """One day of an asset's or SaaS source's compliance history, as reports/compliance.py keeps
     it: a letter in the subject's month row in its organization."""
     from reports.models import LETTERS, UNKNOWN, SubjectMonth
+    from reports.monthly import month_bounds
 
-    month = day.replace(day=1)
-    length = ((month + timedelta(days=32)).replace(day=1) - month).days
+    month, end = month_bounds(day)
+    length = end.day
     field = "asset" if isinstance(subject, Asset) else "saas_source"
     row, _ = SubjectMonth.objects.get_or_create(
         **{field: subject}, month=month, organization=organization or subject.organization,

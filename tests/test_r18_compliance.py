@@ -306,3 +306,29 @@ def test_r18_1_the_upgrade_moves_the_days_written_before_it_into_months(cast, hi
         (None, source.pk, cast.org_a2.pk, date(2026, 10, 1)): "w" + "-" * 30,
     }
     assert SubjectMonth.objects.get(asset=steady, month=date(2026, 10, 1)).account_id == cast.account_a.pk
+
+
+def test_r18_2_the_worst_assets_count_the_last_30_days_across_two_months(cast):
+    """The overview reads the window's letters from two month rows: a day just outside the 30
+    days is not counted, the first and the last day are; another account's asset is not shown."""
+    from types import SimpleNamespace
+
+    from overview.figures import worst_assets
+    from tenancy.pages import Member
+    from tests.conftest import record_day
+
+    today = date(2026, 11, 15)
+    box = make_appliance(cast.account_a, cast.org_a1, "acme-1")
+    shaky, steady = make_asset(box, "shaky"), make_asset(box, "steady")
+    record_day(shaky, today - timedelta(days=30), "failed")  # 10-16: outside the window
+    record_day(shaky, today - timedelta(days=29), "missed")  # 10-17: the window's first day
+    record_day(shaky, today - timedelta(days=1), "good")
+    record_day(shaky, today, "failed")
+    record_day(steady, today - timedelta(days=29), "good")
+    record_day(steady, today, "none")
+    elsewhere = make_asset(make_appliance(cast.account_b, cast.org_b1, "b-1"), "elsewhere")
+    record_day(elsewhere, today, "failed")
+
+    worst = worst_assets(Member(SimpleNamespace(user=cast.monitor_a)), today)
+
+    assert [(row["name"], row["organization"], row["bad"], row["counted"]) for row in worst] == [("shaky", "Acme", 2, 3)]
